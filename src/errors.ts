@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: MIT
+// Typed errors shared by the library, the CLI and the server. Each kind has a fixed `code`
+// so callers (and the server's status table) switch on it rather than on message text.
+
+export type ErrorCode =
+  | 'ERR_VALIDATION'
+  | 'ERR_EMPTY_INPUT'
+  | 'ERR_INPUT_TOO_LONG'
+  | 'ERR_OVERLOADED'
+  | 'ERR_BACKEND'
+  | 'ERR_MODEL_LOAD'
+  | 'ERR_MODEL_FORMAT'
+  | 'ERR_CONVERT'
+  | 'ERR_ABORTED'
+  | 'ERR_DISPOSED'
+  | 'ERR_NATIVE_ADDON';
+
+export class LogTriageError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = 'LogTriageError';
+  }
+}
+
+/** An option or argument has the wrong type or value. */
+export class ValidationError extends LogTriageError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_VALIDATION', message, options);
+    this.name = 'ValidationError';
+  }
+}
+
+/** The input has nothing to classify (empty or whitespace only). */
+export class EmptyInputError extends LogTriageError {
+  constructor(message = 'Input is empty or whitespace only: there is no token to classify') {
+    super('ERR_EMPTY_INPUT', message);
+    this.name = 'EmptyInputError';
+  }
+}
+
+/** The input has more tokens than allowed and `truncation` is 'error'. */
+export class InputTooLongError extends LogTriageError {
+  constructor(readonly tokens: number, readonly maxTokens: number) {
+    super('ERR_INPUT_TOO_LONG', `Input has ${tokens} tokens, more than maxTokens ${maxTokens} (set truncation: 'right' or 'left' to truncate)`);
+    this.name = 'InputTooLongError';
+  }
+}
+
+/** The queue is full; retry later. */
+export class OverloadedError extends LogTriageError {
+  constructor(message: string) {
+    super('ERR_OVERLOADED', message);
+    this.name = 'OverloadedError';
+  }
+}
+
+/** llama.cpp / ggml failed at run time (decode error, missing backend, out of memory). */
+export class BackendError extends LogTriageError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_BACKEND', message, options);
+    this.name = 'BackendError';
+  }
+}
+
+/** The model file could not be opened or loaded. */
+export class ModelLoadError extends LogTriageError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_MODEL_LOAD', message, options);
+    this.name = 'ModelLoadError';
+  }
+}
+
+/** The model file is not a valid logtriage GGUF: names the key, tensor or offset at fault. */
+export class ModelFormatError extends LogTriageError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_MODEL_FORMAT', message, options);
+    this.name = 'ModelFormatError';
+  }
+}
+
+/** A HuggingFace checkpoint cannot be converted: names the file or config field at fault. */
+export class ConvertError extends LogTriageError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_CONVERT', message, options);
+    this.name = 'ConvertError';
+  }
+}
+
+/** The operation was cancelled through an AbortSignal. */
+export class AbortError extends LogTriageError {
+  constructor(message = 'The operation was aborted', options?: { cause?: unknown }) {
+    super('ERR_ABORTED', message, options);
+    this.name = 'AbortError';
+  }
+}
+
+/** The classifier was disposed. */
+export class DisposedError extends LogTriageError {
+  constructor(message = 'The classifier has been disposed') {
+    super('ERR_DISPOSED', message);
+    this.name = 'DisposedError';
+  }
+}
+
+/** The native addon is missing or was built for another Node ABI. */
+export class NativeAddonError extends LogTriageError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_NATIVE_ADDON', message, options);
+    this.name = 'NativeAddonError';
+  }
+}
