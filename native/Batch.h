@@ -1,0 +1,39 @@
+// SPDX-License-Identifier: MIT
+// RAII owner of a llama_batch sized for n_tokens tokens with one sequence id each.
+#pragma once
+
+#include <llama.h>
+
+#include <cstdint>
+
+namespace logtriage {
+
+class Batch {
+  public:
+    explicit Batch(int32_t capacity) : batch_(llama_batch_init(capacity, 0, 1)), capacity_(capacity) {}
+    ~Batch() { llama_batch_free(batch_); }
+    Batch(const Batch &) = delete;
+    Batch & operator=(const Batch &) = delete;
+
+    void Clear() { batch_.n_tokens = 0; }
+
+    // Every token is an output: llama.cpp requires it for pooled embeddings.
+    void Add(llama_token token, llama_pos pos, llama_seq_id seq) {
+        const int32_t i = batch_.n_tokens++;
+        batch_.token[i]     = token;
+        batch_.pos[i]       = pos;
+        batch_.n_seq_id[i]  = 1;
+        batch_.seq_id[i][0] = seq;
+        batch_.logits[i]    = 1;
+    }
+
+    int32_t Size() const { return batch_.n_tokens; }
+    int32_t Capacity() const { return capacity_; }
+    llama_batch & Get() { return batch_; }
+
+  private:
+    llama_batch batch_;
+    int32_t capacity_;
+};
+
+}  // namespace logtriage

@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: MIT
+// Context: a llama_context with embeddings on and LAST pooling, plus the classification head.
+// One batch runs at a time (ContextState::mutex); dispose() aborts a running decode and frees
+// the context off the JS thread once no worker holds it.
+#pragma once
+
+#include "Batch.h"
+#include "Model.h"
+
+#include <llama-cpp.h>
+#include <napi.h>
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+namespace logtriage {
+
+// Linear head: logits = W·h (+ b), W row-major [nLabels, nEmbd], F32.
+struct Head {
+    std::vector<float> weight;
+    std::vector<float> bias;  // empty when the checkpoint has none
+    int32_t nLabels = 0;
+    int32_t nEmbd = 0;
+
+    void Apply(const float * hidden, float * logits) const;
+};
+
+struct ContextParams {
+    uint32_t nCtx = 0;
+    uint32_t nBatch = 0;
+    uint32_t nUbatch = 0;
+    uint32_t nSeqMax = 0;
+    int32_t threads = 0;
+    bool flashAttn = false;
+};
+
+struct ContextState {
+    std::shared_ptr<ModelHandle> model;
+    llama_context_ptr ctx;
+    std::unique_ptr<Batch> batch;
+    Head head;
+    ContextParams params;
+    std::mutex mutex;                // held by the batch that is running
+    std::atomic<bool> abort{ false };  // set by dispose(); checked by llama.cpp's abort callback
+};
+
+class Context : public Napi::ObjectWrap<Context> {
+  public:
+    static Napi::Function Init(Napi::Env env);
+    static Napi::Object NewInstance(Napi::Env env, std::shared_ptr<ContextState> state);
+
+    explicit Context(const Napi::CallbackInfo & info);
+    ~Context() override;
+
+  private:
+    // create(model: Model, { nCtx, nBatch, nUbatch, nSeqMax, threads, flashAttn, head: Float32Array,
+    //   nLabels, bias?: Float32Array }) -> Promise<Context>
+    static Napi::Value JS_create(const Napi::CallbackInfo & info);
+    // classify(tokens: Int32Array, offsets: Uint32Array) -> Promise<Float32Array>
+    // Sequence i is tokens[offsets[i], offsets[i+1]); the result holds nLabels logits per sequence.
+    Napi::Value JS_classify(const Napi::CallbackInfo & info);
+    // info() -> { nCtx, nBatch, nUbatch, nSeqMax, threads, nLabels }
+    Napi::Value JS_info(const Napi::CallbackInfo & info);
+    // dispose() -> Promise<void>; idempotent; a running classify() rejects with ABORTED.
+    Napi::Value JS_dispose(const Napi::CallbackInfo & info);
+
+    std::shared_ptr<ContextState> state_;
+};
+
+}  // namespace logtriage
