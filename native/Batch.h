@@ -17,14 +17,14 @@ class Batch {
 
     void Clear() { batch_.n_tokens = 0; }
 
-    // Every token is an output: llama.cpp requires it for pooled embeddings.
-    void Add(llama_token token, llama_pos pos, llama_seq_id seq) {
+    // `output`: llama.cpp keeps this token's row through the last layer (we flag each line's last token).
+    void Add(llama_token token, llama_pos pos, llama_seq_id seq, bool output) {
         const int32_t i = batch_.n_tokens++;
         batch_.token[i]     = token;
         batch_.pos[i]       = pos;
         batch_.n_seq_id[i]  = 1;
         batch_.seq_id[i][0] = seq;
-        batch_.logits[i]    = 1;
+        batch_.logits[i]    = output ? 1 : 0;
     }
 
     int32_t Size() const { return batch_.n_tokens; }

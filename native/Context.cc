@@ -94,6 +94,16 @@ Napi::Value Context::JS_create(const Napi::CallbackInfo & info) {
     p.threads = static_cast<int32_t>(threads);
     state->head.nLabels = static_cast<int32_t>(nLabels);
     p.flashAttn = opts.Get("flashAttn").ToBoolean().Value();
+    const std::string kvType = opts.Get("kvType").IsString() ? opts.Get("kvType").As<Napi::String>().Utf8Value() : "f16";
+    if (kvType == "f32") {
+        p.kvType = GGML_TYPE_F32;
+    } else if (kvType == "f16") {
+        p.kvType = GGML_TYPE_F16;
+    } else if (kvType == "q8_0") {
+        p.kvType = GGML_TYPE_Q8_0;
+    } else {
+        return ThrowError(env, code::kInvalidArgument, "create: kvType must be 'f32', 'f16' or 'q8_0'");
+    }
     if (p.nBatch > p.nCtx || p.nUbatch > p.nBatch || p.nSeqMax > llama_max_parallel_sequences()) {
         return ThrowError(env, code::kInvalidArgument, "create: need nUbatch <= nBatch <= nCtx and nSeqMax <= " +
                           std::to_string(llama_max_parallel_sequences()));
@@ -158,6 +168,7 @@ Napi::Value Context::JS_info(const Napi::CallbackInfo & info) {
     out.Set("threads", p.threads);
     out.Set("nLabels", state_->head.nLabels);
     out.Set("flashAttn", p.flashAttn);
+    out.Set("kvType", ggml_type_name(p.kvType));
     return out;
 }
 

@@ -1,7 +1,13 @@
 // SPDX-License-Identifier: MIT
-// Context: a llama_context with embeddings on and LAST pooling, plus the classification head.
-// One batch runs at a time (ContextState::mutex); dispose() aborts a running decode and frees
-// the context off the JS thread once no worker holds it.
+// Context: a llama_context plus the classification head. One batch runs at a time
+// (ContextState::mutex); dispose() aborts a running decode and frees the context off the JS
+// thread once no worker holds it.
+//
+// Pooling: each line's last token is its only output, and HiddenCapture takes the final-norm
+// hidden state ("result_norm", the tensor llama.cpp's own LAST pooling reads) through the
+// scheduler's eval callback, then stops the graph. llama.cpp's embeddings mode would instead
+// output every token: it runs the n_vocab-wide output matmul on all of them and copies
+// n_vocab x n_tokens floats per decode (311 MB at 512 tokens for Qwen2's 151,936 vocab).
 #pragma once
 
 #include "Batch.h"
@@ -27,6 +33,18 @@ struct Head {
     void Apply(const float * hidden, float * logits) const;
 };
 
+// Rows of the final-norm hidden state of the outputs of the decode in progress, in output order.
+struct HiddenCapture {
+    std::vector<float> rows;
+    int32_t nEmbd = 0;
+    bool failed = false;  // the tensor had an unexpected type or width
+
+    void Reset() {
+        rows.clear();
+        failed = false;
+    }
+};
+
 struct ContextParams {
     uint32_t nCtx = 0;
     uint32_t nBatch = 0;
@@ -34,6 +52,7 @@ struct ContextParams {
     uint32_t nSeqMax = 0;
     int32_t threads = 0;
     bool flashAttn = false;
+    ggml_type kvType = GGML_TYPE_F16;
 };
 
 struct ContextState {
@@ -41,6 +60,7 @@ struct ContextState {
     llama_context_ptr ctx;
     std::unique_ptr<Batch> batch;
     Head head;
+    HiddenCapture capture;
     ContextParams params;
     std::mutex mutex;                // held by the batch that is running
     std::atomic<bool> abort{ false };  // set by dispose(); checked by llama.cpp's abort callback
@@ -55,13 +75,13 @@ class Context : public Napi::ObjectWrap<Context> {
     ~Context() override;
 
   private:
-    // create(model: Model, { nCtx, nBatch, nUbatch, nSeqMax, threads, flashAttn, head: Float32Array,
+    // create(model: Model, { nCtx, nBatch, nUbatch, nSeqMax, threads, flashAttn, kvType: 'f32'|'f16'|'q8_0', head: Float32Array,
     //   nLabels, bias?: Float32Array }) -> Promise<Context>
     static Napi::Value JS_create(const Napi::CallbackInfo & info);
     // classify(tokens: Int32Array, offsets: Uint32Array) -> Promise<Float32Array>
     // Sequence i is tokens[offsets[i], offsets[i+1]); the result holds nLabels logits per sequence.
     Napi::Value JS_classify(const Napi::CallbackInfo & info);
-    // info() -> { nCtx, nBatch, nUbatch, nSeqMax, threads, nLabels }
+    // info() -> { nCtx, nBatch, nUbatch, nSeqMax, threads, nLabels, flashAttn, kvType }
     Napi::Value JS_info(const Napi::CallbackInfo & info);
     // dispose() -> Promise<void>; idempotent; a running classify() rejects with ABORTED.
     Napi::Value JS_dispose(const Napi::CallbackInfo & info);

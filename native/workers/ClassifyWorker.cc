@@ -35,6 +35,10 @@ bool ClassifyWorker::Validate() {
 
 bool ClassifyWorker::Decode() {
     const int32_t rc = llama_decode(state_->ctx.get(), state_->batch->Get());
+    if (rc == 0 && state_->capture.failed) {
+        Fail(code::kNoEmbedding, "the model's result_norm tensor is not an F32 [n_embd, n_outputs] tensor");
+        return false;
+    }
     switch (rc) {
         case 0: return true;
         case 1: Fail(code::kKvSlot, "llama_decode: no KV slot for the batch"); return false;
@@ -46,13 +50,15 @@ bool ClassifyWorker::Decode() {
 
 bool ClassifyWorker::ReadPending() {
     const Head & head = state_->head;
+    const std::vector<float> & rows = state_->capture.rows;
+    if (rows.size() != pending_.size() * static_cast<size_t>(head.nEmbd)) {
+        Fail(code::kNoEmbedding, "captured " + std::to_string(rows.size() / head.nEmbd) + " hidden states for " +
+             std::to_string(pending_.size()) + " lines");
+        return false;
+    }
+    // Outputs come back in batch order: one per line, at its last token.
     for (size_t s = 0; s < pending_.size(); s++) {
-        const float * hidden = llama_get_embeddings_seq(state_->ctx.get(), static_cast<llama_seq_id>(s));
-        if (hidden == nullptr) {
-            Fail(code::kNoEmbedding, "llama_get_embeddings_seq returned no embedding for sequence " + std::to_string(s));
-            return false;
-        }
-        head.Apply(hidden, logits_.data() + static_cast<size_t>(pending_[s]) * head.nLabels);
+        head.Apply(rows.data() + s * head.nEmbd, logits_.data() + static_cast<size_t>(pending_[s]) * head.nLabels);
     }
     pending_.clear();
     state_->batch->Clear();
@@ -62,12 +68,13 @@ bool ClassifyWorker::ReadPending() {
 bool ClassifyWorker::ClassifyLongSequence(uint32_t seq) {
     Batch & batch = *state_->batch;
     llama_memory_clear(llama_get_memory(state_->ctx.get()), true);
+    state_->capture.Reset();
     const uint32_t begin = offsets_[seq];
     const uint32_t len = offsets_[seq + 1] - begin;
     for (uint32_t start = 0; start < len; start += static_cast<uint32_t>(batch.Capacity())) {
         batch.Clear();
         for (uint32_t k = start; k < len && batch.Size() < batch.Capacity(); k++) {
-            batch.Add(tokens_[begin + k], static_cast<llama_pos>(k), 0);
+            batch.Add(tokens_[begin + k], static_cast<llama_pos>(k), 0, k + 1 == len);
         }
         if (!Decode()) {
             return false;
@@ -99,6 +106,7 @@ void ClassifyWorker::Execute() {
                 return true;
             }
             llama_memory_clear(llama_get_memory(state_->ctx.get()), true);
+            state_->capture.Reset();
             return Decode() && ReadPending();
         };
 
@@ -117,7 +125,7 @@ void ClassifyWorker::Execute() {
             }
             const llama_seq_id id = static_cast<llama_seq_id>(pending_.size());
             for (uint32_t k = 0; k < len; k++) {
-                batch.Add(tokens_[offsets_[seq] + k], static_cast<llama_pos>(k), id);
+                batch.Add(tokens_[offsets_[seq] + k], static_cast<llama_pos>(k), id, k + 1 == len);
             }
             pending_.push_back(seq);
         }

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // Runs one classification batch: packs sequences into llama_decode calls (one seq id per line,
-// within n_batch tokens and n_seq_max sequences), reads each pooled last-token state and applies
-// the head. A line longer than n_batch is decoded alone, in n_batch chunks over its KV cells.
+// within n_batch tokens and n_seq_max sequences), takes each line's last-token hidden state
+// (HiddenCapture) and applies the head. A line longer than n_batch is decoded alone, in n_batch
+// chunks over its KV cells.
 #pragma once
 
 #include "../Context.h"

@@ -1,12 +1,38 @@
 // SPDX-License-Identifier: MIT
 #include "CreateContextWorker.h"
 
+#include <cstring>
 #include <new>
 
 namespace logtriage {
 
 static bool AbortRequested(void * data) {
     return static_cast<std::atomic<bool> *>(data)->load();
+}
+
+static constexpr const char * kHiddenTensor = "result_norm";
+
+// ggml_backend_sched eval callback: asked (ask=true) whether we want each node; for
+// result_norm we do, and when it is computed (ask=false) we copy it and return false, which
+// ends the graph there: the output matmul after it is never run.
+static bool CaptureHidden(ggml_tensor * t, bool ask, void * data) {
+    const bool isHidden = std::strcmp(t->name, kHiddenTensor) == 0;
+    if (ask) {
+        return isHidden;
+    }
+    if (!isHidden) {
+        return true;
+    }
+    auto * capture = static_cast<HiddenCapture *>(data);
+    if (t->type != GGML_TYPE_F32 || t->ne[0] != capture->nEmbd || !ggml_is_contiguous(t)) {
+        capture->failed = true;
+        return false;
+    }
+    const size_t count = static_cast<size_t>(t->ne[0]) * static_cast<size_t>(ggml_nrows(t));
+    const size_t old = capture->rows.size();
+    capture->rows.resize(old + count);
+    ggml_backend_tensor_get(t, capture->rows.data() + old, 0, count * sizeof(float));
+    return false;
 }
 
 void CreateContextWorker::Execute() {
@@ -18,9 +44,13 @@ void CreateContextWorker::Execute() {
     cparams.n_seq_max = p.nSeqMax;
     cparams.n_threads = p.threads;
     cparams.n_threads_batch = p.threads;
-    cparams.embeddings = true;
-    cparams.pooling_type = LLAMA_POOLING_TYPE_LAST;
+    cparams.embeddings = false;  // see Context.h: we capture the hidden state ourselves
+    cparams.cb_eval = CaptureHidden;
+    cparams.cb_eval_user_data = &state_->capture;
+    state_->capture.nEmbd = llama_model_n_embd_out(state_->model->model.get());
     cparams.flash_attn_type = p.flashAttn ? LLAMA_FLASH_ATTN_TYPE_ENABLED : LLAMA_FLASH_ATTN_TYPE_DISABLED;
+    cparams.type_k = p.kvType;
+    cparams.type_v = p.kvType;
     // One pool of KV cells for all sequences: a long line may use the whole context.
     cparams.kv_unified = true;
     cparams.no_perf = true;
@@ -36,10 +66,6 @@ void CreateContextWorker::Execute() {
             return;
         }
         state_->ctx.reset(ctx);
-        if (llama_pooling_type(ctx) != LLAMA_POOLING_TYPE_LAST) {
-            Fail(code::kContextCreate, "llama.cpp did not enable LAST pooling on the context");
-            return;
-        }
         state_->batch = std::make_unique<Batch>(static_cast<int32_t>(p.nBatch));
     } catch (const std::bad_alloc &) {
         Fail(code::kOutOfMemory, "Out of memory while creating the context");
