@@ -1,0 +1,7 @@
+// SPDX-License-Identifier: MIT
+// Public surface of the GGUF module: the strict header reader and the logtriage model validator.
+
+export { readGgufHeader, MAX_GGUF_HEADER_BYTES } from './readGguf.js';
+export { validateLogtriageModel } from './validateLogtriageModel.js';
+export type { ClassificationHead, LogtriageModelInfo } from './validateLogtriageModel.js';
+export type { GgmlTypeInfo, GgufHeader, GgufMetadata, GgufTensorInfo, GgufValue } from './ggufTypes.js';
