@@ -1,0 +1,321 @@
+// SPDX-License-Identifier: MIT
+// LogClassifier: the public API. Validates options and model metadata in TS, then drives the
+// native Model (tokenizer, weights) and Context (decode + pooling + head) through BatchQueue.
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { loadBinding } from './binding.js';
+import { DisposedError, EmptyInputError, InputTooLongError, ModelLoadError, ValidationError } from './errors.js';
+import { readGgufHeader, validateLogtriageModel, type LogtriageModelInfo } from './gguf/index.js';
+import { callNative, type NativeBinding, type NativeContext, type NativeDevice, type NativeModel } from './native.js';
+import {
+  classifyOptionsSchema,
+  openOptionsSchema,
+  parseOptions,
+  pipelineOptionsSchema,
+  type ClassifyOptions,
+  type OpenOptions,
+  type PipelineOptions,
+  type ResolvedOpenOptions,
+} from './options.js';
+import { BatchQueue } from './queue.js';
+import { applyFunction, softmax } from './scores.js';
+
+/** Why a result deserves a second look. */
+export type ResultFlag =
+  /** The text contains special-token text (e.g. `<|endoftext|>`), tokenized as plain text. */
+  | 'special-token-text'
+  /** The text had lone UTF-16 surrogates; they were replaced by U+FFFD before tokenizing. */
+  | 'invalid-unicode';
+
+export interface ClassificationResult {
+  /** The label with the highest score. */
+  label: string;
+  /** Its softmax probability. */
+  score: number;
+  /** Softmax probability of every label. */
+  scores: Record<string, number>;
+  /** Raw head outputs, in label-id order. */
+  logits: number[];
+  /** Tokens fed to the model. */
+  tokens: number;
+  /** True when the line was cut to `maxTokens`. */
+  truncated: boolean;
+  flags: ResultFlag[];
+}
+
+export interface PipelineEntry {
+  label: string;
+  score: number;
+}
+
+export interface ClassifierInfo {
+  path: string;
+  architecture: 'qwen2';
+  labels: string[];
+  parameters: number;
+  nEmbd: number;
+  nLayers: number;
+  /** Most tokens per line (`maxTokens`). */
+  contextSize: number;
+  trainContextSize: number;
+  /** Weight type as llama.cpp reports it (F32, F16, Q8_0, ...). */
+  weightType: string;
+  sizeBytes: number;
+  backend: string;
+  device: string;
+  gpuLayers: number;
+  threads: number;
+  batchSize: number;
+  batchTokens: number;
+  specialTokens: 'plain' | 'parse';
+  llamaRelease: string;
+}
+
+interface Prepared {
+  tokens: Int32Array;
+  truncated: boolean;
+  flags: ResultFlag[];
+}
+
+const WHITESPACE_ONLY = /^\s*$/u;
+
+function pickDevice(binding: NativeBinding, gpu: ResolvedOpenOptions['gpu']): NativeDevice | undefined {
+  const devices = binding.devices();
+  const gpus = devices.filter((d) => d.type === 'gpu' || d.type === 'igpu');
+  if (gpu === 'cpu') return undefined;
+  if (gpu === 'auto') return gpus[0];
+  const found = gpus.find((d) => d.backend.toLowerCase() === gpu);
+  if (!found) {
+    const list = devices.map((d) => `${d.name} (${d.backend}, ${d.type})`).join(', ') || 'none';
+    throw new ValidationError(`gpu: '${gpu}' was requested but no ${gpu} device was found; devices found: ${list}`);
+  }
+  return found;
+}
+
+export class LogClassifier {
+  private readonly queue: BatchQueue;
+  private readonly controlTexts: string[];
+  private disposing: Promise<void> | undefined;
+
+  private constructor(
+    private readonly model: NativeModel,
+    private readonly context: NativeContext,
+    private readonly meta: LogtriageModelInfo,
+    private readonly options: ResolvedOpenOptions & { maxTokens: number },
+    readonly info: ClassifierInfo,
+  ) {
+    const ctx = context.info();
+    this.queue = new BatchQueue((tokens, offsets) => callNative(() => context.classify(tokens, offsets)), {
+      nLabels: meta.labels.length,
+      linesPerCall: ctx.nSeqMax * 4,
+      tokensPerCall: ctx.nBatch * 4,
+      maxQueuedLines: options.maxQueuedLines,
+    });
+    this.controlTexts = model.info().controlTokens.map(([, text]) => text).filter((t) => t.length > 0);
+  }
+
+  /** Opens a logtriage GGUF (see docs/model-format.md); validates it before llama.cpp reads it. */
+  static async open(path: string, options: OpenOptions = {}): Promise<LogClassifier> {
+    if (typeof path !== 'string' || path.length === 0) {
+      throw new ValidationError(`Expected a model path (string) for LogClassifier.open() but received ${typeof path}`);
+    }
+    const opts = parseOptions(openOptionsSchema, options, 'LogClassifier.open() options');
+    const fullPath = resolve(path);
+    if (!existsSync(fullPath)) throw new ModelLoadError(`Model file not found: ${fullPath}`);
+    const meta = validateLogtriageModel(await readGgufHeader(fullPath));
+
+    const binding = loadBinding(opts.nativeBinding);
+    const device = pickDevice(binding, opts.gpu);
+    const gpuLayers = device ? (opts.gpuLayers ?? meta.nLayers + 1) : 0;
+    const model = await callNative(() =>
+      binding.Model.load(fullPath, { gpuLayers, useMmap: opts.useMmap, ...(device ? { device: device.name } : {}) }),
+    );
+    try {
+      const native = model.info();
+      const maxTokens = opts.maxTokens ?? Math.min(2048, native.nCtxTrain);
+      if (maxTokens > native.nCtxTrain) {
+        throw new ValidationError(`maxTokens ${maxTokens} is more than the model's training context ${native.nCtxTrain}`);
+      }
+      const batchTokens = Math.min(opts.batchTokens, maxTokens);
+      const context = await callNative(() =>
+        binding.Context.create(model, {
+          nCtx: Math.max(maxTokens, batchTokens),
+          nBatch: batchTokens,
+          nUbatch: batchTokens,
+          nSeqMax: opts.batchSize,
+          threads: opts.threads,
+          flashAttn: opts.flashAttn,
+          kvType: opts.kvCacheType === 'auto' ? (meta.fileType === 0 ? 'f32' : 'f16') : opts.kvCacheType,
+          nLabels: meta.labels.length,
+          head: meta.head.weight,
+          ...(meta.head.bias ? { bias: meta.head.bias } : {}),
+        }),
+      );
+      const info: ClassifierInfo = {
+        path: fullPath,
+        architecture: meta.arch,
+        labels: [...meta.labels],
+        parameters: native.nParams,
+        nEmbd: native.nEmbd,
+        nLayers: native.nLayer,
+        contextSize: maxTokens,
+        trainContextSize: native.nCtxTrain,
+        weightType: native.description.split(' ').pop() ?? 'unknown',
+        sizeBytes: native.sizeBytes,
+        backend: device?.backend ?? 'CPU',
+        device: device ? `${device.name} (${device.description})` : 'CPU',
+        gpuLayers,
+        threads: opts.threads,
+        batchSize: opts.batchSize,
+        batchTokens,
+        specialTokens: opts.specialTokens,
+        llamaRelease: binding.llamaRelease,
+      };
+      return new LogClassifier(model, context, meta, { ...opts, maxTokens }, info);
+    } catch (err) {
+      await model.dispose();
+      throw err;
+    }
+  }
+
+  /** Label names in label-id order, as the checkpoint's id2label. */
+  get labels(): string[] {
+    return [...this.meta.labels];
+  }
+
+  /** Token ids of `text` as the classifier would feed them (NFC, special-token mode, no truncation). */
+  async tokenize(text: string): Promise<number[]> {
+    const [ids] = await this.tokenizeMany([text]);
+    return ids!;
+  }
+
+  /** `tokenize()` for many texts in one native call. */
+  async tokenizeMany(texts: readonly string[]): Promise<number[][]> {
+    this.assertOpen();
+    const normalized = texts.map((text, i) => {
+      if (typeof text !== 'string') throw new ValidationError(`Expected a string for texts[${i}] but received ${typeof text}`);
+      return text.toWellFormed().normalize('NFC');
+    });
+    const { tokens, offsets } = await callNative(() => this.model.tokenize(normalized, this.options.specialTokens === 'parse'));
+    return normalized.map((_, i) => Array.from(tokens.subarray(offsets[i]!, offsets[i + 1]!)));
+  }
+
+  /** Classifies one line. */
+  async classify(text: string, options: ClassifyOptions = {}): Promise<ClassificationResult> {
+    const [result] = await this.classifyMany([text], options);
+    return result!;
+  }
+
+  /** Classifies many lines; results are in input order. Lines share decodes with concurrent callers. */
+  async classifyMany(texts: readonly string[], options: ClassifyOptions = {}): Promise<ClassificationResult[]> {
+    this.assertOpen();
+    const opts = parseOptions(classifyOptionsSchema, options, 'classify options');
+    if (!Array.isArray(texts)) throw new ValidationError(`Expected an array of strings for classifyMany() but received ${typeof texts}`);
+    if (texts.length === 0) return [];
+    const prepared = await this.prepare(texts);
+    const pending = this.queue.push(prepared.map((p) => p.tokens), opts.signal);
+    let done = 0;
+    const logits = await Promise.all(
+      pending.map((p) =>
+        p.then((l) => {
+          done++;
+          opts.onProgress?.(done, texts.length);
+          return l;
+        }),
+      ),
+    );
+    return logits.map((l, i) => this.toResult(l, prepared[i]!));
+  }
+
+  /** HuggingFace-pipeline-shaped output: per input, `[{label, score}]` best first. */
+  async pipeline(texts: string | readonly string[], options: PipelineOptions = {}): Promise<PipelineEntry[] | PipelineEntry[][]> {
+    const { topK, functionToApply, ...classifyOptions } = parseOptions(pipelineOptionsSchema, options, 'pipeline options');
+    const single = typeof texts === 'string';
+    const results = await this.classifyMany(single ? [texts] : texts, classifyOptions);
+    const shaped = results.map((r) => {
+      const scores = applyFunction(r.logits, functionToApply);
+      const entries = this.meta.labels.map((label, i) => ({ label, score: scores[i]! })).sort((a, b) => b.score - a.score);
+      return topK === null ? entries : entries.slice(0, topK);
+    });
+    return single ? shaped[0]! : shaped;
+  }
+
+  /** Frees the context and the weights; idempotent. Queued calls reject with DisposedError. */
+  async dispose(): Promise<void> {
+    this.disposing ??= (async () => {
+      this.queue.close(new DisposedError());
+      const contextFreed = this.context.dispose();
+      await this.queue.idle();
+      await contextFreed;
+      await this.model.dispose();
+    })();
+    return this.disposing;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.dispose();
+  }
+
+  private assertOpen(): void {
+    if (this.disposing) throw new DisposedError();
+  }
+
+  private async prepare(texts: readonly string[]): Promise<Prepared[]> {
+    const normalized = texts.map((text, i) => {
+      if (typeof text !== 'string') throw new ValidationError(`Expected a string for texts[${i}] but received ${typeof text}`);
+      const flags: ResultFlag[] = [];
+      if (!text.isWellFormed()) flags.push('invalid-unicode');
+      const nfc = text.toWellFormed().normalize('NFC');
+      if (nfc.length === 0 || (this.options.rejectWhitespace && WHITESPACE_ONLY.test(nfc))) {
+        throw new EmptyInputError(
+          `texts[${i}] is ${nfc.length === 0 ? 'empty' : 'whitespace only'}: there is nothing to classify` +
+            (nfc.length === 0 ? '' : ' (set rejectWhitespace: false to classify it anyway)'),
+        );
+      }
+      if (this.options.specialTokens === 'plain' && this.controlTexts.some((t) => nfc.includes(t))) {
+        flags.push('special-token-text');
+      }
+      return { text: nfc, flags };
+    });
+    const parse = this.options.specialTokens === 'parse';
+    const { tokens, offsets } = await callNative(() => this.model.tokenize(normalized.map((n) => n.text), parse));
+    return normalized.map(({ flags }, i) => {
+      let ids = tokens.subarray(offsets[i]!, offsets[i + 1]!);
+      let truncated = false;
+      const { maxTokens, truncation } = this.options;
+      if (ids.length > maxTokens) {
+        if (truncation === 'error') throw new InputTooLongError(ids.length, maxTokens);
+        ids = truncation === 'right' ? ids.subarray(0, maxTokens) : ids.subarray(ids.length - maxTokens);
+        truncated = true;
+      }
+      return { tokens: this.poolAtLastNonPad(ids), truncated, flags };
+    });
+  }
+
+  // HF pools the rightmost token that is not pad_token_id (index 0 when all are pad). The model
+  // is causal, so dropping the trailing pad tokens leaves that token's hidden state unchanged.
+  private poolAtLastNonPad(ids: Int32Array): Int32Array {
+    const pad = this.meta.padTokenId;
+    if (pad === undefined) return ids;
+    let end = ids.length;
+    while (end > 1 && ids[end - 1] === pad) end--;
+    return end === ids.length ? ids : ids.subarray(0, end);
+  }
+
+  private toResult(logits: Float32Array, prepared: Prepared): ClassificationResult {
+    const values = Array.from(logits);
+    const probs = softmax(values);
+    let best = 0;
+    for (let i = 1; i < probs.length; i++) if (probs[i]! > probs[best]!) best = i;
+    const labels = this.meta.labels;
+    return {
+      label: labels[best]!,
+      score: probs[best]!,
+      scores: Object.fromEntries(labels.map((l, i) => [l, probs[i]!])),
+      logits: values,
+      tokens: prepared.tokens.length,
+      truncated: prepared.truncated,
+      flags: prepared.flags,
+    };
+  }
+}

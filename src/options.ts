@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: MIT
+// Every option the library takes, as zod schemas with their defaults, and the one parser that
+// turns a zod failure into a ValidationError naming the field and what it accepts.
+import { availableParallelism } from 'node:os';
+import { z } from 'zod';
+import { ValidationError } from './errors.js';
+
+export const GPU_CHOICES = ['auto', 'cpu', 'cuda', 'metal', 'vulkan'] as const;
+export const TRUNCATION_CHOICES = ['right', 'left', 'error'] as const;
+export const SPECIAL_TOKEN_CHOICES = ['plain', 'parse'] as const;
+export const FUNCTION_TO_APPLY_CHOICES = ['softmax', 'sigmoid', 'none'] as const;
+
+const positiveInt = (max: number) => z.number().int().min(1).max(max);
+
+/** Options of `LogClassifier.open()`. */
+export const openOptionsSchema = z
+  .object({
+    /** CPU threads for llama.cpp. Default: the number of CPUs available to this process. */
+    threads: positiveInt(1024).default(() => availableParallelism()),
+    /** Which backend runs the model; 'auto' takes the best GPU found, else the CPU. */
+    gpu: z.enum(GPU_CHOICES).default('auto'),
+    /** Layers to offload to the GPU; default all of them when a GPU is used. */
+    gpuLayers: z.number().int().min(0).max(100_000).optional(),
+    /** Most lines packed into one decode (llama.cpp n_seq_max). */
+    batchSize: positiveInt(256).default(32),
+    /** Most tokens in one decode (llama.cpp n_batch / n_ubatch). */
+    batchTokens: positiveInt(65_536).default(512),
+    /** Most tokens per line; longer lines follow `truncation`. Default: min(2048, training context). */
+    maxTokens: positiveInt(1_048_576).optional(),
+    /** What to do with lines over `maxTokens`: keep the start, keep the end, or throw. */
+    truncation: z.enum(TRUNCATION_CHOICES).default('right'),
+    /** 'plain' (safe default) tokenizes special-token text as text; 'parse' reproduces HF exactly. */
+    specialTokens: z.enum(SPECIAL_TOKEN_CHOICES).default('plain'),
+    /** Whitespace-only lines throw EmptyInputError unless this is false. */
+    rejectWhitespace: z.boolean().default(true),
+    /** Flash attention in llama.cpp. */
+    flashAttn: z.boolean().default(false),
+    /** KV cache precision; 'auto' is F32 for F32 weights (exact parity) and F16 otherwise. */
+    kvCacheType: z.enum(['auto', 'f32', 'f16', 'q8_0']).default('auto'),
+    /** Memory-map the weights. */
+    useMmap: z.boolean().default(true),
+    /** Most lines waiting in the queue; past it calls throw OverloadedError. */
+    maxQueuedLines: positiveInt(10_000_000).default(100_000),
+    /** Path to a logtriage.node to use instead of the built one. */
+    nativeBinding: z.string().min(1).optional(),
+  })
+  .strict();
+
+export type OpenOptions = z.input<typeof openOptionsSchema>;
+export type ResolvedOpenOptions = z.output<typeof openOptionsSchema>;
+
+/** Options of `classify()` / `classifyMany()`. */
+export const classifyOptionsSchema = z
+  .object({
+    signal: z.custom<AbortSignal>((v) => v instanceof AbortSignal, { message: 'an AbortSignal' }).optional(),
+    onProgress: z.custom<(done: number, total: number) => void>((v) => typeof v === 'function', { message: 'a function' }).optional(),
+  })
+  .strict();
+
+export type ClassifyOptions = z.input<typeof classifyOptionsSchema>;
+
+/** Options of the HF-pipeline-shaped helper. */
+export const pipelineOptionsSchema = classifyOptionsSchema
+  .extend({
+    /** How many labels per input, best first; null for all of them (HF `top_k`). */
+    topK: z.number().int().min(1).nullable().default(1),
+    functionToApply: z.enum(FUNCTION_TO_APPLY_CHOICES).default('softmax'),
+  })
+  .strict();
+
+export type PipelineOptions = z.input<typeof pipelineOptionsSchema>;
+
+function describe(value: unknown): string {
+  if (value === undefined) return 'undefined';
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  if (typeof value === 'function') return 'a function';
+  try {
+    const s = JSON.stringify(value);
+    return s && s.length > 60 ? `${s.slice(0, 60)}…` : String(s);
+  } catch {
+    return String(value);
+  }
+}
+
+function typeName(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'array';
+  if (typeof value === 'number' && !Number.isInteger(value)) return 'non-integer number';
+  return typeof value;
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cur = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = cur;
+    }
+  }
+  return row[b.length]!;
+}
+
+function getAt(root: unknown, path: PropertyKey[]): unknown {
+  let v: unknown = root;
+  for (const key of path) v = (v as Record<PropertyKey, unknown> | undefined)?.[key];
+  return v;
+}
+
+function expected(issue: z.core.$ZodIssue): string {
+  switch (issue.code) {
+    case 'invalid_value':
+      return `one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'too_small':
+      return `a ${issue.origin === 'number' ? 'number' : issue.origin} of at least ${String(issue.minimum)}`;
+    case 'too_big':
+      return `a ${issue.origin === 'number' ? 'number' : issue.origin} of at most ${String(issue.maximum)}`;
+    case 'invalid_type':
+      return issue.expected === 'int' ? 'an integer' : `a ${issue.expected}`;
+    case 'custom':
+      return issue.message;
+    default:
+      return issue.message;
+  }
+}
+
+/**
+ * Parses `value` with `schema`; on failure throws a ValidationError in the form
+ * "Expected <what> for <where>.<field> but received <value> of type <type>".
+ */
+export function parseOptions<S extends z.ZodType>(schema: S, value: unknown, where: string): z.output<S> {
+  const result = schema.safeParse(value ?? {});
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  if (issue.code === 'unrecognized_keys') {
+    const known = schema instanceof z.ZodObject ? Object.keys(schema.shape) : [];
+    const parts = issue.keys.map((key) => {
+      const best = known.map((k) => [k, editDistance(key.toLowerCase(), k.toLowerCase())] as const).sort((a, b) => a[1] - b[1])[0];
+      return best && best[1] <= 3 ? `'${key}' (did you mean '${best[0]}'?)` : `'${key}'`;
+    });
+    throw new ValidationError(`Unknown option ${parts.join(', ')} for ${where}; known options: ${known.join(', ')}`);
+  }
+  const path = issue.path.map(String).join('.');
+  const received = getAt(value, issue.path);
+  throw new ValidationError(
+    `Expected ${expected(issue)} for ${where}${path ? `.${path}` : ''} but received ${describe(received)} of type ${typeName(received)}`,
+  );
+}

@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: MIT
+// The batching queue between callers and the native context: callers push tokenized lines, one
+// drain loop packs whatever is waiting into native calls (bounded in lines and tokens, so
+// late arrivals join the next call), and each caller gets its own logits back. Aborted entries
+// leave the queue before they reach native code; admission is bounded (OverloadedError).
+import { AbortError, DisposedError, OverloadedError } from './errors.js';
+
+export type RunBatch = (tokens: Int32Array, offsets: Uint32Array) => Promise<Float32Array>;
+
+export interface QueueLimits {
+  /** Logits per line. */
+  nLabels: number;
+  /** Most lines per native call. */
+  linesPerCall: number;
+  /** Most tokens per native call (a longer single line still goes alone). */
+  tokensPerCall: number;
+  /** Most lines waiting; past it push() throws OverloadedError. */
+  maxQueuedLines: number;
+}
+
+interface Entry {
+  tokens: Int32Array;
+  signal: AbortSignal | undefined;
+  resolve: (logits: Float32Array) => void;
+  reject: (err: Error) => void;
+  settled: boolean;
+  onAbort: (() => void) | undefined;
+}
+
+export class BatchQueue {
+  private readonly waiting: Entry[] = [];
+  private draining: Promise<void> | undefined;
+  private closedWith: Error | undefined;
+
+  constructor(
+    private readonly run: RunBatch,
+    private readonly limits: QueueLimits,
+  ) {}
+
+  get queuedLines(): number {
+    return this.waiting.length;
+  }
+
+  /** Queues lines; each promise settles with that line's logits (or its error). */
+  push(lines: Int32Array[], signal?: AbortSignal): Promise<Float32Array>[] {
+    if (this.closedWith) throw this.closedWith;
+    if (signal?.aborted) throw new AbortError(undefined, { cause: signal.reason });
+    if (this.waiting.length + lines.length > this.limits.maxQueuedLines) {
+      throw new OverloadedError(
+        `Queue full: ${this.waiting.length} lines waiting, ${lines.length} more would pass maxQueuedLines ${this.limits.maxQueuedLines}`,
+      );
+    }
+    const promises = lines.map(
+      (tokens) =>
+        new Promise<Float32Array>((resolve, reject) => {
+          const entry: Entry = { tokens, signal, resolve, reject, settled: false, onAbort: undefined };
+          if (signal) {
+            entry.onAbort = () => this.abort(entry);
+            signal.addEventListener('abort', entry.onAbort, { once: true });
+          }
+          this.waiting.push(entry);
+        }),
+    );
+    this.draining ??= this.drain().finally(() => {
+      this.draining = undefined;
+    });
+    return promises;
+  }
+
+  /** Rejects everything waiting with `err` and refuses new work; in-flight calls finish. */
+  close(err: Error = new DisposedError()): void {
+    this.closedWith = err;
+    for (const entry of this.waiting.splice(0)) this.settle(entry, err);
+  }
+
+  /** Resolves when no native call is running. */
+  async idle(): Promise<void> {
+    while (this.draining) await this.draining;
+  }
+
+  private abort(entry: Entry): void {
+    const i = this.waiting.indexOf(entry);
+    if (i >= 0) this.waiting.splice(i, 1);
+    this.settle(entry, new AbortError(undefined, { cause: entry.signal?.reason }));
+  }
+
+  private settle(entry: Entry, result: Float32Array | Error): void {
+    if (entry.settled) return;
+    entry.settled = true;
+    if (entry.onAbort) entry.signal?.removeEventListener('abort', entry.onAbort);
+    if (result instanceof Error) entry.reject(result);
+    else entry.resolve(result);
+  }
+
+  private takeBatch(): Entry[] {
+    const batch: Entry[] = [];
+    let tokens = 0;
+    while (this.waiting.length > 0 && batch.length < this.limits.linesPerCall) {
+      const next = this.waiting[0]!;
+      if (batch.length > 0 && tokens + next.tokens.length > this.limits.tokensPerCall) break;
+      batch.push(this.waiting.shift()!);
+      tokens += next.tokens.length;
+    }
+    return batch;
+  }
+
+  private async drain(): Promise<void> {
+    // Let callers that push in the same tick share the first call.
+    await new Promise<void>((r) => setImmediate(r));
+    while (this.waiting.length > 0) {
+      const batch = this.takeBatch();
+      const total = batch.reduce((n, e) => n + e.tokens.length, 0);
+      const tokens = new Int32Array(total);
+      const offsets = new Uint32Array(batch.length + 1);
+      batch.forEach((entry, i) => {
+        tokens.set(entry.tokens, offsets[i]!);
+        offsets[i + 1] = offsets[i]! + entry.tokens.length;
+      });
+      try {
+        const logits = await this.run(tokens, offsets);
+        const n = this.limits.nLabels;
+        batch.forEach((entry, i) => this.settle(entry, logits.slice(i * n, (i + 1) * n)));
+      } catch (err) {
+        const error = this.closedWith ?? (err as Error);
+        for (const entry of batch) this.settle(entry, error);
+      }
+    }
+  }
+}
