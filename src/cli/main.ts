@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: MIT
+// The `logtriage` command: flags only; each command's work is in commands/. stdout carries data,
+// stderr carries messages. Exit codes: 0 success, 1 runtime error, 2 usage error.
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { availableParallelism } from 'node:os';
+import { CONVERT_TYPES, type ConvertType } from '../convert/index.js';
+import { LogTriageError, ValidationError } from '../errors.js';
+import { SPECIAL_TOKEN_CHOICES, TRUNCATION_CHOICES } from '../options.js';
+import { classifyCommand } from './commands/classify.js';
+import { convertCommand } from './commands/convert.js';
+import { infoCommand } from './commands/info.js';
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a positive integer, got '${value}'`);
+  return n;
+}
+
+function buildProgram(): Command {
+  const program = new Command('logtriage')
+    .description('Classify log lines with a fine-tuned Qwen2 sequence classifier, natively (llama.cpp).')
+    .option('--verbose', 'print stack traces on errors')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+
+  program
+    .command('convert')
+    .description('Convert a HuggingFace Qwen2ForSequenceClassification checkpoint to a logtriage GGUF')
+    .argument('<hf-dir>', 'folder with config.json, model.safetensors (or a sharded index), tokenizer.json, tokenizer_config.json')
+    .requiredOption('-o, --output <file>', 'GGUF file to write')
+    .addOption(new Option('-t, --type <type>', 'tensor type').choices(CONVERT_TYPES).default('f16'))
+    .option('--threads <n>', 'threads for quantization', positiveInt)
+    .option('-q, --quiet', 'no progress or summary on stderr')
+    .addHelpText('after', '\nExamples:\n  $ logtriage convert ./qwen2-1.5b-log-classifier -o models/logs-f16.gguf\n  $ logtriage convert ./ckpt -o models/logs-q8.gguf --type q8_0')
+    .action(async (hfDir: string, opts: { output: string; type: ConvertType; threads?: number; quiet?: boolean }) => {
+      await convertCommand(hfDir, opts);
+    });
+
+  program
+    .command('classify')
+    .description('Classify log lines from files (plain or .gz) or stdin; writes JSON Lines to stdout')
+    .argument('[files...]', "log files; '-' or none reads stdin")
+    .requiredOption('-m, --model <file>', 'logtriage GGUF model')
+    .option('--scores', 'include every label score')
+    .option('--text', 'include the line text')
+    .option('--threads <n>', 'CPU threads', positiveInt, availableParallelism())
+    .option('--batch-size <n>', 'lines per decode', positiveInt)
+    .option('--max-tokens <n>', 'tokens per line before truncation', positiveInt)
+    .addOption(new Option('--truncation <mode>', 'overlong lines').choices(TRUNCATION_CHOICES).default('right'))
+    .addOption(new Option('--special-tokens <mode>', "'plain' (safe) or 'parse' (HF parity)").choices(SPECIAL_TOKEN_CHOICES).default('plain'))
+    .addHelpText('after', '\nExamples:\n  $ logtriage classify /var/log/auth.log --model models/logs-f16.gguf > triage.jsonl\n  $ journalctl -f | logtriage classify --model models/logs-f16.gguf')
+    .action(async (files: string[], opts: Record<string, unknown>) => {
+      const summary = await classifyCommand(files, {
+        model: opts.model as string,
+        scores: Boolean(opts.scores),
+        text: Boolean(opts.text),
+        chunkLines: 256,
+        open: {
+          threads: opts.threads as number,
+          truncation: opts.truncation as 'right',
+          specialTokens: opts.specialTokens as 'plain',
+          ...(opts.batchSize ? { batchSize: opts.batchSize as number } : {}),
+          ...(opts.maxTokens ? { maxTokens: opts.maxTokens as number } : {}),
+        },
+      });
+      const perLabel = Object.entries(summary.perLabel).map(([l, n]) => `${l} ${n}`).join(', ');
+      process.stderr.write(`classified ${summary.lines} lines (${summary.blank} blank skipped): ${perLabel}\n`);
+    });
+
+  program
+    .command('info')
+    .description('Show a model’s metadata, or the backends and devices found')
+    .option('-m, --model <file>', 'logtriage GGUF model')
+    .option('--devices', 'list ggml backends and devices')
+    .action(async (opts: { model?: string; devices?: boolean }) => {
+      await infoCommand(opts);
+    });
+
+  return program;
+}
+
+/** Prints one line per error and returns the exit code. */
+function handleError(err: unknown, verbose: boolean): number {
+  if (err instanceof CommanderError) {
+    return err.exitCode === 0 ? 0 : 2;
+  }
+  const usage = err instanceof ValidationError;
+  const message = err instanceof Error ? err.message : String(err);
+  const prefix = err instanceof LogTriageError ? `${err.name}` : 'error';
+  process.stderr.write(`logtriage: ${prefix}: ${message}\n`);
+  if (verbose && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+  return usage ? 2 : 1;
+}
+
+export async function main(argv: string[] = process.argv): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (err) {
+    return handleError(err, argv.includes('--verbose'));
+  }
+}
