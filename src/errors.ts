@@ -13,7 +13,11 @@ export type ErrorCode =
   | 'ERR_CONVERT'
   | 'ERR_ABORTED'
   | 'ERR_DISPOSED'
-  | 'ERR_NATIVE_ADDON';
+  | 'ERR_NATIVE_ADDON'
+  | 'ERR_HUB'
+  | 'ERR_HUB_AUTH'
+  | 'ERR_CHECKSUM'
+  | 'ERR_MODEL_NOT_CACHED';
 
 export class LogTriageError extends Error {
   readonly code: ErrorCode;
@@ -109,5 +113,37 @@ export class NativeAddonError extends LogTriageError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('ERR_NATIVE_ADDON', message, options);
     this.name = 'NativeAddonError';
+  }
+}
+
+/** The HuggingFace hub (or HF_ENDPOINT mirror) could not be reached, or answered with an error. */
+export class HubError extends LogTriageError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_HUB', message, options);
+    this.name = 'HubError';
+  }
+}
+
+/** The hub refused access (HTTP 401/403): the repo is gated or private and HF_TOKEN is missing or lacks access. */
+export class HubAuthError extends LogTriageError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_HUB_AUTH', message, options);
+    this.name = 'HubAuthError';
+  }
+}
+
+/** A downloaded file does not match the hub's checksum (ETag / X-Linked-Etag); the file was deleted. */
+export class ChecksumError extends LogTriageError {
+  constructor(message: string) {
+    super('ERR_CHECKSUM', message);
+    this.name = 'ChecksumError';
+  }
+}
+
+/** A repo id names a model that is not in the local cache (and may not be downloaded now): says how to pull it. */
+export class ModelNotCachedError extends LogTriageError {
+  constructor(message: string) {
+    super('ERR_MODEL_NOT_CACHED', message);
+    this.name = 'ModelNotCachedError';
   }
 }
