@@ -94,7 +94,7 @@ const GGML_TYPES: readonly GgmlTypeInfo[] = [
   { id: 6, name: 'Q5_0', blockSize: 32, typeSize: 2 + 4 + 16 },
   { id: 7, name: 'Q5_1', blockSize: 32, typeSize: 2 + 2 + 4 + 16 },
   { id: 8, name: 'Q8_0', blockSize: 32, typeSize: 2 + 32 },
-  { id: 9, name: 'Q8_1', blockSize: 32, typeSize: 4 + 4 + 32 },
+  { id: 9, name: 'Q8_1', blockSize: 32, typeSize: 2 + 2 + 32 },
   { id: 10, name: 'Q2_K', blockSize: QK_K, typeSize: 2 + 2 + QK_K / 16 + QK_K / 4 },
   { id: 11, name: 'Q3_K', blockSize: QK_K, typeSize: 2 + QK_K / 4 + QK_K / 8 + 12 },
   { id: 12, name: 'Q4_K', blockSize: QK_K, typeSize: 2 + 2 + QK_K / 2 + 12 },

@@ -2,7 +2,8 @@
 // Checks that a GGUF header (from readGgufHeader) is a logtriage classifier that llama.cpp's
 // qwen2 loader will accept, and returns what the runtime needs: dimensions, labels and the
 // F32 classification head. It also rejects values that would otherwise reach llama.cpp asserts
-// (duplicate tokens, head_dim mismatches, block counts past LLAMA_MAX_LAYERS).
+// or aborts (duplicate tokens, head_dim mismatches, block counts past LLAMA_MAX_LAYERS, tensor
+// types ggml cannot compute with, qwen2 hyperparameters a logtriage model never sets).
 
 import { ModelFormatError } from '../errors.js';
 import { POOLING_TYPE_LAST, TOKEN_TYPE } from './ggufTypes.js';
@@ -13,6 +14,25 @@ import { qwen2TensorSpecs } from './qwen2Tensors.js';
 /** llama.cpp's LLAMA_MAX_LAYERS (src/llama-hparams.h). */
 const LLAMA_MAX_LAYERS = 512;
 const MAX_TOKEN_TYPE = Math.max(...Object.values(TOKEN_TYPE));
+
+/**
+ * Types a weight matrix may have: those ggml's CPU backend has a dot product for. Integer types,
+ * F64 and the activation-only Q8_1 / Q8_K load but abort or crash the first decode.
+ */
+const NOT_WEIGHT_TYPES = new Set(['I8', 'I16', 'I32', 'I64', 'F64', 'Q8_1', 'Q8_K']);
+/** Norm weights and biases are added and multiplied element-wise, which ggml does in F32 only. */
+const VECTOR_TYPE = 'F32';
+
+/**
+ * The qwen2.* keys a logtriage model may hold. llama.cpp reads many more (rope scaling, sliding
+ * window, experts, causality...) and asserts on some of their values, e.g. an unknown
+ * `qwen2.rope.scaling.type` or a non-zero `qwen2.expert_count`: none belongs in a classifier.
+ */
+const ALLOWED_ARCH_KEYS = new Set<string>([
+  KEY.contextLength, KEY.embeddingLength, KEY.blockCount, KEY.feedForwardLength, KEY.headCount, KEY.headCountKv,
+  KEY.ropeFreqBase, KEY.rmsNormEps, KEY.poolingType, KEY.labels,
+  'qwen2.attention.key_length', 'qwen2.attention.value_length', 'qwen2.rope.dimension_count',
+]);
 
 export interface ClassificationHead {
   /** Row-major [nLabels, nEmbd], as HuggingFace `score.weight`. */
@@ -144,6 +164,14 @@ function checkTokenizer(meta: MetadataView): number {
   return tokens.length;
 }
 
+function checkArchKeys(metadata: GgufMetadata): void {
+  for (const key of metadata.keys()) {
+    if (key.startsWith(`${ARCHITECTURE}.`) && !ALLOWED_ARCH_KEYS.has(key)) {
+      throw new ModelFormatError(`Metadata key '${key}' is not part of the logtriage format (llama.cpp would read it as a ${ARCHITECTURE} hyperparameter)`);
+    }
+  }
+}
+
 function checkTensors(header: GgufHeader, dims: Parameters<typeof qwen2TensorSpecs>[0]): void {
   const actual = new Map(header.tensors.map((t) => [t.name, t]));
   for (const spec of qwen2TensorSpecs(dims)) {
@@ -152,6 +180,11 @@ function checkTensors(header: GgufHeader, dims: Parameters<typeof qwen2TensorSpe
     const expected = [...spec.shape].reverse();
     if (tensor.ne.length !== expected.length || tensor.ne.some((d, i) => d !== expected[i])) {
       throw new ModelFormatError(`Tensor '${spec.ggufName}' has ne [${tensor.ne.join(', ')}], expected [${expected.join(', ')}] from the metadata`);
+    }
+    const type = tensor.type.name;
+    if (expected.length === 1 ? type !== VECTOR_TYPE : NOT_WEIGHT_TYPES.has(type)) {
+      const wanted = expected.length === 1 ? VECTOR_TYPE : `a float or quantized weight type (not ${[...NOT_WEIGHT_TYPES].join(', ')})`;
+      throw new ModelFormatError(`Tensor '${spec.ggufName}' has type ${type}, expected ${wanted}`);
     }
     actual.delete(spec.ggufName);
   }
@@ -164,6 +197,7 @@ export function validateLogtriageModel(header: GgufHeader): LogtriageModelInfo {
   const meta = new MetadataView(header.metadata);
   const arch = meta.scalar(KEY.architecture, 'string');
   if (arch !== ARCHITECTURE) throw new ModelFormatError(`Metadata key '${KEY.architecture}' is '${arch}', expected '${ARCHITECTURE}'`);
+  checkArchKeys(header.metadata);
   const formatVersion = meta.scalar(KEY.formatVersion, 'u32');
   if (formatVersion !== LOGTRIAGE_FORMAT_VERSION) {
     throw new ModelFormatError(`Metadata key '${KEY.formatVersion}' is ${formatVersion}; this logtriage reads version ${LOGTRIAGE_FORMAT_VERSION}`);
@@ -173,7 +207,8 @@ export function validateLogtriageModel(header: GgufHeader): LogtriageModelInfo {
 
   const nEmbd = meta.count(KEY.embeddingLength);
   const nLayers = meta.count(KEY.blockCount, 1, LLAMA_MAX_LAYERS);
-  const nCtxTrain = meta.count(KEY.contextLength);
+  // llama_model_n_ctx_train() returns an int32_t.
+  const nCtxTrain = meta.count(KEY.contextLength, 1, 2 ** 31 - 1);
   const nFf = meta.count(KEY.feedForwardLength);
   const nHead = meta.count(KEY.headCount);
   const nHeadKv = meta.count(KEY.headCountKv, 1, nHead);
