@@ -8,6 +8,7 @@ import { LogTriageError, ValidationError } from '../errors.js';
 import { SPECIAL_TOKEN_CHOICES, TRUNCATION_CHOICES } from '../options.js';
 import { classifyCommand } from './commands/classify.js';
 import { convertCommand } from './commands/convert.js';
+import { evalCommand, LABELED_FORMATS, type EvalCliOptions } from './commands/eval.js';
 import { infoCommand } from './commands/info.js';
 
 function positiveInt(value: string): number {
@@ -74,6 +75,27 @@ function buildProgram(): Command {
     .option('--devices', 'list ggml backends and devices')
     .action(async (opts: { model?: string; devices?: boolean }) => {
       await infoCommand(opts);
+    });
+
+  program
+    .command('eval')
+    .description('Score a model on labeled log lines (JSON Lines or CSV): accuracy, F1, confusion matrix, HTML report')
+    .argument('<labeled-file>', 'a .jsonl or .csv file with a log line and its gold label per row')
+    .option('-m, --model <model>', 'logtriage GGUF file or pulled hub repo id (default: the pulled default model)')
+    .option('--text-field <name>', 'JSON field or CSV column holding the log line', 'text')
+    .option('--label-field <name>', 'JSON field or CSV column holding the gold label (matched case-insensitively)', 'label')
+    .addOption(new Option('--format <format>', 'input format (default: from the extension)').choices(LABELED_FORMATS))
+    .option('--json', 'print the metrics as JSON instead of a table')
+    .option('--report <file>', 'also write a self-contained HTML report')
+    .option('--max-examples <n>', 'misclassified rows listed in the report', positiveInt, 500)
+    .option('--threads <n>', 'CPU threads', positiveInt, availableParallelism())
+    .option('--batch-size <n>', 'lines per decode', positiveInt)
+    .option('--max-tokens <n>', 'tokens per line before truncation', positiveInt)
+    .addOption(new Option('--truncation <mode>', 'overlong lines').choices(TRUNCATION_CHOICES).default('right'))
+    .addOption(new Option('--special-tokens <mode>', "'plain' (safe) or 'parse' (HF parity)").choices(SPECIAL_TOKEN_CHOICES).default('plain'))
+    .addHelpText('after', '\nExamples:\n  $ logtriage eval labeled.jsonl --model models/logs-f16.gguf\n  $ logtriage eval tickets.csv --text-field message --label-field severity --model models/logs-f16.gguf --report eval.html\n  $ logtriage eval labeled.jsonl --model models/logs-f16.gguf --json > metrics.json')
+    .action(async (file: string, opts: EvalCliOptions) => {
+      await evalCommand(file, opts);
     });
 
   return program;
