@@ -1,16 +1,17 @@
 // SPDX-License-Identifier: MIT
-// RAII owner of a llama_batch sized for n_tokens tokens with one sequence id each.
+// RAII owner of a llama_batch of up to `capacity` tokens, each in up to `nSeqMax` sequences.
 #pragma once
 
 #include <llama.h>
 
 #include <cstdint>
+#include <vector>
 
 namespace logtriage {
 
 class Batch {
   public:
-    explicit Batch(int32_t capacity) : batch_(llama_batch_init(capacity, 0, 1)), capacity_(capacity) {}
+    Batch(int32_t capacity, int32_t nSeqMax) : batch_(llama_batch_init(capacity, 0, nSeqMax)), capacity_(capacity) {}
     ~Batch() { llama_batch_free(batch_); }
     Batch(const Batch &) = delete;
     Batch & operator=(const Batch &) = delete;
@@ -25,6 +26,18 @@ class Batch {
         batch_.n_seq_id[i]  = 1;
         batch_.seq_id[i][0] = seq;
         batch_.logits[i]    = output ? 1 : 0;
+    }
+
+    // A token shared by several sequences (a common prefix): its KV cell serves all of them.
+    void Add(llama_token token, llama_pos pos, const std::vector<llama_seq_id> & seqs, bool output) {
+        const int32_t i = batch_.n_tokens++;
+        batch_.token[i]    = token;
+        batch_.pos[i]      = pos;
+        batch_.n_seq_id[i] = static_cast<int32_t>(seqs.size());
+        for (size_t s = 0; s < seqs.size(); s++) {
+            batch_.seq_id[i][s] = seqs[s];
+        }
+        batch_.logits[i] = output ? 1 : 0;
     }
 
     int32_t Size() const { return batch_.n_tokens; }

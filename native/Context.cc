@@ -94,6 +94,7 @@ Napi::Value Context::JS_create(const Napi::CallbackInfo & info) {
     p.threads = static_cast<int32_t>(threads);
     state->head.nLabels = static_cast<int32_t>(nLabels);
     p.flashAttn = opts.Get("flashAttn").ToBoolean().Value();
+    p.sharePrefixes = opts.Get("sharePrefixes").IsUndefined() || opts.Get("sharePrefixes").ToBoolean().Value();
     const std::string kvType = opts.Get("kvType").IsString() ? opts.Get("kvType").As<Napi::String>().Utf8Value() : "f16";
     if (kvType == "f32") {
         p.kvType = GGML_TYPE_F32;
@@ -169,6 +170,9 @@ Napi::Value Context::JS_info(const Napi::CallbackInfo & info) {
     out.Set("nLabels", state_->head.nLabels);
     out.Set("flashAttn", p.flashAttn);
     out.Set("kvType", ggml_type_name(p.kvType));
+    out.Set("sharePrefixes", p.sharePrefixes);
+    out.Set("tokensIn", static_cast<double>(state_->tokensIn.load()));
+    out.Set("tokensDecoded", static_cast<double>(state_->tokensDecoded.load()));
     return out;
 }
 

@@ -53,6 +53,7 @@ struct ContextParams {
     int32_t threads = 0;
     bool flashAttn = false;
     ggml_type kvType = GGML_TYPE_F16;
+    bool sharePrefixes = true;  // see DecodePlan.h
 };
 
 struct ContextState {
@@ -64,6 +65,10 @@ struct ContextState {
     ContextParams params;
     std::mutex mutex;                // held by the batch that is running
     std::atomic<bool> abort{ false };  // set by dispose(); checked by llama.cpp's abort callback
+    // Totals over the context's life: tokens of the lines classified, and tokens actually
+    // decoded (fewer when prefix sharing finds common prefixes or duplicates).
+    std::atomic<uint64_t> tokensIn{ 0 };
+    std::atomic<uint64_t> tokensDecoded{ 0 };
 };
 
 class Context : public Napi::ObjectWrap<Context> {
@@ -76,12 +81,12 @@ class Context : public Napi::ObjectWrap<Context> {
 
   private:
     // create(model: Model, { nCtx, nBatch, nUbatch, nSeqMax, threads, flashAttn, kvType: 'f32'|'f16'|'q8_0', head: Float32Array,
-    //   nLabels, bias?: Float32Array }) -> Promise<Context>
+    //   nLabels, bias?: Float32Array, sharePrefixes?: boolean (default true) }) -> Promise<Context>
     static Napi::Value JS_create(const Napi::CallbackInfo & info);
     // classify(tokens: Int32Array, offsets: Uint32Array) -> Promise<Float32Array>
     // Sequence i is tokens[offsets[i], offsets[i+1]); the result holds nLabels logits per sequence.
     Napi::Value JS_classify(const Napi::CallbackInfo & info);
-    // info() -> { nCtx, nBatch, nUbatch, nSeqMax, threads, nLabels, flashAttn, kvType }
+    // info() -> { nCtx, nBatch, nUbatch, nSeqMax, threads, nLabels, flashAttn, kvType, sharePrefixes, tokensIn, tokensDecoded }
     Napi::Value JS_info(const Napi::CallbackInfo & info);
     // dispose() -> Promise<void>; idempotent; a running classify() rejects with ABORTED.
     Napi::Value JS_dispose(const Napi::CallbackInfo & info);

@@ -48,29 +48,54 @@ bool ClassifyWorker::Decode() {
     }
 }
 
-bool ClassifyWorker::ReadPending() {
+bool ClassifyWorker::ApplyHead(const DecodeGroup & group, const std::vector<uint32_t> & rowOfNode) {
     const Head & head = state_->head;
     const std::vector<float> & rows = state_->capture.rows;
-    if (rows.size() != pending_.size() * static_cast<size_t>(head.nEmbd)) {
-        Fail(code::kNoEmbedding, "captured " + std::to_string(rows.size() / head.nEmbd) + " hidden states for " +
-             std::to_string(pending_.size()) + " lines");
-        return false;
+    const size_t nRows = rows.size() / static_cast<size_t>(head.nEmbd);
+    for (const LineOutput & out : group.outputs) {
+        const uint32_t row = rowOfNode[out.node];
+        if (row >= nRows) {
+            Fail(code::kNoEmbedding, "captured " + std::to_string(nRows) + " hidden states, needed row " + std::to_string(row));
+            return false;
+        }
+        head.Apply(rows.data() + static_cast<size_t>(row) * head.nEmbd, logits_.data() + static_cast<size_t>(out.line) * head.nLabels);
     }
-    // Outputs come back in batch order: one per line, at its last token.
-    for (size_t s = 0; s < pending_.size(); s++) {
-        head.Apply(rows.data() + s * head.nEmbd, logits_.data() + static_cast<size_t>(pending_[s]) * head.nLabels);
-    }
-    pending_.clear();
-    state_->batch->Clear();
     return true;
 }
 
-bool ClassifyWorker::ClassifyLongSequence(uint32_t seq) {
+bool ClassifyWorker::RunGroup(const DecodeGroup & group) {
     Batch & batch = *state_->batch;
+    batch.Clear();
+    // Outputs come back in batch order.
+    std::vector<uint32_t> rowOfNode(group.nodes.size(), 0);
+    uint32_t outputs = 0;
+    for (size_t i = 0; i < group.nodes.size(); i++) {
+        const DecodeNode & node = group.nodes[i];
+        batch.Add(node.token, node.pos, node.seqs, node.output);
+        if (node.output) {
+            rowOfNode[i] = outputs++;
+        }
+    }
     llama_memory_clear(llama_get_memory(state_->ctx.get()), true);
     state_->capture.Reset();
-    const uint32_t begin = offsets_[seq];
-    const uint32_t len = offsets_[seq + 1] - begin;
+    if (!Decode()) {
+        return false;
+    }
+    if (state_->capture.rows.size() != static_cast<size_t>(outputs) * state_->head.nEmbd) {
+        Fail(code::kNoEmbedding, "captured " + std::to_string(state_->capture.rows.size() / state_->head.nEmbd) +
+             " hidden states for " + std::to_string(outputs) + " outputs");
+        return false;
+    }
+    return ApplyHead(group, rowOfNode);
+}
+
+bool ClassifyWorker::RunLongLine(const DecodeGroup & group) {
+    Batch & batch = *state_->batch;
+    const uint32_t line = group.outputs.front().line;
+    const uint32_t begin = offsets_[line];
+    const uint32_t len = offsets_[line + 1] - begin;
+    llama_memory_clear(llama_get_memory(state_->ctx.get()), true);
+    state_->capture.Reset();
     for (uint32_t start = 0; start < len; start += static_cast<uint32_t>(batch.Capacity())) {
         batch.Clear();
         for (uint32_t k = start; k < len && batch.Size() < batch.Capacity(); k++) {
@@ -80,8 +105,9 @@ bool ClassifyWorker::ClassifyLongSequence(uint32_t seq) {
             return false;
         }
     }
-    pending_.push_back(seq);
-    return ReadPending();
+    // The only output is the last token's: row 0.
+    std::vector<uint32_t> rowOfNode(len, 0);
+    return ApplyHead(group, rowOfNode);
 }
 
 void ClassifyWorker::Execute() {
@@ -94,42 +120,17 @@ void ClassifyWorker::Execute() {
         return;
     }
     try {
+        const ContextParams & p = state_->params;
         const uint32_t nSeq = static_cast<uint32_t>(offsets_.size() - 1);
         logits_.assign(static_cast<size_t>(nSeq) * state_->head.nLabels, 0.0f);
-        Batch & batch = *state_->batch;
-        batch.Clear();
-        pending_.clear();
-        const uint32_t nBatch = static_cast<uint32_t>(batch.Capacity());
-
-        auto flush = [&]() -> bool {
-            if (pending_.empty()) {
-                return true;
+        const DecodePlan plan = PlanDecodes(tokens_, offsets_, static_cast<uint32_t>(state_->batch->Capacity()), p.nSeqMax, p.sharePrefixes);
+        for (const DecodeGroup & group : plan.groups) {
+            if (!(group.longLine ? RunLongLine(group) : RunGroup(group))) {
+                return;
             }
-            llama_memory_clear(llama_get_memory(state_->ctx.get()), true);
-            state_->capture.Reset();
-            return Decode() && ReadPending();
-        };
-
-        for (uint32_t seq = 0; seq < nSeq; seq++) {
-            const uint32_t len = offsets_[seq + 1] - offsets_[seq];
-            if (len > nBatch) {
-                if (!flush() || !ClassifyLongSequence(seq)) {
-                    return;
-                }
-                continue;
-            }
-            if (static_cast<uint32_t>(batch.Size()) + len > nBatch || pending_.size() == state_->params.nSeqMax) {
-                if (!flush()) {
-                    return;
-                }
-            }
-            const llama_seq_id id = static_cast<llama_seq_id>(pending_.size());
-            for (uint32_t k = 0; k < len; k++) {
-                batch.Add(tokens_[offsets_[seq] + k], static_cast<llama_pos>(k), id, k + 1 == len);
-            }
-            pending_.push_back(seq);
         }
-        flush();
+        state_->tokensIn += plan.tokensIn;
+        state_->tokensDecoded += plan.tokensDecoded;
     } catch (const std::bad_alloc &) {
         Fail(code::kOutOfMemory, "Out of memory during classification");
     } catch (const std::exception & e) {

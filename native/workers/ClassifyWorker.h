@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: MIT
-// Runs one classification batch: packs sequences into llama_decode calls (one seq id per line,
-// within n_batch tokens and n_seq_max sequences), takes each line's last-token hidden state
-// (HiddenCapture) and applies the head. A line longer than n_batch is decoded alone, in n_batch
-// chunks over its KV cells.
+// Runs one classification call: DecodePlan turns the lines into llama_decode calls (prefix
+// tries within n_batch tokens and n_seq_max sequences), HiddenCapture takes each output's
+// final-norm hidden state, and the head turns it into logits. A line longer than n_batch is
+// decoded alone, in n_batch chunks over its KV cells.
 #pragma once
 
 #include "../Context.h"
+#include "../DecodePlan.h"
 #include "../common.h"
 
 #include <vector>
@@ -23,13 +24,13 @@ class ClassifyWorker : public PromiseWorker {
   private:
     bool Validate();
     bool Decode();
-    bool ReadPending();
-    bool ClassifyLongSequence(uint32_t seq);
+    bool RunGroup(const DecodeGroup & group);
+    bool RunLongLine(const DecodeGroup & group);
+    bool ApplyHead(const DecodeGroup & group, const std::vector<uint32_t> & rowOfNode);
 
     std::shared_ptr<ContextState> state_;
     std::vector<llama_token> tokens_;
     std::vector<uint32_t> offsets_;
-    std::vector<uint32_t> pending_;  // sequences in the current batch, by batch seq id
     std::vector<float> logits_;
 };
 

@@ -66,7 +66,7 @@ void CreateContextWorker::Execute() {
             return;
         }
         state_->ctx.reset(ctx);
-        state_->batch = std::make_unique<Batch>(static_cast<int32_t>(p.nBatch));
+        state_->batch = std::make_unique<Batch>(static_cast<int32_t>(p.nBatch), static_cast<int32_t>(p.nSeqMax));
     } catch (const std::bad_alloc &) {
         Fail(code::kOutOfMemory, "Out of memory while creating the context");
     } catch (const std::exception & e) {
