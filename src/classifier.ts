@@ -2,10 +2,10 @@
 // LogClassifier: the public API. Validates options and model metadata in TS, then drives the
 // native Model (tokenizer, weights) and Context (decode + pooling + head) through BatchQueue.
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { loadBinding } from './binding.js';
 import { DisposedError, EmptyInputError, InputTooLongError, ModelLoadError, ValidationError } from './errors.js';
 import { readGgufHeader, validateLogtriageModel, type LogtriageModelInfo } from './gguf/index.js';
+import { resolveModel } from './hub/resolveModel.js';
 import { callNative, type NativeBinding, type NativeContext, type NativeDevice, type NativeModel } from './native.js';
 import {
   classifyOptionsSchema,
@@ -18,6 +18,7 @@ import {
   type ResolvedOpenOptions,
 } from './options.js';
 import { BatchQueue } from './queue.js';
+import { ResultCache } from './resultCache.js';
 import { applyFunction, softmax } from './scores.js';
 
 /** Why a result deserves a second look. */
@@ -41,6 +42,16 @@ export interface ClassificationResult {
   /** True when the line was cut to `maxTokens`. */
   truncated: boolean;
   flags: ResultFlag[];
+}
+
+/** Work counters since open(). */
+export interface ClassifierStats {
+  /** Tokens of the lines sent to the model (cache hits excluded). */
+  tokensIn: number;
+  /** Tokens actually decoded: fewer than tokensIn when lines of a batch share a prefix or repeat. */
+  tokensDecoded: number;
+  /** Exact-repeat cache: lines looked up, found, and held. */
+  cache: { lookups: number; hits: number; size: number };
 }
 
 export interface PipelineEntry {
@@ -94,6 +105,7 @@ function pickDevice(binding: NativeBinding, gpu: ResolvedOpenOptions['gpu']): Na
 
 export class LogClassifier {
   private readonly queue: BatchQueue;
+  private readonly cache: ResultCache;
   private readonly controlTexts: string[];
   private disposing: Promise<void> | undefined;
 
@@ -111,16 +123,20 @@ export class LogClassifier {
       tokensPerCall: ctx.nBatch * 4,
       maxQueuedLines: options.maxQueuedLines,
     });
+    this.cache = new ResultCache(options.resultCache);
     this.controlTexts = model.info().controlTokens.map(([, text]) => text).filter((t) => t.length > 0);
   }
 
-  /** Opens a logtriage GGUF (see docs/model-format.md); validates it before llama.cpp reads it. */
-  static async open(path: string, options: OpenOptions = {}): Promise<LogClassifier> {
-    if (typeof path !== 'string' || path.length === 0) {
-      throw new ValidationError(`Expected a model path (string) for LogClassifier.open() but received ${typeof path}`);
+  /**
+   * Opens a logtriage GGUF (see docs/model-format.md); validates it before llama.cpp reads it.
+   * Takes a GGUF path or a pulled hub repo id (`owner/name[@revision][:type]`); without either, the pulled default model.
+   */
+  static async open(pathOrRepoId?: string, options: OpenOptions = {}): Promise<LogClassifier> {
+    if (pathOrRepoId !== undefined && (typeof pathOrRepoId !== 'string' || pathOrRepoId.length === 0)) {
+      throw new ValidationError(`Expected a model path or hub repo id (string) for LogClassifier.open() but received ${typeof pathOrRepoId}`);
     }
     const opts = parseOptions(openOptionsSchema, options, 'LogClassifier.open() options');
-    const fullPath = resolve(path);
+    const fullPath = resolveModel(pathOrRepoId);
     if (!existsSync(fullPath)) throw new ModelLoadError(`Model file not found: ${fullPath}`);
     const meta = validateLogtriageModel(await readGgufHeader(fullPath));
 
@@ -148,6 +164,7 @@ export class LogClassifier {
           kvType: opts.kvCacheType === 'auto' ? (meta.fileType === 0 ? 'f32' : 'f16') : opts.kvCacheType,
           nLabels: meta.labels.length,
           head: meta.head.weight,
+          sharePrefixes: opts.prefixSharing,
           ...(meta.head.bias ? { bias: meta.head.bias } : {}),
         }),
       );
@@ -213,18 +230,31 @@ export class LogClassifier {
     if (!Array.isArray(texts)) throw new ValidationError(`Expected an array of strings for classifyMany() but received ${typeof texts}`);
     if (texts.length === 0) return [];
     const prepared = await this.prepare(texts);
-    const pending = this.queue.push(prepared.map((p) => p.tokens), opts.signal);
+    const cached = prepared.map((p) => this.cache.get(p.tokens));
+    const misses = prepared.filter((_, i) => cached[i] === undefined);
+    const pending = this.queue.push(misses.map((p) => p.tokens), opts.signal);
     let done = 0;
-    const logits = await Promise.all(
-      pending.map((p) =>
+    for (const hit of cached) if (hit) opts.onProgress?.(++done, texts.length);
+    const computed = await Promise.all(
+      pending.map((p, i) =>
         p.then((l) => {
+          this.cache.set(misses[i]!.tokens, l);
           done++;
           opts.onProgress?.(done, texts.length);
           return l;
         }),
       ),
     );
+    let next = 0;
+    const logits = cached.map((l) => l ?? computed[next++]!);
     return logits.map((l, i) => this.toResult(l, prepared[i]!));
+  }
+
+  /** Tokens in and decoded, and exact-repeat cache hits, since open(). */
+  stats(): ClassifierStats {
+    this.assertOpen();
+    const ctx = this.context.info();
+    return { tokensIn: ctx.tokensIn, tokensDecoded: ctx.tokensDecoded, cache: this.cache.stats() };
   }
 
   /** HuggingFace-pipeline-shaped output: per input, `[{label, score}]` best first. */

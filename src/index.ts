@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Public surface: named exports only.
 export { LogClassifier } from './classifier.js';
-export type { ClassificationResult, ClassifierInfo, PipelineEntry, ResultFlag } from './classifier.js';
+export type { ClassificationResult, ClassifierInfo, ClassifierStats, PipelineEntry, ResultFlag } from './classifier.js';
 export type { ClassifyOptions, OpenOptions, PipelineOptions } from './options.js';
 export {
   AbortError,

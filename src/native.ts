@@ -42,11 +42,29 @@ export interface NativeContextOptions {
   nLabels: number;
   head: Float32Array;
   bias?: Float32Array;
+  /** Decode tokens shared by several lines' prefixes once (default true). */
+  sharePrefixes?: boolean;
+}
+
+export interface NativeContextInfo {
+  nCtx: number;
+  nBatch: number;
+  nUbatch: number;
+  nSeqMax: number;
+  threads: number;
+  nLabels: number;
+  flashAttn: boolean;
+  kvType: string;
+  sharePrefixes: boolean;
+  /** Tokens of every line classified so far. */
+  tokensIn: number;
+  /** Tokens actually decoded (fewer when lines share prefixes or repeat). */
+  tokensDecoded: number;
 }
 
 export interface NativeContext {
   classify(tokens: Int32Array, offsets: Uint32Array): Promise<Float32Array>;
-  info(): { nCtx: number; nBatch: number; nUbatch: number; nSeqMax: number; threads: number; nLabels: number; flashAttn: boolean; kvType: string };
+  info(): NativeContextInfo;
   dispose(): Promise<void>;
 }
 

@@ -33,6 +33,10 @@ export const openOptionsSchema = z
     specialTokens: z.enum(SPECIAL_TOKEN_CHOICES).default('plain'),
     /** Whitespace-only lines throw EmptyInputError unless this is false. */
     rejectWhitespace: z.boolean().default(true),
+    /** Decode a prefix shared by lines of one batch once (see docs/model-format.md#inference). */
+    prefixSharing: z.boolean().default(true),
+    /** Lines whose logits are kept for exact repeats (LRU, by tokens); 0 turns the cache off. */
+    resultCache: z.number().int().min(0).max(1_000_000).default(4096),
     /** Flash attention in llama.cpp. */
     flashAttn: z.boolean().default(false),
     /** KV cache precision; 'auto' is F32 for F32 weights (exact parity) and F16 otherwise. */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Bad input of every kind gets a typed error (or a flagged result) and the process survives.
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -135,8 +135,8 @@ describe('LogClassifier.open() with bad model files (each in a child process)', 
   });
 
   it('a non-GGUF file → ModelFormatError', async () => {
-    copyFileSync(join(tinyCheckpointDir(), 'tokenizer.json'), join(dir, 'tokenizer.gguf'));
-    await expectTypedFailure(join(dir, 'tokenizer.gguf'), ModelFormatError.name);
+    const path = write('tokenizer.gguf', readFileSync(join(tinyCheckpointDir(), 'tokenizer.json')));
+    await expectTypedFailure(path, ModelFormatError.name);
   });
 
   it('truncated files → ModelFormatError', async () => {

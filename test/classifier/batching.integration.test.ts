@@ -28,7 +28,7 @@ describe('LogClassifier batching (F32)', () => {
   let clf: LogClassifier;
   let oneByOne: ClassificationResult[];
   beforeAll(async () => {
-    clf = await LogClassifier.open(tinyModel('f32'), { threads: 2 });
+    clf = await LogClassifier.open(tinyModel('f32'), { threads: 2, resultCache: 0 });
     oneByOne = [];
     for (const line of lines) oneByOne.push(await clf.classify(line));
   });
@@ -46,7 +46,7 @@ describe('LogClassifier batching (F32)', () => {
   });
 
   it('mixed-length small batches equal one by one', async () => {
-    const small = await LogClassifier.open(tinyModel('f32'), { threads: 2, batchSize: 3, batchTokens: 64 });
+    const small = await LogClassifier.open(tinyModel('f32'), { threads: 2, batchSize: 3, batchTokens: 64, resultCache: 0 });
     try {
       expectSameLogits(await small.classifyMany(lines), oneByOne);
       expectSameLogits(await small.classifyMany([...lines].reverse()), [...oneByOne].reverse());
