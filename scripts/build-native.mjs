@@ -23,6 +23,7 @@ const { values: args } = parseArgs({
     'from-source': { type: 'boolean', default: process.env.LOGTRIAGE_FROM_SOURCE === '1' },
     gpu: { type: 'string', default: process.env.LOGTRIAGE_GPU ?? '' },
     sanitize: { type: 'boolean', default: process.env.LOGTRIAGE_SANITIZE === '1' },
+    tools: { type: 'boolean', default: false },
     debug: { type: 'boolean', default: false },
     out: { type: 'string', default: join(root, 'build') },
   },
@@ -144,6 +145,35 @@ function buildLlamaFromSource(srcDir, nlc) {
   return join(buildDir, 'bin');
 }
 
+// llama.cpp's own llama-embedding and llama-bench, the benchmark's reference contenders (issue #5).
+// Built for this CPU (GGML_NATIVE) from the same bundle, static, cached outside the repo; on an
+// AVX2-only x86 machine the prebuilt libraries' runtime-selected CPU variant has the same features.
+function buildLlamaTools(srcDir, nlc) {
+  const flags = [
+    '-DCMAKE_BUILD_TYPE=Release',
+    '-DBUILD_SHARED_LIBS=OFF',
+    '-DGGML_NATIVE=ON',
+    '-DLLAMA_BUILD_TESTS=OFF',
+    '-DLLAMA_BUILD_EXAMPLES=ON',
+    '-DLLAMA_BUILD_TOOLS=ON',
+    '-DLLAMA_BUILD_SERVER=OFF',
+    '-DLLAMA_CURL=OFF',
+    '-DLLAMA_OPENSSL=OFF',
+  ];
+  const key = createHash('sha256').update(flags.join(' ')).digest('hex').slice(0, 12);
+  const buildDir = join(cacheRoot(), 'llama-tools', `${NLC_VERSION}-${nlc.release}-${key}`);
+  const stamp = join(buildDir, '.logtriage-complete');
+  if (!existsSync(stamp)) {
+    log(`building llama-embedding and llama-bench into ${buildDir}`);
+    run('cmake', ['-S', srcDir, '-B', buildDir, ...flags]);
+    run('cmake', ['--build', buildDir, '--config', 'Release', '-j', String(buildJobs()), '--target', 'llama-embedding', 'llama-bench']);
+    writeFileSync(stamp, flags.join('\n'));
+  }
+  const binDir = join(buildDir, 'bin');
+  writeFileSync(join(cacheRoot(), 'llama-tools', 'current.json'), JSON.stringify({ binDir, flags, release: nlc.release }, null, 2));
+  log(`llama.cpp tools in ${binDir}`);
+}
+
 function buildJobs() {
   return Number(process.env.LOGTRIAGE_BUILD_JOBS) || availableParallelism();
 }
@@ -185,6 +215,10 @@ async function main() {
   const started = Date.now();
   const nlc = nodeLlamaCpp();
   const srcDir = llamaSource(nlc);
+  if (args.tools) {
+    buildLlamaTools(srcDir, nlc);
+    return;
+  }
   const fromSource = args['from-source'] || Boolean(args.gpu);
   const libDir = fromSource ? buildLlamaFromSource(srcDir, nlc) : prebuiltLibDir(nlc);
   await compileAddon(srcDir, libDir, nlc);
