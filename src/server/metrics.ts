@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: MIT
+// Prometheus metrics of one server, in a registry of its own (two servers in one process do
+// not share counters). Durations are in seconds, as Prometheus expects.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { ClassifierStats, LogClassifier } from '../classifier.js';
+
+export interface ServerMetrics {
+  registry: Registry;
+  requests: Counter<'route' | 'status'>;
+  requestDuration: Histogram<'route'>;
+  classifyDuration: Histogram;
+  requestLines: Histogram;
+  requestTokens: Histogram;
+  requestsInFlight: Gauge;
+  linesInFlight: Gauge;
+  results: Counter<'label'>;
+}
+
+const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+const SIZE_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096, 16384];
+const TOKEN_BUCKETS = [8, 32, 64, 128, 256, 512, 1024, 2048, 8192, 32768, 131072];
+
+/** A counter that reads its value from the classifier's stats() at scrape time. */
+function statsCounter(registry: Registry, classifier: LogClassifier, name: string, help: string, read: (s: ClassifierStats) => number): void {
+  new Counter({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      let stats: ClassifierStats;
+      try {
+        stats = classifier.stats();
+      } catch {
+        return; // disposed: keep the last value
+      }
+      this.reset();
+      this.inc(read(stats));
+    },
+  });
+}
+
+export function createMetrics(classifier: LogClassifier): ServerMetrics {
+  const labels = classifier.labels;
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'logtriage_' });
+  const registers = [registry];
+  const metrics: ServerMetrics = {
+    registry,
+    requests: new Counter({
+      name: 'logtriage_http_requests_total',
+      help: 'HTTP requests answered, by route and status code',
+      labelNames: ['route', 'status'],
+      registers,
+    }),
+    requestDuration: new Histogram({
+      name: 'logtriage_http_request_duration_seconds',
+      help: 'Time from request received to response sent, by route',
+      labelNames: ['route'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    }),
+    classifyDuration: new Histogram({
+      name: 'logtriage_classify_duration_seconds',
+      help: 'Time a request spends in the classifier (tokenization, batching queue and decode)',
+      buckets: LATENCY_BUCKETS,
+      registers,
+    }),
+    requestLines: new Histogram({
+      name: 'logtriage_request_lines',
+      help: 'Lines classified per request (client batch size)',
+      buckets: SIZE_BUCKETS,
+      registers,
+    }),
+    requestTokens: new Histogram({
+      name: 'logtriage_request_tokens',
+      help: 'Tokens fed to the model per request',
+      buckets: TOKEN_BUCKETS,
+      registers,
+    }),
+    requestsInFlight: new Gauge({
+      name: 'logtriage_requests_in_flight',
+      help: 'Classification requests admitted and not yet answered',
+      registers,
+    }),
+    linesInFlight: new Gauge({
+      name: 'logtriage_lines_in_flight',
+      help: 'Lines handed to the classifier and not yet back (queued or decoding)',
+      registers,
+    }),
+    results: new Counter({
+      name: 'logtriage_results_total',
+      help: 'Lines classified, by predicted label',
+      labelNames: ['label'],
+      registers,
+    }),
+  };
+  // Every label appears from the start, so rate() works before the first hit.
+  for (const label of labels) metrics.results.inc({ label }, 0);
+  statsCounter(registry, classifier, 'logtriage_tokens_in_total', 'Tokens of the lines sent to the model (result-cache hits excluded)', (s) => s.tokensIn);
+  statsCounter(registry, classifier, 'logtriage_tokens_decoded_total', 'Tokens decoded: fewer than tokens in when lines share a prefix or repeat', (s) => s.tokensDecoded);
+  statsCounter(registry, classifier, 'logtriage_result_cache_lookups_total', 'Lines looked up in the exact-repeat result cache', (s) => s.cache.lookups);
+  statsCounter(registry, classifier, 'logtriage_result_cache_hits_total', 'Lines answered from the exact-repeat result cache', (s) => s.cache.hits);
+  return metrics;
+}

@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: MIT
+// Wire types: request bodies as zod schemas, responses as TS types. `/predict` follows TEI's
+// router/src/http/types.rs (unknown fields are ignored there, so here too).
+import { z } from 'zod';
+
+/** TEI `inputs`: a string, a list of strings, or a batch of one-element lists. Checked further in predictTexts(). */
+export const predictRequestSchema = z.object({
+  inputs: z.union([z.string(), z.array(z.union([z.string(), z.array(z.string())]))], {
+    error: 'a string, a list of strings or a list of one-element lists of strings',
+  }),
+  /** null or absent: the server's `autoTruncate`. */
+  truncate: z.boolean().nullable().optional(),
+  /** TEI spells it `Right`/`Left` (serde) and documents `right`/`left`; both are accepted. */
+  truncation_direction: z
+    .enum(['right', 'left', 'Right', 'Left'])
+    .transform((d) => d.toLowerCase() as 'right' | 'left')
+    .optional(),
+  /** Raw head logits instead of softmax probabilities. */
+  raw_scores: z.boolean().default(false),
+});
+export type PredictRequest = z.output<typeof predictRequestSchema>;
+
+/** TEI `Prediction`. */
+export interface Prediction {
+  score: number;
+  label: string;
+}
+
+/** TEI `PredictResponse`: one list for a single input, one list per input for a batch. */
+export type PredictResponse = Prediction[] | Prediction[][];
+
+export const classifyRequestSchema = z.object({
+  input: z.union([z.string(), z.array(z.string())], { error: 'a string or a list of strings' }),
+  /** Labels listed in `scores`, best first; absent or null for all of them. */
+  top_k: z.number().int().min(1).nullable().optional(),
+});
+export type ClassifyRequest = z.output<typeof classifyRequestSchema>;
+
+export interface ClassifyItem {
+  index: number;
+  label: string;
+  score: number;
+  /** Label → probability, best first. */
+  scores: Record<string, number>;
+  tokens: number;
+  truncated: boolean;
+  flags: string[];
+}
+
+export interface ClassifyResponse {
+  object: 'list';
+  model: string;
+  data: ClassifyItem[];
+  usage: { prompt_tokens: number; total_tokens: number };
+}
+
+/** What `/ingest` adds to each record under `logtriage` (without `--ecs`). */
+export type IngestAnnotation =
+  | { label: string; score: number; truncated?: true; flags?: string[] }
+  /** Why the record was not classified: no string in the message field, or only whitespace. */
+  | { skipped: string };
+
+/** `/info`: TEI's `Info` field names where they exist, logtriage's own under `logtriage`. */
+export interface InfoResponse {
+  model_id: string;
+  model_sha: null;
+  model_dtype: string;
+  model_type: { classifier: { id2label: Record<string, string>; label2id: Record<string, number> } };
+  max_concurrent_requests: number;
+  max_input_length: number;
+  max_batch_tokens: number;
+  max_batch_requests: number;
+  max_client_batch_size: number;
+  auto_truncate: boolean;
+  tokenization_workers: null;
+  version: string;
+  sha: null;
+  docker_label: null;
+  logtriage: {
+    labels: string[];
+    truncation_direction: 'right' | 'left';
+    payload_limit: number;
+    message_field: string;
+    ecs: boolean;
+    auth: boolean;
+    architecture: string;
+    parameters: number;
+    backend: string;
+    device: string;
+    threads: number;
+    special_tokens: string;
+    llama_release: string;
+  };
+}

@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: MIT
+// /ingest body handling without a model: NDJSON framing, record checks, field lookup, enrichment.
+import { describe, expect, it } from 'vitest';
+import type { ClassificationResult } from '../../src/index.js';
+import { HttpError } from '../../src/server/errors.js';
+import { enrichRecord, NdjsonBody, parseNdjson, readField, recordsOf, skipReason } from '../../src/server/ingestRecords.js';
+
+const LABELS = ['Normal', 'Suspicious', 'Malicious', 'Informational', 'Error'];
+const result: ClassificationResult = {
+  label: 'Malicious',
+  score: 0.7,
+  scores: { Normal: 0.1, Suspicious: 0.1, Malicious: 0.7, Informational: 0.05, Error: 0.05 },
+  logits: [0, 0, 2, -1, -1],
+  tokens: 12,
+  truncated: false,
+  flags: [],
+};
+
+describe('parseNdjson()', () => {
+  it('reads LF and CRLF lines, skips blank ones, and keeps the order', () => {
+    const body = parseNdjson('{"a":1}\r\n\n  \n{"a":2}\n{"a":3}');
+    expect(body).toBeInstanceOf(NdjsonBody);
+    expect(body.records).toEqual([{ a: 1 }, { a: 2 }, { a: 3 }]);
+  });
+
+  it('names the line that is not JSON', () => {
+    expect(() => parseNdjson('{"a":1}\n\n{"a":')).toThrowError(/NDJSON line 3 is not valid JSON/);
+    try {
+      parseNdjson('nope');
+    } catch (err) {
+      expect((err as HttpError).kind).toBe('bad_request');
+    }
+  });
+});
+
+describe('recordsOf()', () => {
+  it('tells the framing apart', () => {
+    expect(recordsOf([{ m: 1 }]).framing).toBe('array');
+    expect(recordsOf({ m: 1 })).toEqual({ records: [{ m: 1 }], framing: 'object' });
+    expect(recordsOf(new NdjsonBody([{ m: 1 }])).framing).toBe('ndjson');
+  });
+
+  it.each([
+    [[{}, null], /record 1 is null/],
+    [[[1]], /record 0 is an array/],
+    [[{}, {}, 3], /record 2 is a number/],
+  ])('refuses records that are not objects (%j)', (body, message) => {
+    expect(() => recordsOf(body)).toThrowError(message);
+  });
+});
+
+describe('readField()', () => {
+  it('prefers a literal key, then follows a dotted path', () => {
+    expect(readField({ 'log.original': 'flat', log: { original: 'nested' } }, 'log.original')).toBe('flat');
+    expect(readField({ log: { original: 'nested' } }, 'log.original')).toBe('nested');
+    expect(readField({ log: 'text' }, 'log.original')).toBeUndefined();
+    expect(readField({ log: { toString: 1 } }, 'log.constructor')).toBeUndefined();
+  });
+});
+
+describe('skipReason() and enrichRecord()', () => {
+  it('skips what is not a non-blank string', () => {
+    expect(skipReason('line', 'message')).toBeUndefined();
+    expect(skipReason(42, 'message')).toBe("no string at 'message'");
+    expect(skipReason(' \t', 'message')).toBe("'message' is blank");
+  });
+
+  it('adds logtriage, or ECS fields merged into an existing event object', () => {
+    expect(enrichRecord({ message: 'x', host: 'a' }, result, LABELS, false)).toEqual({
+      message: 'x',
+      host: 'a',
+      logtriage: { label: 'Malicious', score: 0.7 },
+    });
+    const ecs = enrichRecord({ message: 'x', event: { dataset: 'auth', kind: 'event' } }, result, LABELS, true);
+    expect(ecs.event).toEqual({ dataset: 'auth', kind: 'alert', category: ['intrusion_detection'], type: ['info'], risk_score: 75 });
+    expect(ecs.logtriage).toEqual({ label: 'Malicious', score: 0.7 });
+    expect(enrichRecord({ message: 1 }, "no string at 'message'", LABELS, true)).toEqual({ message: 1, logtriage: { skipped: "no string at 'message'" } });
+  });
+
+  it('reports truncation and flags only when present', () => {
+    const truncated = { ...result, truncated: true, flags: ['special-token-text' as const] };
+    expect(enrichRecord({}, truncated, LABELS, false).logtriage).toEqual({ label: 'Malicious', score: 0.7, truncated: true, flags: ['special-token-text'] });
+  });
+});
