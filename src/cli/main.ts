@@ -10,6 +10,7 @@ import { classifyCommand } from './commands/classify.js';
 import { convertCommand } from './commands/convert.js';
 import { evalCommand, LABELED_FORMATS, type EvalCliOptions } from './commands/eval.js';
 import { infoCommand } from './commands/info.js';
+import { LOG_LEVELS, parsePort, serveCommand, type ServeCliOptions } from './commands/serve.js';
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -96,6 +97,33 @@ function buildProgram(): Command {
     .addHelpText('after', '\nExamples:\n  $ logtriage eval labeled.jsonl --model models/logs-f16.gguf\n  $ logtriage eval tickets.csv --text-field message --label-field severity --model models/logs-f16.gguf --report eval.html\n  $ logtriage eval labeled.jsonl --model models/logs-f16.gguf --json > metrics.json')
     .action(async (file: string, opts: EvalCliOptions) => {
       await evalCommand(file, opts);
+    });
+
+  program
+    .command('serve')
+    .description('Serve a model over HTTP: TEI-compatible /predict, /v1/classify, /ingest for Vector and Fluent Bit, /health, /info, /metrics')
+    .option('-m, --model <model>', 'logtriage GGUF file or pulled hub repo id (default: the pulled default model)')
+    .option('--host <host>', 'address to bind', '127.0.0.1')
+    .option('--port <n>', 'TCP port (0: any free one)', parsePort, 8080)
+    .option('--threads <n>', 'CPU threads', positiveInt, availableParallelism())
+    .option('--max-tokens <n>', 'tokens per input before truncation (TEI max_input_length)', positiveInt)
+    .option('--max-batch-tokens <n>', 'tokens per decode, shared by concurrent requests', positiveInt)
+    .option('--max-batch-requests <n>', 'inputs per decode', positiveInt)
+    .option('--max-concurrent-requests <n>', 'requests classified at once; more get 429 with Retry-After', positiveInt, 512)
+    .option('--max-client-batch-size <n>', 'inputs per /predict or /v1/classify request; more get 422', positiveInt, 32)
+    .option('--payload-limit <bytes>', 'largest body (after gzip); larger get 413', positiveInt, 2_000_000)
+    .addOption(new Option('--truncation <side>', 'part of a long input that is dropped').choices(['right', 'left']).default('right'))
+    .option('--no-auto-truncate', 'answer 422 to long inputs unless the request sets truncate: true')
+    .addOption(new Option('--api-key <key>', 'require Authorization: Bearer <key> on every route but /health').env('LOGTRIAGE_API_KEY'))
+    .option('--message-field <path>', 'record field /ingest classifies (dotted path for nested fields)', 'message')
+    .option('--ecs', '/ingest adds ECS fields (event.kind, event.category, event.type, event.risk_score) instead of `logtriage`')
+    .option('--model-id <name>', 'model name in /info and /v1/classify (default: the file name)')
+    .option('--request-timeout <s>', 'seconds a client has to send a whole request', positiveInt, 30)
+    .addOption(new Option('--log-level <level>', 'request logs (pino JSON on stderr; bodies only with --log-bodies)').choices(LOG_LEVELS).default('info'))
+    .option('--log-bodies', 'also log request bodies (they may hold sensitive data)')
+    .addHelpText('after', '\nExamples:\n  $ logtriage serve --model models/logs-f16.gguf --port 8080\n  $ LOGTRIAGE_API_KEY=secret logtriage serve --model models/logs-f16.gguf --host 0.0.0.0 --message-field log')
+    .action(async (opts: ServeCliOptions) => {
+      await serveCommand(opts);
     });
 
   return program;

@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: MIT
+// `logtriage serve [--model m.gguf | owner/name]`: one model behind the HTTP server until SIGTERM or SIGINT,
+// which stop accepting connections, let the requests in flight finish, and exit 0. A second
+// signal exits at once with 1.
+import { InvalidArgumentError } from 'commander';
+import { LogClassifier } from '../../classifier.js';
+import { createServer } from '../../server/index.js';
+import { LOG_LEVELS } from '../../server/serverOptions.js';
+
+export { LOG_LEVELS };
+
+export interface ServeCliOptions {
+  /** GGUF path or pulled hub repo id; undefined: the pulled default model. */
+  model?: string;
+  host: string;
+  port: number;
+  threads: number;
+  maxTokens?: number;
+  maxBatchTokens?: number;
+  maxBatchRequests?: number;
+  maxConcurrentRequests: number;
+  maxClientBatchSize: number;
+  payloadLimit: number;
+  truncation: 'right' | 'left';
+  autoTruncate: boolean;
+  apiKey?: string;
+  messageField: string;
+  ecs?: boolean;
+  modelId?: string;
+  requestTimeout: number;
+  logLevel: (typeof LOG_LEVELS)[number];
+  logBodies?: boolean;
+}
+
+/** A TCP port; 0 picks a free one. */
+export function parsePort(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65_535) throw new InvalidArgumentError(`expected a port from 0 to 65535, got '${value}'`);
+  return n;
+}
+
+export async function serveCommand(opts: ServeCliOptions): Promise<void> {
+  const classifier = await LogClassifier.open(opts.model, {
+    threads: opts.threads,
+    truncation: opts.truncation,
+    ...(opts.maxTokens ? { maxTokens: opts.maxTokens } : {}),
+    ...(opts.maxBatchTokens ? { batchTokens: opts.maxBatchTokens } : {}),
+    ...(opts.maxBatchRequests ? { batchSize: opts.maxBatchRequests } : {}),
+  });
+  let app;
+  try {
+    app = createServer(classifier, {
+      maxConcurrentRequests: opts.maxConcurrentRequests,
+      maxClientBatchSize: opts.maxClientBatchSize,
+      payloadLimit: opts.payloadLimit,
+      autoTruncate: opts.autoTruncate,
+      truncationDirection: opts.truncation,
+      messageField: opts.messageField,
+      ecs: Boolean(opts.ecs),
+      requestTimeoutMs: opts.requestTimeout * 1000,
+      logLevel: opts.logLevel,
+      logBodies: Boolean(opts.logBodies),
+      ...(opts.apiKey ? { apiKey: opts.apiKey } : {}),
+      ...(opts.modelId ? { modelId: opts.modelId } : {}),
+    });
+    await app.listen({ host: opts.host, port: opts.port });
+  } catch (err) {
+    await app?.close();
+    await classifier.dispose();
+    throw err;
+  }
+  const server = app;
+  server.log.info({ model: classifier.info.path, labels: classifier.labels, auth: Boolean(opts.apiKey) }, 'logtriage serve ready');
+
+  await new Promise<void>((resolve, reject) => {
+    let stopping = false;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        server.log.warn({ signal }, 'second signal: exiting without draining');
+        process.exit(1);
+      }
+      stopping = true;
+      server.log.info({ signal }, 'draining: no new connections, finishing requests in flight');
+      server
+        .close()
+        .then(() => classifier.dispose())
+        .finally(() => {
+          process.off('SIGTERM', onSignal);
+          process.off('SIGINT', onSignal);
+        })
+        .then(() => {
+          server.log.info('stopped');
+          resolve();
+        }, reject);
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+}
