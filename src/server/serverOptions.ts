@@ -30,7 +30,7 @@ export const serverOptionsSchema = z
     requestTimeoutMs: positiveInt(3_600_000).default(30_000),
     /** Pino level of the request logs (written to `logStream`). */
     logLevel: z.enum(LOG_LEVELS).default('silent'),
-    /** Also log request bodies at debug level; off by default because logs may be sensitive. */
+    /** Also log request bodies (at info, beside the request logs); off by default because logs may be sensitive. */
     logBodies: z.boolean().default(false),
     logStream: z.custom<NodeJS.WritableStream>((v) => typeof (v as NodeJS.WritableStream)?.write === 'function', {
       message: 'a writable stream',
