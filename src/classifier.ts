@@ -157,7 +157,7 @@ export class LogClassifier {
         binding.Context.create(model, {
           nCtx: Math.max(maxTokens, batchTokens),
           nBatch: batchTokens,
-          nUbatch: batchTokens,
+          nUbatch: Math.min(opts.ubatchTokens, batchTokens),
           nSeqMax: opts.batchSize,
           threads: opts.threads,
           flashAttn: opts.flashAttn,

@@ -25,6 +25,8 @@ export const openOptionsSchema = z
     batchSize: positiveInt(256).default(32),
     /** Most tokens in one decode (llama.cpp n_batch / n_ubatch). */
     batchTokens: positiveInt(65_536).default(512),
+    /** Most tokens per compute graph (llama.cpp n_ubatch); a decode of more runs in several. */
+    ubatchTokens: positiveInt(65_536).default(512),
     /** Most tokens per line; longer lines follow `truncation`. Default: min(2048, training context). */
     maxTokens: positiveInt(1_048_576).optional(),
     /** What to do with lines over `maxTokens`: keep the start, keep the end, or throw. */

@@ -1,0 +1,273 @@
+// SPDX-License-Identifier: MIT
+// The side-by-side benchmark (issue #5): logtriage against node-llama-cpp, llama-embedding and
+// llama-bench on the same GGUF and lines, each contender in its own process, rounds interleaved.
+//
+//   npm run bench                          # tiny + 1.5B-shaped F16/Q8_0 (all contenders), Q4_0/Q4_K_M (logtriage + llama-bench)
+//   npm run bench -- --smoke --out dir     # CI: tiny model, few lines; must run and write the report
+//   npm run bench -- --models f16 --lines 64 --rounds 2 --threads 2
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, homedir, totalmem } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs, promisify } from 'node:util';
+import { convertCheckpoint, type ConvertType } from '../src/convert/index.js';
+import { LogClassifier } from '../src/index.js';
+import { ResultCache } from '../src/resultCache.js';
+import { llamaToolsDir, runLlamaBench, runLlamaEmbedding, timed } from './bench/llamaTools.js';
+import { renderMarkdown, renderSvg, type BenchReport, type ContenderRow, type ModelReport } from './bench/report.js';
+import { combineRounds, percentile, type ContenderResult } from './bench/results.js';
+import { defaultCheckpointDir, makeRandomCheckpoint } from './make-random-checkpoint.js';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const shared = resolve(root, '..', 'shared');
+const execFileAsync = promisify(execFile);
+
+const { values: args } = parseArgs({
+  options: {
+    smoke: { type: 'boolean', default: false },
+    models: { type: 'string' },
+    lines: { type: 'string' },
+    rounds: { type: 'string' },
+    threads: { type: 'string', default: String(Math.max(1, Math.min(cpus().length, 4))) },
+    seed: { type: 'string', default: '7' },
+    out: { type: 'string', default: join(root, 'bench-results') },
+    docs: { type: 'boolean', default: false },
+  },
+});
+
+const smoke = args.smoke;
+const threads = Number(args.threads);
+const nLines = Number(args.lines ?? (smoke ? 12 : 32));
+const rounds = Number(args.rounds ?? (smoke ? 1 : 2));
+const seed = Number(args.seed);
+const modelNames = (args.models ?? (smoke ? 'tiny' : 'tiny,f16,q8_0,q4_0,q4_k_m')).split(',');
+const outDir = resolve(args.out);
+const workDir = join(outDir, 'work');
+mkdirSync(workDir, { recursive: true });
+const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
+
+const cacheDir = process.env.LOGTRIAGE_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'logtriage');
+const benchModelsDir = join(cacheDir, 'bench');
+
+/** A GGUF per model name, converted once and cached outside the repo. */
+async function prepareModel(name: string): Promise<string> {
+  mkdirSync(benchModelsDir, { recursive: true });
+  if (name === 'tiny') {
+    const out = join(benchModelsDir, 'qwen2-tiny-public-f32.gguf');
+    if (!existsSync(out)) await convertCheckpoint(join(shared, 'fixtures', 'qwen2-tiny-public', 'model'), out, { type: 'f32' });
+    return out;
+  }
+  const out = join(benchModelsDir, `qwen2-1.5b-random-${name}.gguf`);
+  if (existsSync(out)) return out;
+  const checkpoint = defaultCheckpointDir('qwen2-1.5b', 'bf16', 2);
+  if (!existsSync(join(checkpoint, 'model.safetensors.index.json'))) {
+    log(`writing a Qwen2-1.5B-shaped random checkpoint to ${checkpoint}`);
+    await makeRandomCheckpoint(checkpoint, { shape: 'qwen2-1.5b', dtype: 'bf16', shards: 2 });
+  }
+  log(`converting to ${name}: ${out}`);
+  await convertCheckpoint(checkpoint, out, { type: name as ConvertType, threads });
+  return out;
+}
+
+function mulberry32(a: number): () => number {
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const splitLines = (text: string) => text.split(/\r\n|\r|\n/).filter((l) => l.trim().length > 0);
+const loghubFiles = () =>
+  readdirSorted(join(shared, 'data', 'loghub')).filter((f) => f.endsWith('.log')).map((f) => join(shared, 'data', 'loghub', f));
+function readdirSorted(dir: string): string[] {
+  return readdirSync(dir).sort();
+}
+
+/** Seeded, time-ordered: a run of consecutive lines from each loghub file. */
+function sampleLines(): string[] {
+  const random = mulberry32(seed);
+  const files = loghubFiles();
+  const perFile = Math.ceil(nLines / files.length);
+  const out: string[] = [];
+  for (const file of files) {
+    const lines = splitLines(readFileSync(file, 'utf8'));
+    const start = Math.floor(random() * (lines.length - perFile));
+    out.push(...lines.slice(start, start + perFile));
+  }
+  return out.slice(0, nLines);
+}
+
+async function runChild(script: string, payload: object): Promise<ContenderResult> {
+  const r = await timed([process.execPath, '--import', 'tsx', join(root, 'scripts', 'bench', script), JSON.stringify(payload)], join(workDir, 'rss.txt'));
+  const result = JSON.parse(r.stdout.trim().split('\n').pop()!) as ContenderResult;
+  return { ...result, peakRssMiB: r.peakRssMiB };
+}
+
+interface Contender {
+  name: string;
+  linesPerDecode?: number;
+  run: (lines: string[], meanTokens: number) => Promise<ContenderResult>;
+}
+
+function contendersFor(model: string, modelName: string, p95: number): Contender[] {
+  const full = !smoke && (modelName === 'tiny' || modelName === 'f16' || modelName === 'q8_0');
+  const ours = (name: string, mode: string, batchSize: number, prefixSharing = true, extra: object = {}): Contender => ({
+    name,
+    ...(mode === 'concurrent' ? {} : { linesPerDecode: batchSize }),
+    run: (lines) =>
+      runChild('contenderLogtriage.ts', {
+        model, linesFile: writeLines(lines), mode, batchSize, batchTokens: Math.max(512, batchSize * p95), callers: 50, prefixSharing, threads, ...extra,
+      }),
+  });
+  const list: Contender[] = [
+    ours('logtriage batch 1', 'sequential', 1),
+    ours('logtriage batch 8', 'batch', 8),
+    ours('logtriage batch 8, no prefix sharing', 'batch', 8, false),
+  ];
+  if (full || smoke) list.push(ours('logtriage batch 32', 'batch', 32), ours('logtriage 50 concurrent callers', 'concurrent', 1));
+  if (full) list.push(ours('logtriage batch 128', 'batch', 128));
+  if (full || smoke) {
+    list.push({ name: 'node-llama-cpp getEmbeddingFor', linesPerDecode: 1, run: (lines) => runChild('contenderNodeLlamaCpp.ts', { model, linesFile: writeLines(lines), threads }) });
+  }
+  const tools = llamaToolsDir();
+  if (tools) {
+    if (full || smoke) {
+      for (const ctx of [512, 2048]) {
+        list.push({
+          name: `llama-embedding -c ${ctx}`,
+          run: (lines, meanTokens) => runLlamaEmbedding(tools, model, lines, { threads, ctx, workDir, tokens: Math.round(meanTokens * lines.length) }),
+        });
+      }
+    }
+    list.push({ name: 'llama-bench pp512', run: () => runLlamaBench(tools, model, { threads, promptTokens: 512, ubatch: 512, repetitions: smoke ? 1 : 2, workDir }) });
+  }
+  return list;
+}
+
+let linesFileCounter = 0;
+function writeLines(lines: string[]): string {
+  const file = join(workDir, `lines-${linesFileCounter++}.json`);
+  writeFileSync(file, JSON.stringify(lines));
+  return file;
+}
+
+function row(name: string, r: ContenderResult, linesPerDecode: number | undefined): ContenderRow {
+  return { name, ...r, ...(linesPerDecode !== undefined ? { linesPerDecode } : {}), linesPerS: r.lines / r.seconds, tokensPerS: r.tokens / r.seconds };
+}
+
+function ratios(rows: ContenderRow[]): Record<string, number> {
+  const get = (name: string) => rows.find((r) => r.name === name);
+  const ourBest = rows.filter((r) => r.name.startsWith('logtriage') && !r.name.includes('no prefix')).sort((a, b) => b.linesPerS - a.linesPerS)[0];
+  const embedBest = rows.filter((r) => r.name.startsWith('llama-embedding')).sort((a, b) => b.linesPerS - a.linesPerS)[0];
+  const nlc = get('node-llama-cpp getEmbeddingFor');
+  const noShare = get('logtriage batch 8, no prefix sharing');
+  const engine = get('llama-bench pp512');
+  const out: Record<string, number> = {};
+  if (ourBest && nlc) out[`lines/s, ${ourBest.name} vs node-llama-cpp`] = ourBest.linesPerS / nlc.linesPerS;
+  if (ourBest && embedBest) out[`lines/s, ${ourBest.name} vs ${embedBest.name}`] = ourBest.linesPerS / embedBest.linesPerS;
+  if (noShare && engine?.engineTokensPerS) out['tokens/s, logtriage batch 8 without prefix sharing vs llama-bench pp512'] = noShare.tokensPerS / engine.engineTokensPerS;
+  return out;
+}
+
+/** Tokens prefix sharing saves on each loghub file, and how often an exact repeat would hit the cache. */
+async function loghubSavings(tinyModel: string): Promise<{ saved: Record<string, number>; hits: Record<string, number> }> {
+  const clf = await LogClassifier.open(tinyModel, { threads, resultCache: 0, gpu: 'cpu' });
+  const saved: Record<string, number> = {};
+  const hits: Record<string, number> = {};
+  try {
+    for (const file of loghubFiles()) {
+      const lines = splitLines(readFileSync(file, 'utf8'));
+      const before = clf.stats();
+      await clf.classifyMany(lines.slice(0, smoke ? 32 : 128));
+      const after = clf.stats();
+      saved[basename(file)] = 1 - (after.tokensDecoded - before.tokensDecoded) / (after.tokensIn - before.tokensIn);
+      const cache = new ResultCache(4096);
+      for (const ids of await clf.tokenizeMany(lines)) {
+        const tokens = Int32Array.from(ids);
+        if (!cache.get(tokens)) cache.set(tokens, new Float32Array(0));
+      }
+      const s = cache.stats();
+      hits[basename(file)] = s.hits / s.lookups;
+    }
+  } finally {
+    await clf.dispose();
+  }
+  return { saved, hits };
+}
+
+async function machine(): Promise<string> {
+  const cpu = cpus()[0]?.model ?? 'unknown CPU';
+  let flags = '';
+  try {
+    flags = (await execFileAsync('sh', ['-c', "grep -m1 -o -w -E 'avx512f|avx2|avx_vnni|fma|f16c' /proc/cpuinfo | sort -u | tr '\\n' ' '"])).stdout.trim();
+  } catch {
+    // not Linux: the CPU model is enough
+  }
+  return `${cpu} (${cpus().length} logical CPUs${flags ? `, ${flags}` : ''}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ${process.platform}-${process.arch}, Node ${process.versions.node}`;
+}
+
+async function main(): Promise<void> {
+  const lines = sampleLines();
+  const tiny = await prepareModel('tiny');
+  const tokenizer = await LogClassifier.open(tiny, { threads, gpu: 'cpu' });
+  const counts = (await tokenizer.tokenizeMany(lines)).map((ids) => ids.length);
+  await tokenizer.dispose();
+  const meanTokens = counts.reduce((a, b) => a + b, 0) / counts.length;
+  const p95 = percentile(counts, 95);
+  log(`${lines.length} lines, mean ${meanTokens.toFixed(1)} tokens, p95 ${p95}`);
+
+  const notes: string[] = [];
+  if (!llamaToolsDir()) notes.push('llama-embedding / llama-bench not built here (`node scripts/build-native.mjs --tools`): their rows are missing.');
+  const models: ModelReport[] = [];
+  for (const name of modelNames) {
+    const file = await prepareModel(name);
+    const contenders = contendersFor(file, name, p95);
+    const perRound: ContenderResult[][] = contenders.map(() => []);
+    const chunk = Math.ceil(lines.length / rounds);
+    for (let round = 0; round < rounds; round++) {
+      const part = lines.slice(round * chunk, (round + 1) * chunk);
+      const order = contenders.map((_, i) => i);
+      if (round % 2 === 1) order.reverse();
+      for (const i of order) {
+        log(`${name} round ${round + 1}/${rounds}: ${contenders[i]!.name}`);
+        perRound[i]!.push(await contenders[i]!.run(part, meanTokens));
+      }
+    }
+    const rows = contenders.map((c, i) => row(c.name, combineRounds(perRound[i]!), c.linesPerDecode ?? (c.name.startsWith('llama-embedding') ? Number(c.name.split(' ').pop()) / meanTokens : undefined)));
+    models.push({ name: name === 'tiny' ? 'qwen2-tiny-public F32 (parity model)' : `Qwen2-1.5B-shaped ${name.toUpperCase()}`, file, sizeMiB: statSync(file).size / 2 ** 20, contenders: rows, ratios: ratios(rows) });
+  }
+
+  const { saved, hits } = await loghubSavings(tiny);
+  const report: BenchReport = {
+    date: new Date().toISOString(),
+    command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
+    machine: await machine(),
+    threads,
+    sample: { lines: lines.length, seed, meanTokens, p95Tokens: p95, rounds },
+    models,
+    prefixSavings: saved,
+    cacheHitRate: hits,
+    notes,
+  };
+  writeFileSync(join(outDir, 'bench.json'), `${JSON.stringify(report, null, 2)}\n`);
+  const markdown = renderMarkdown(report);
+  writeFileSync(join(outDir, 'bench.md'), markdown);
+  for (const m of models) writeFileSync(join(outDir, `lines-per-s-${slug(m.name)}.svg`), renderSvg(m));
+  if (args.docs) {
+    const docs = join(root, 'docs');
+    for (const m of models) writeFileSync(join(docs, `bench-${slug(m.name)}.svg`), renderSvg(m));
+    const plots = models.map((m) => `![${m.name}](bench-${slug(m.name)}.svg)`).join('\n');
+    writeFileSync(join(docs, 'benchmarks.md'), `# Benchmarks\n\n${markdown}\n${plots}\n`);
+  }
+  process.stdout.write(markdown);
+}
+
+const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+
+main().catch((err) => {
+  process.stderr.write(`[bench] ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});
