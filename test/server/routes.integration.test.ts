@@ -2,6 +2,7 @@
 // Every route over real HTTP on loopback, against the tiny F32 model: TEI /predict shapes,
 // /v1/classify, /ingest as Vector and Fluent Bit send it, /health, /info, /metrics, and the
 // refusals (validation, limits, auth), each with TEI's error body.
+import { Writable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LogClassifier, type ClassificationResult } from '../../src/index.js';
@@ -335,5 +336,35 @@ describe('a disposed classifier', () => {
     } finally {
       await s.app.close();
     }
+  });
+});
+
+describe('request logs', () => {
+  async function logsOf(logBodies: boolean): Promise<Array<Record<string, any>>> {
+    let text = '';
+    const logStream = new Writable({
+      write(chunk, _encoding, done) {
+        text += chunk.toString();
+        done();
+      },
+    });
+    const s = await startServer(classifier, { logLevel: 'info', logStream, logBodies, apiKey: 'log-key' });
+    try {
+      await post(`${s.url}/predict`, { inputs: 'secret line 4242' }, { authorization: 'Bearer log-key' });
+    } finally {
+      await s.app.close();
+    }
+    return text.trim().split('\n').map((l) => JSON.parse(l));
+  }
+
+  it('are pino JSON with method, URL and status, and leave bodies and keys out unless asked', async () => {
+    const plain = await logsOf(false);
+    expect(plain.find((r) => r.msg === 'incoming request')?.req).toMatchObject({ method: 'POST', url: '/predict' });
+    expect(plain.find((r) => r.msg === 'request completed')?.res).toEqual({ statusCode: 200 });
+    const text = JSON.stringify(plain);
+    expect(text).not.toMatch(/secret line 4242/);
+    expect(text).not.toMatch(/log-key/);
+    const withBodies = await logsOf(true);
+    expect(withBodies.find((r) => r.msg === 'request body')?.body).toEqual({ inputs: 'secret line 4242' });
   });
 });
