@@ -145,33 +145,33 @@ function buildLlamaFromSource(srcDir, nlc) {
   return join(buildDir, 'bin');
 }
 
-// llama.cpp's own llama-embedding and llama-bench, the benchmark's reference contenders (issue #5).
-// Built for this CPU (GGML_NATIVE) from the same bundle, static, cached outside the repo; on an
-// AVX2-only x86 machine the prebuilt libraries' runtime-selected CPU variant has the same features.
-function buildLlamaTools(srcDir, nlc) {
-  const flags = [
-    '-DCMAKE_BUILD_TYPE=Release',
-    '-DBUILD_SHARED_LIBS=OFF',
-    '-DGGML_NATIVE=ON',
-    '-DLLAMA_BUILD_TESTS=OFF',
-    '-DLLAMA_BUILD_EXAMPLES=ON',
-    '-DLLAMA_BUILD_TOOLS=ON',
-    '-DLLAMA_BUILD_SERVER=OFF',
-    '-DLLAMA_CURL=OFF',
-    '-DLLAMA_OPENSSL=OFF',
-  ];
-  const key = createHash('sha256').update(flags.join(' ')).digest('hex').slice(0, 12);
-  const buildDir = join(cacheRoot(), 'llama-tools', `${NLC_VERSION}-${nlc.release}-${key}`);
-  const stamp = join(buildDir, '.logtriage-complete');
-  if (!existsSync(stamp)) {
-    log(`building llama-embedding and llama-bench into ${buildDir}`);
-    run('cmake', ['-S', srcDir, '-B', buildDir, ...flags]);
-    run('cmake', ['--build', buildDir, '--config', 'Release', '-j', String(buildJobs()), '--target', 'llama-embedding', 'llama-bench']);
-    writeFileSync(stamp, flags.join('\n'));
+// llama.cpp's own llama-embedding and llama-bench, the benchmark's reference contenders (issue #5):
+// their sources from the same bundle, compiled and linked against the same prebuilt libraries as
+// the addon (node-llama-cpp's libllama-common exports the common_* helpers they use), so every
+// contender runs the same engine build and CPU variant. Cached outside the repo; seconds to build.
+function buildLlamaTools(srcDir, libDir, nlc) {
+  const outDir = join(cacheRoot(), 'llama-tools', `${NLC_VERSION}-${nlc.release}-${platformPackage()}`);
+  mkdirSync(outDir, { recursive: true });
+  copyLibraries(libDir, outDir);
+  copyFileSync(join(libDir, 'libllama-common.so'), join(outDir, 'libllama-common.so'));
+  const common = ['-O3', '-std=c++17', `-I${join(srcDir, 'include')}`, `-I${join(srcDir, 'ggml', 'include')}`, `-I${join(srcDir, 'common')}`, `-I${join(srcDir, 'vendor')}`];
+  const libs = ['-L', outDir, '-l:libllama-common.so', `-l:${libraryName(libDir, 'libllama')}`, `-l:${libraryName(libDir, 'libggml.')}`, '-l:libggml-base.so', "-Wl,-rpath,$ORIGIN", '-pthread'];
+  const tools = {
+    'llama-embedding': [join(srcDir, 'examples', 'embedding', 'embedding.cpp')],
+    'llama-bench': [join(srcDir, 'tools', 'llama-bench', 'llama-bench.cpp'), join(srcDir, 'tools', 'llama-bench', 'main.cpp')],
+  };
+  for (const [name, sources] of Object.entries(tools)) {
+    if (!existsSync(join(outDir, name))) run(process.env.CXX || 'g++', [...common, ...sources, '-o', join(outDir, name), ...libs]);
   }
-  const binDir = join(buildDir, 'bin');
-  writeFileSync(join(cacheRoot(), 'llama-tools', 'current.json'), JSON.stringify({ binDir, flags, release: nlc.release }, null, 2));
-  log(`llama.cpp tools in ${binDir}`);
+  writeFileSync(join(cacheRoot(), 'llama-tools', 'current.json'), JSON.stringify({ binDir: outDir, release: nlc.release }, null, 2));
+  log(`llama.cpp tools in ${outDir}`);
+}
+
+// The versioned file name of a prebuilt library, e.g. libllama.v0.4.0.so.
+function libraryName(libDir, prefix) {
+  const found = readdirSync(libDir).find((f) => f.startsWith(prefix) && f.endsWith('.so') && f !== 'libllama-common.so');
+  if (!found) fail(`no ${prefix}*.so in ${libDir}`);
+  return found;
 }
 
 function buildJobs() {
@@ -216,7 +216,8 @@ async function main() {
   const nlc = nodeLlamaCpp();
   const srcDir = llamaSource(nlc);
   if (args.tools) {
-    buildLlamaTools(srcDir, nlc);
+    if (process.platform !== 'linux') fail('--tools builds the benchmark contenders on Linux only');
+    buildLlamaTools(srcDir, prebuiltLibDir(nlc), nlc);
     return;
   }
   const fromSource = args['from-source'] || Boolean(args.gpu);
