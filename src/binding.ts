@@ -6,12 +6,19 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NativeAddonError } from './errors.js';
+import { loadGpuBackends, type GpuBackendProbe } from './gpuBackends.js';
 import type { NativeBinding } from './native.js';
 
 const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const nodeRequire = createRequire(import.meta.url);
 
 let cached: NativeBinding | undefined;
+let gpuProbes: GpuBackendProbe[] = [];
+
+/** What loading each installed GPU backend gave (empty before the addon is loaded). */
+export function gpuBackendProbes(): readonly GpuBackendProbe[] {
+  return gpuProbes;
+}
 
 function candidates(): string[] {
   const fromEnv = process.env.LOGTRIAGE_NATIVE_BINDING;
@@ -49,6 +56,7 @@ export function loadBinding(override?: string): NativeBinding {
       throw new NativeAddonError(`${howToFix(path, err as Error)} (${(err as Error).message})`, { cause: err });
     }
     binding.loadBackends(dirname(path));
+    gpuProbes = loadGpuBackends(binding);
     if (!override) cached = binding;
     return binding;
   }

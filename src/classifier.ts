@@ -2,8 +2,8 @@
 // LogClassifier: the public API. Validates options and model metadata in TS, then drives the
 // native Model (tokenizer, weights) and Context (decode + pooling + head) through BatchQueue.
 import { existsSync } from 'node:fs';
-import { loadBinding } from './binding.js';
-import { DisposedError, EmptyInputError, InputTooLongError, ModelLoadError, ValidationError } from './errors.js';
+import { gpuBackendProbes, loadBinding } from './binding.js';
+import { BackendError, DisposedError, EmptyInputError, InputTooLongError, ModelLoadError, ValidationError } from './errors.js';
 import { readGgufHeader, validateLogtriageModel, type LogtriageModelInfo } from './gguf/index.js';
 import { resolveModel } from './hub/resolveModel.js';
 import { callNative, type NativeBinding, type NativeContext, type NativeDevice, type NativeModel } from './native.js';
@@ -90,15 +90,33 @@ interface Prepared {
 
 const WHITESPACE_ONLY = /^\s*$/u;
 
+// Preferred first when several GPU backends are usable.
+const BACKEND_PREFERENCE = ['cuda', 'metal', 'vulkan'];
+let warnedGpuFallback = false;
+
 function pickDevice(binding: NativeBinding, gpu: ResolvedOpenOptions['gpu']): NativeDevice | undefined {
-  const devices = binding.devices();
-  const gpus = devices.filter((d) => d.type === 'gpu' || d.type === 'igpu');
   if (gpu === 'cpu') return undefined;
-  if (gpu === 'auto') return gpus[0];
+  const devices = binding.devices();
+  const rank = (d: NativeDevice) => {
+    const i = BACKEND_PREFERENCE.indexOf(d.backend.toLowerCase());
+    return i < 0 ? BACKEND_PREFERENCE.length : i;
+  };
+  const gpus = devices.filter((d) => d.type === 'gpu' || d.type === 'igpu').sort((a, b) => rank(a) - rank(b));
+  const unusable = gpuBackendProbes()
+    .filter((p) => !p.loaded)
+    .map((p) => `${p.backend}: ${p.error ?? 'failed to load'}`);
+  if (gpu === 'auto') {
+    if (gpus.length === 0 && !warnedGpuFallback && unusable.some((u) => !u.endsWith('not installed'))) {
+      warnedGpuFallback = true;
+      process.emitWarning(`No usable GPU backend (${unusable.join('; ')}); running on the CPU.`, { code: 'LOGTRIAGE_GPU_FALLBACK' });
+    }
+    return gpus[0];
+  }
   const found = gpus.find((d) => d.backend.toLowerCase() === gpu);
   if (!found) {
     const list = devices.map((d) => `${d.name} (${d.backend}, ${d.type})`).join(', ') || 'none';
-    throw new ValidationError(`gpu: '${gpu}' was requested but no ${gpu} device was found; devices found: ${list}`);
+    const why = unusable.length > 0 ? `; backends that did not load: ${unusable.join('; ')}` : '';
+    throw new BackendError(`gpu: '${gpu}' was requested but no ${gpu} device was found; devices found: ${list}${why}`);
   }
   return found;
 }

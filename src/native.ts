@@ -72,6 +72,8 @@ export interface NativeBinding {
   Model: { load(path: string, options: { gpuLayers: number; useMmap: boolean; device?: string }): Promise<NativeModel> };
   Context: { create(model: NativeModel, options: NativeContextOptions): Promise<NativeContext> };
   loadBackends(dir: string): void;
+  /** Loads one backend library into ggml's registry; a failure is returned, not thrown. */
+  loadBackend(path: string): { loaded: boolean; name?: string; error?: string };
   devices(): NativeDevice[];
   quantize(input: string, output: string, type: QuantizeType, threads: number): Promise<void>;
   systemInfo(): string;

@@ -4,6 +4,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  BackendError,
   EmptyInputError,
   InputTooLongError,
   LogClassifier,
@@ -94,10 +95,10 @@ describe('LogClassifier.open() with invalid options', () => {
     });
   }
 
-  it('an explicit GPU backend that is absent is a ValidationError listing the devices found', async () => {
-    const err = await LogClassifier.open(tinyModel('f32'), { gpu: 'cuda' }).catch((e) => e);
-    expect(err).toBeInstanceOf(ValidationError);
-    expect(err.message).toMatch(/devices found: .*CPU/);
+  it('an explicit GPU backend that is absent is a BackendError listing the devices found', async () => {
+    const err = await LogClassifier.open(tinyModel('f32'), { gpu: 'metal' }).catch((e) => e);
+    expect(err).toBeInstanceOf(BackendError);
+    expect(err.message).toMatch(/no metal device was found; devices found: .*CPU/);
   });
 });
 
