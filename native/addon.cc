@@ -151,55 +151,6 @@ static Napi::Value JS_quantize(const Napi::CallbackInfo & info) {
     return worker->Promise();
 }
 
-// devices() -> { name, description, type: 'cpu'|'gpu'|'igpu'|'accel', backend, memoryFree, memoryTotal }[]
-static Napi::Value JS_devices(const Napi::CallbackInfo & info) {
-    Napi::Env env = info.Env();
-    Napi::Array out = Napi::Array::New(env);
-    for (size_t i = 0; i < ggml_backend_dev_count(); i++) {
-        ggml_backend_dev_t dev = ggml_backend_dev_get(i);
-        size_t memFree = 0;
-        size_t memTotal = 0;
-        ggml_backend_dev_memory(dev, &memFree, &memTotal);
-        const char * type = "cpu";
-        switch (ggml_backend_dev_type(dev)) {
-            case GGML_BACKEND_DEVICE_TYPE_GPU: type = "gpu"; break;
-            case GGML_BACKEND_DEVICE_TYPE_IGPU: type = "igpu"; break;
-            case GGML_BACKEND_DEVICE_TYPE_ACCEL: type = "accel"; break;
-            default: break;
-        }
-        Napi::Object d = Napi::Object::New(env);
-        d.Set("name", ggml_backend_dev_name(dev));
-        d.Set("description", ggml_backend_dev_description(dev));
-        d.Set("type", type);
-        d.Set("backend", ggml_backend_reg_name(ggml_backend_dev_backend_reg(dev)));
-        d.Set("memoryFree", static_cast<double>(memFree));
-        d.Set("memoryTotal", static_cast<double>(memTotal));
-        out.Set(static_cast<uint32_t>(i), d);
-    }
-    return out;
-}
-
-// quantize(input: string, output: string, type: 'f32'|'f16'|'bf16'|'q8_0'|'q4_0'|'q4_k_m', threads: number) -> Promise<void>
-static Napi::Value JS_quantize(const Napi::CallbackInfo & info) {
-    Napi::Env env = info.Env();
-    if (info.Length() < 4 || !info[0].IsString() || !info[1].IsString() || !info[2].IsString() || !info[3].IsNumber()) {
-        return ThrowError(env, code::kInvalidArgument, "quantize(input: string, output: string, type: string, threads: number) expected");
-    }
-    static const std::map<std::string, llama_ftype> types = {
-        { "f32", LLAMA_FTYPE_ALL_F32 },        { "f16", LLAMA_FTYPE_MOSTLY_F16 },   { "bf16", LLAMA_FTYPE_MOSTLY_BF16 },
-        { "q8_0", LLAMA_FTYPE_MOSTLY_Q8_0 },   { "q4_0", LLAMA_FTYPE_MOSTLY_Q4_0 }, { "q4_k_m", LLAMA_FTYPE_MOSTLY_Q4_K_M },
-    };
-    const std::string type = info[2].As<Napi::String>().Utf8Value();
-    auto it = types.find(type);
-    if (it == types.end()) {
-        return ThrowError(env, code::kInvalidArgument, "quantize: unknown type '" + type + "'");
-    }
-    auto * worker = new QuantizeWorker(env, info[0].As<Napi::String>().Utf8Value(), info[1].As<Napi::String>().Utf8Value(),
-                                       it->second, info[3].As<Napi::Number>().Int32Value());
-    worker->Queue();
-    return worker->Promise();
-}
-
 // systemInfo() -> string: llama.cpp's build and CPU feature summary.
 static Napi::Value JS_systemInfo(const Napi::CallbackInfo & info) {
     return Napi::String::New(info.Env(), llama_print_system_info());
