@@ -34,7 +34,9 @@ Model::Model(const Napi::CallbackInfo & info) : Napi::ObjectWrap<Model>(info) {
             .ThrowAsJavaScriptException();
         return;
     }
-    handle_ = *info[0].As<Napi::External<std::shared_ptr<ModelHandle>>>().Data();
+    // Take the reference out of the External: a copy would keep the weights alive after
+    // dispose() until V8 happened to collect the External.
+    handle_ = std::move(*info[0].As<Napi::External<std::shared_ptr<ModelHandle>>>().Data());
     handle_->reportedBytes = static_cast<int64_t>(llama_model_size(handle_->model.get()));
     Napi::MemoryManagement::AdjustExternalMemory(info.Env(), handle_->reportedBytes);
 }

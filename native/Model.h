@@ -6,6 +6,7 @@
 #include <llama-cpp.h>
 #include <napi.h>
 
+#include <atomic>
 #include <memory>
 
 namespace logtriage {
@@ -14,6 +15,14 @@ struct ModelHandle {
     llama_model_ptr model;
     const llama_vocab * vocab = nullptr;
     int64_t reportedBytes = 0;  // what we told V8 through AdjustExternalMemory
+
+    ModelHandle() { live++; }
+    ~ModelHandle() { live--; }
+    ModelHandle(const ModelHandle &) = delete;
+    ModelHandle & operator=(const ModelHandle &) = delete;
+
+    // Handles not yet freed, across all environments (worker_threads): a leak check.
+    static inline std::atomic<int64_t> live{ 0 };
 };
 
 class Model : public Napi::ObjectWrap<Model> {

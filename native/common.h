@@ -40,6 +40,15 @@ inline Napi::Value ThrowError(Napi::Env env, const std::string & errCode, const 
 // The last error llama.cpp logged on this thread, so load failures can say why.
 std::string TakeLastLlamaError();
 
+// False once the environment is being torn down (a worker_thread was terminated): V8 runs no
+// more JS, so napi calls that may run it (napi_strict_equals among them) fail with
+// napi_pending_exception, as would building a result or settling a promise.
+inline bool CanRunJs(Napi::Env env) {
+    napi_value undefined = nullptr;
+    bool same = false;
+    return napi_get_undefined(env, &undefined) == napi_ok && napi_strict_equals(env, undefined, undefined, &same) == napi_ok;
+}
+
 // An AsyncWorker that settles a promise. Execute() sees only C++ data captured on the main
 // thread; Resolve() builds the JS result on the main thread. Subclasses call Fail(code, msg).
 class PromiseWorker : public Napi::AsyncWorker {
@@ -48,6 +57,16 @@ class PromiseWorker : public Napi::AsyncWorker {
         : Napi::AsyncWorker(env, name), deferred_(Napi::Promise::Deferred::New(env)) {}
 
     Napi::Promise Promise() { return deferred_.Promise(); }
+
+    // A worker_thread terminated mid-call still finishes this work while its environment is
+    // freed; nobody can await the promise then, and trying to settle it is a fatal error.
+    void OnWorkComplete(Napi::Env env, napi_status status) override {
+        if (CanRunJs(env)) {
+            Napi::AsyncWorker::OnWorkComplete(env, status);
+        } else {
+            Destroy();
+        }
+    }
 
   protected:
     void Fail(std::string errCode, std::string message) {
