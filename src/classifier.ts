@@ -17,7 +17,7 @@ import {
   type PipelineOptions,
   type ResolvedOpenOptions,
 } from './options.js';
-import { BatchQueue } from './queue.js';
+import { BatchQueue, type BatchTiming } from './queue.js';
 import { ResultCache } from './resultCache.js';
 import { applyFunction, softmax } from './scores.js';
 
@@ -124,6 +124,7 @@ function pickDevice(binding: NativeBinding, gpu: ResolvedOpenOptions['gpu']): Na
 export class LogClassifier {
   private readonly queue: BatchQueue;
   private readonly cache: ResultCache;
+  private readonly batchListeners = new Set<(timing: BatchTiming) => void>();
   private readonly controlTexts: string[];
   private disposing: Promise<void> | undefined;
 
@@ -140,6 +141,8 @@ export class LogClassifier {
       linesPerCall: ctx.nSeqMax * 4,
       tokensPerCall: ctx.nBatch * 4,
       maxQueuedLines: options.maxQueuedLines,
+    }, (timing) => {
+      for (const listener of this.batchListeners) listener(timing);
     });
     this.cache = new ResultCache(options.resultCache);
     this.controlTexts = model.info().controlTokens.map(([, text]) => text).filter((t) => t.length > 0);
@@ -266,6 +269,17 @@ export class LogClassifier {
     let next = 0;
     const logits = cached.map((l) => l ?? computed[next++]!);
     return logits.map((l, i) => this.toResult(l, prepared[i]!));
+  }
+
+  /** Calls `listener` after every native call (queue wait per line, inference time); returns an unsubscribe function. */
+  onBatch(listener: (timing: BatchTiming) => void): () => void {
+    this.batchListeners.add(listener);
+    return () => this.batchListeners.delete(listener);
+  }
+
+  /** Lines waiting for a native call. */
+  get queuedLines(): number {
+    return this.queue.queuedLines;
   }
 
   /** Tokens in and decoded, and exact-repeat cache hits, since open(). */

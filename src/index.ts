@@ -3,6 +3,7 @@
 export { LogClassifier } from './classifier.js';
 export type { ClassificationResult, ClassifierInfo, ClassifierStats, PipelineEntry, ResultFlag } from './classifier.js';
 export type { ClassifyOptions, OpenOptions, PipelineOptions } from './options.js';
+export type { BatchTiming } from './queue.js';
 export {
   AbortError,
   BackendError,

@@ -7,6 +7,17 @@ import { AbortError, DisposedError, OverloadedError } from './errors.js';
 
 export type RunBatch = (tokens: Int32Array, offsets: Uint32Array) => Promise<Float32Array>;
 
+/** One native call, for metrics: how long its lines waited and how long the call took. */
+export interface BatchTiming {
+  lines: number;
+  tokens: number;
+  /** Per line: from push() to the start of the native call. */
+  queueMs: number[];
+  /** The native call (decode, pooling, head) for the whole batch. */
+  inferenceMs: number;
+  ok: boolean;
+}
+
 export interface QueueLimits {
   /** Logits per line. */
   nLabels: number;
@@ -20,6 +31,7 @@ export interface QueueLimits {
 
 interface Entry {
   tokens: Int32Array;
+  enqueuedAt: number;
   signal: AbortSignal | undefined;
   resolve: (logits: Float32Array) => void;
   reject: (err: Error) => void;
@@ -35,6 +47,7 @@ export class BatchQueue {
   constructor(
     private readonly run: RunBatch,
     private readonly limits: QueueLimits,
+    private readonly onBatch: (timing: BatchTiming) => void = () => {},
   ) {}
 
   get queuedLines(): number {
@@ -53,7 +66,7 @@ export class BatchQueue {
     const promises = lines.map(
       (tokens) =>
         new Promise<Float32Array>((resolve, reject) => {
-          const entry: Entry = { tokens, signal, resolve, reject, settled: false, onAbort: undefined };
+          const entry: Entry = { tokens, enqueuedAt: performance.now(), signal, resolve, reject, settled: false, onAbort: undefined };
           if (signal) {
             entry.onAbort = () => this.abort(entry);
             signal.addEventListener('abort', entry.onAbort, { once: true });
@@ -116,11 +129,21 @@ export class BatchQueue {
         tokens.set(entry.tokens, offsets[i]!);
         offsets[i + 1] = offsets[i]! + entry.tokens.length;
       });
+      const started = performance.now();
+      const timing = (ok: boolean): BatchTiming => ({
+        lines: batch.length,
+        tokens: total,
+        queueMs: batch.map((e) => started - e.enqueuedAt),
+        inferenceMs: performance.now() - started,
+        ok,
+      });
       try {
         const logits = await this.run(tokens, offsets);
         const n = this.limits.nLabels;
+        this.onBatch(timing(true));
         batch.forEach((entry, i) => this.settle(entry, logits.slice(i * n, (i + 1) * n)));
       } catch (err) {
+        this.onBatch(timing(false));
         const error = this.closedWith ?? (err as Error);
         for (const entry of batch) this.settle(entry, error);
       }

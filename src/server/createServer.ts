@@ -96,6 +96,7 @@ export function createServer(classifier: LogClassifier, serverOptions: ServerOpt
   });
 
   const metrics = createMetrics(classifier);
+  app.addHook('onClose', async () => metrics.dispose());
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.requests.inc({ route, status: String(reply.statusCode) });

@@ -14,6 +14,8 @@ export interface ServerMetrics {
   requestsInFlight: Gauge;
   linesInFlight: Gauge;
   results: Counter<'label'>;
+  /** Stops listening to the classifier's batches. */
+  dispose: () => void;
 }
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -93,7 +95,41 @@ export function createMetrics(classifier: LogClassifier): ServerMetrics {
       labelNames: ['label'],
       registers,
     }),
+    dispose: () => {},
   };
+  // Where the time goes inside the classifier: waiting for a native call vs the call itself.
+  const queueWait = new Histogram({
+    name: 'logtriage_queue_wait_seconds',
+    help: 'Per line: time from entering the batching queue to the start of its native call',
+    buckets: LATENCY_BUCKETS,
+    registers,
+  });
+  const inference = new Histogram({
+    name: 'logtriage_inference_seconds',
+    help: 'Per native call: decode, pooling and head for one packed batch',
+    buckets: LATENCY_BUCKETS,
+    registers,
+  });
+  const batchLines = new Histogram({ name: 'logtriage_batch_lines', help: 'Lines per native call', buckets: SIZE_BUCKETS, registers });
+  const batchTokens = new Histogram({ name: 'logtriage_batch_tokens', help: 'Tokens per native call', buckets: TOKEN_BUCKETS, registers });
+  new Gauge({
+    name: 'logtriage_queue_depth',
+    help: 'Lines waiting in the batching queue',
+    registers,
+    collect() {
+      try {
+        this.set(classifier.queuedLines);
+      } catch {
+        this.set(0);
+      }
+    },
+  });
+  metrics.dispose = classifier.onBatch((t) => {
+    for (const ms of t.queueMs) queueWait.observe(ms / 1000);
+    inference.observe(t.inferenceMs / 1000);
+    batchLines.observe(t.lines);
+    batchTokens.observe(t.tokens);
+  });
   // Every label appears from the start, so rate() works before the first hit.
   for (const label of labels) metrics.results.inc({ label }, 0);
   statsCounter(registry, classifier, 'logtriage_tokens_in_total', 'Tokens of the lines sent to the model (result-cache hits excluded)', (s) => s.tokensIn);

@@ -286,6 +286,11 @@ describe('GET /health, /info, /metrics', () => {
     expect(metricValue(res.text, 'logtriage_result_cache_lookups_total')).toBeGreaterThan(0);
     expect(res.text).toMatch(/logtriage_classify_duration_seconds_bucket/);
     expect(res.text).toMatch(/logtriage_request_tokens_bucket/);
+    // Latency inside the classifier, split into queue wait (per line) and inference (per native call).
+    expect(metricValue(res.text, 'logtriage_queue_wait_seconds_count')).toBeGreaterThan(0);
+    expect(metricValue(res.text, 'logtriage_inference_seconds_count')).toBeGreaterThan(0);
+    expect(metricValue(res.text, 'logtriage_batch_lines_sum')).toBeGreaterThanOrEqual(metricValue(res.text, 'logtriage_inference_seconds_count')!);
+    expect(metricValue(res.text, 'logtriage_queue_depth')).toBe(0);
   });
 
   it('answers an unknown route with a TEI 404 body', async () => {
