@@ -151,6 +151,12 @@ static Napi::Value JS_quantize(const Napi::CallbackInfo & info) {
     return worker->Promise();
 }
 
+// liveModels() -> number: models loaded and not yet freed, in every environment of the process
+// (a disposed Model still counts while a Context or a running call holds its weights).
+static Napi::Value JS_liveModels(const Napi::CallbackInfo & info) {
+    return Napi::Number::New(info.Env(), static_cast<double>(ModelHandle::live.load()));
+}
+
 // systemInfo() -> string: llama.cpp's build and CPU feature summary.
 static Napi::Value JS_systemInfo(const Napi::CallbackInfo & info) {
     return Napi::String::New(info.Env(), llama_print_system_info());
@@ -170,6 +176,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
     exports.Set("devices", Napi::Function::New(env, JS_devices, "devices"));
     exports.Set("quantize", Napi::Function::New(env, JS_quantize, "quantize"));
     exports.Set("systemInfo", Napi::Function::New(env, JS_systemInfo, "systemInfo"));
+    exports.Set("liveModels", Napi::Function::New(env, JS_liveModels, "liveModels"));
     exports.Set("llamaRelease", Napi::String::New(env, LOGTRIAGE_LLAMA_RELEASE));
     return exports;
 }
