@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 // Every option the library takes, as zod schemas with their defaults, and the one parser that
 // turns a zod failure into a ValidationError naming the field and what it accepts.
-import { availableParallelism } from 'node:os';
 import { z } from 'zod';
+import { physicalCores } from './physicalCores.js';
 import { ValidationError } from './errors.js';
 
 export const GPU_CHOICES = ['auto', 'cpu', 'cuda', 'metal', 'vulkan'] as const;
@@ -15,8 +15,8 @@ const positiveInt = (max: number) => z.number().int().min(1).max(max);
 /** Options of `LogClassifier.open()`. */
 export const openOptionsSchema = z
   .object({
-    /** CPU threads for llama.cpp. Default: the number of CPUs available to this process. */
-    threads: positiveInt(1024).default(() => availableParallelism()),
+    /** CPU threads for llama.cpp. Default: the physical cores available to this process. */
+    threads: positiveInt(1024).default(() => physicalCores()),
     /** Which backend runs the model; 'auto' takes the best GPU found, else the CPU. */
     gpu: z.enum(GPU_CHOICES).default('auto'),
     /** Layers to offload to the GPU; default all of them when a GPU is used. */
