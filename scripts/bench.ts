@@ -128,7 +128,8 @@ function contendersFor(model: string, modelName: string, p95: number): Contender
     ours('logtriage batch 8, no prefix sharing', 'batch', 8, false),
   ];
   if (full || smoke) list.push(ours('logtriage batch 32', 'batch', 32), ours('logtriage 50 concurrent callers', 'concurrent', 1));
-  if (full) list.push(ours('logtriage batch 128', 'batch', 128));
+  // Batch 128 only differs from 32 when a round has more than 32 lines.
+  if (full && Math.ceil(nLines / rounds) > 32) list.push(ours('logtriage batch 128', 'batch', 128));
   if (full || smoke) {
     list.push({ name: 'node-llama-cpp getEmbeddingFor', linesPerDecode: 1, run: (lines) => runChild('contenderNodeLlamaCpp.ts', { model, linesFile: writeLines(lines), threads }) });
   }
