@@ -44,3 +44,61 @@ export function toEcs(result: Pick<ClassificationResult, 'label' | 'score' | 'sc
     logtriage: { label: result.label, score: result.score },
   };
 }
+
+/** The ECS release whose allowed values this mapping uses. */
+export const ECS_VERSION = '8.17.0';
+
+/** Where a classified line came from. */
+export interface EcsSource {
+  /** The log file; undefined for stdin. */
+  file?: string;
+  /** 1-based line number in the file. */
+  line: number;
+  /** The line itself; undefined leaves `message` out. */
+  text?: string;
+  /** When the line was read: ECS fills @timestamp with it when the source has no time of its own. */
+  readAt: Date;
+}
+
+export interface EcsDocument extends EcsFields {
+  '@timestamp': string;
+  ecs: { version: string };
+  message?: string;
+  log?: { file: { path: string } };
+  event: EcsFields['event'] & { created: string };
+  logtriage: EcsFields['logtriage'] & {
+    line: number;
+    scores?: Record<string, number>;
+    flags?: string[];
+    truncated?: true;
+  };
+}
+
+/**
+ * One whole ECS document for a classified log line: `toEcs()` plus @timestamp, ecs.version,
+ * message and log.file.path. The line number, flags and (with `scores`) every label's
+ * probability stay under `logtriage`, since ECS has no field for them.
+ */
+export function ecsDocument(
+  result: Pick<ClassificationResult, 'label' | 'score' | 'scores' | 'truncated'> & { flags: readonly string[] },
+  labels: readonly string[],
+  source: EcsSource,
+  options: { scores?: boolean } = {},
+): EcsDocument {
+  const fields = toEcs(result, labels);
+  const readAt = source.readAt.toISOString();
+  return {
+    '@timestamp': readAt,
+    ecs: { version: ECS_VERSION },
+    ...(source.text !== undefined ? { message: source.text } : {}),
+    ...(source.file !== undefined ? { log: { file: { path: source.file } } } : {}),
+    event: { ...fields.event, created: readAt },
+    logtriage: {
+      ...fields.logtriage,
+      line: source.line,
+      ...(options.scores ? { scores: result.scores } : {}),
+      ...(result.flags.length > 0 ? { flags: [...result.flags] } : {}),
+      ...(result.truncated ? { truncated: true as const } : {}),
+    },
+  };
+}
