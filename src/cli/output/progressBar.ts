@@ -1,0 +1,44 @@
+// SPDX-License-Identifier: MIT
+// The progress line on stderr (cli-progress): lines classified, lines/s and, when every input is
+// a regular file, a bar and ETA from the bytes read. Only drawn on a terminal; otherwise a no-op.
+import cliProgress from 'cli-progress';
+
+export interface Progress {
+  /** `bytes` is how far into the inputs reading has got (compressed bytes for .gz). */
+  update(lines: number, bytes: number): void;
+  stop(): void;
+}
+
+export const NO_PROGRESS: Progress = { update: () => {}, stop: () => {} };
+
+export interface ProgressOptions {
+  stream: NodeJS.WritableStream;
+  /** Total bytes of the inputs, when known (regular files, no --follow). */
+  totalBytes?: number;
+  /** Shown before the counts: 'classifying' or 'following'. */
+  verb: string;
+}
+
+export function progressBar(options: ProgressOptions): Progress {
+  const withTotal = options.totalBytes !== undefined && options.totalBytes > 0;
+  const bar = new cliProgress.SingleBar({
+    stream: options.stream,
+    format: withTotal
+      ? `${options.verb} {bar} {percentage}% | {lines} lines | {rate} lines/s | ETA {eta_formatted}`
+      : `${options.verb} {lines} lines | {rate} lines/s | {duration_formatted}`,
+    hideCursor: true,
+    clearOnComplete: true,
+    etaBuffer: 50,
+    fps: 5,
+  });
+  const started = performance.now();
+  bar.start(withTotal ? options.totalBytes! : 1, 0, { lines: 0, rate: '0' });
+  return {
+    update(lines, bytes) {
+      const seconds = (performance.now() - started) / 1000;
+      const payload = { lines, rate: seconds > 0 ? Math.round(lines / seconds).toString() : '0' };
+      bar.update(withTotal ? Math.min(bytes, options.totalBytes!) : 0, payload);
+    },
+    stop: () => bar.stop(),
+  };
+}

@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: MIT
+// The --format writers on hand-made records: CSV parses back with a real RFC 4180 parser and
+// neutralises formulas, the table escapes hostile text, JSON Lines keeps values exact.
+import { parse } from 'csv-parse/sync';
+import { describe, expect, it } from 'vitest';
+import { createRecordWriter, type ClassifiedLine, type RecordWriterOptions } from '../../../src/cli/output/recordWriter.js';
+
+const labels = ['Normal', 'Suspicious', 'Malicious'];
+const options: RecordWriterOptions = { labels, scores: true, text: true, terminal: false, color: false, manyInputs: true };
+
+function record(text: string, line: number, label = 'Normal'): ClassifiedLine {
+  const scores = { Normal: 0.2, Suspicious: 0.3, Malicious: 0.5 };
+  return { file: 'app.log', line, text, label, score: scores[label as keyof typeof scores], scores, flags: [], truncated: false, readAt: new Date(0) };
+}
+
+const texts = [
+  '=HYPERLINK("http://evil.example","click")',
+  '+cmd|" /C calc"!A0',
+  '-2+3',
+  '@SUM(A1:A2)',
+  '\tleading tab',
+  'plain, with "quotes", commas\tand a tab',
+  'ＷＩＤＥ ＝ not a formula? ＝1+1',
+  'multi\nline',
+];
+
+describe('csvWriter', () => {
+  it('writes RFC 4180 CSV that parses back, header once, CRLF records', () => {
+    const writer = createRecordWriter('csv', options);
+    const csv = writer.write(texts.slice(0, 4).map((t, i) => record(t, i + 1))) + writer.write(texts.slice(4).map((t, i) => record(t, i + 5, 'Malicious')));
+    expect(csv.endsWith('\r\n')).toBe(true);
+    const rows = parse(csv, { columns: true, relax_quotes: false }) as Array<Record<string, string>>;
+    expect(rows).toHaveLength(texts.length);
+    expect(Object.keys(rows[0]!)).toEqual(['file', 'line', 'label', 'score', 'score_Normal', 'score_Suspicious', 'score_Malicious', 'text', 'flags', 'truncated']);
+    expect(rows.map((r) => Number(r.line))).toEqual(texts.map((_, i) => i + 1));
+    expect(rows[4]!.label).toBe('Malicious');
+    expect(Number(rows[4]!.score_Malicious)).toBe(0.5);
+  });
+
+  it('neutralises cells a spreadsheet would run as formulas and keeps the rest verbatim', () => {
+    const csv = createRecordWriter('csv', options).write(texts.map((t, i) => record(t, i + 1)));
+    const rows = parse(csv, { columns: true }) as Array<Record<string, string>>;
+    const text = rows.map((r) => r.text);
+    for (const i of [0, 1, 2, 3, 4]) expect(text[i]).toBe(`'${texts[i]}`);
+    expect(text[5]).toBe(texts[5]);
+    expect(text[7]).toBe(texts[7]); // quoted, so the newline stays inside the cell
+  });
+});
+
+describe('tableWriter', () => {
+  it('escapes control sequences in the text and prints a header once', () => {
+    const writer = createRecordWriter('table', { ...options, scores: false });
+    const out = writer.write([record('title \u001b]0;pwned\u0007 and \u001b[31mred\b\b', 7)]) + writer.write([record('second', 8)]);
+    expect(out).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/u);
+    expect(out).toContain('title \\x1b]0;pwned\\x07 and \\x1b[31mred\\b\\b');
+    const lines = out.trimEnd().split('\n');
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toMatch(/^FILE:LINE\s+LABEL\s+SCORE\s+TEXT$/);
+    expect(lines[1]).toMatch(/^app\.log:7\s+Normal\s+0\.200\s+title /);
+  });
+});
+
+describe('jsonlWriter', () => {
+  it('writes one parseable object per record with the asked-for fields', () => {
+    const r = { ...record('a\u009bb', 3), flags: ['invalid-utf8'], truncated: true };
+    const out = createRecordWriter('jsonl', { ...options, scores: false }).write([r]);
+    expect(out).not.toMatch(/\u009b/u);
+    expect(JSON.parse(out)).toEqual({ file: 'app.log', line: 3, label: 'Normal', score: 0.2, text: 'a\u009bb', flags: ['invalid-utf8'], truncated: true });
+  });
+});
