@@ -54,3 +54,63 @@ export async function* readLogLines(input: Readable | AsyncIterable<Uint8Array>)
   }
   if (carry.length > 0) yield decode(carry, ++lineNumber);
 }
+
+/**
+ * Groups items into arrays of at most `maxItems`, handing a partial group on as soon as the
+ * source has nothing ready (it waits on I/O): a file is read in large groups, while a followed
+ * file or a slow pipe gets each line classified when it arrives rather than when a group fills.
+ */
+export async function* chunkWhenIdle<T>(source: AsyncIterable<T>, maxItems: number): AsyncGenerator<T[]> {
+  const it = source[Symbol.asyncIterator]();
+  const IDLE = Symbol('idle');
+  // setImmediate runs after pending I/O callbacks, so it only wins when the source is waiting on I/O.
+  const idle = () => new Promise<typeof IDLE>((resolve) => setImmediate(() => resolve(IDLE)));
+  let pending = it.next();
+  try {
+    for (;;) {
+      const first = await pending;
+      if (first.done) return;
+      const chunk = [first.value];
+      pending = it.next();
+      while (chunk.length < maxItems) {
+        const next = await Promise.race([pending, idle()]);
+        if (next === IDLE) break;
+        if (next.done) {
+          yield chunk;
+          return;
+        }
+        chunk.push(next.value);
+        pending = it.next();
+      }
+      yield chunk;
+    }
+  } finally {
+    // Left behind when the consumer stops early: its failure must not surface as unhandled, and
+    // the source is told to finish (queued behind that read).
+    pending.catch(() => {});
+    it.return?.().catch(() => {});
+  }
+}
+
+/**
+ * The items of `source` until `signal` aborts; then it ends at once, even if the source is
+ * waiting for input (stdin, a followed file), and tells the source to finish without waiting.
+ */
+export async function* untilAborted<T>(source: AsyncIterable<T>, signal: AbortSignal): AsyncGenerator<T> {
+  const it = source[Symbol.asyncIterator]();
+  const aborted = new Promise<IteratorReturnResult<undefined>>((resolve) => {
+    const end = () => resolve({ done: true, value: undefined });
+    if (signal.aborted) end();
+    else signal.addEventListener('abort', end, { once: true });
+  });
+  for (;;) {
+    const read = it.next();
+    const next = await Promise.race([read, aborted]);
+    if (next.done) {
+      read.catch(() => {}); // abandoned when aborted: a later failure must not surface as unhandled
+      it.return?.().catch(() => {});
+      return;
+    }
+    yield next.value;
+  }
+}
