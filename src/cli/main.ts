@@ -6,11 +6,12 @@ import { availableParallelism } from 'node:os';
 import { CONVERT_TYPES, type ConvertType } from '../convert/index.js';
 import { LogTriageError, ValidationError } from '../errors.js';
 import { SPECIAL_TOKEN_CHOICES, TRUNCATION_CHOICES } from '../options.js';
-import { classifyCommand } from './commands/classify.js';
+import { classifyCommand, collectLabels, parseMinScore, type ClassifyFlags } from './commands/classify.js';
 import { convertCommand } from './commands/convert.js';
 import { evalCommand, LABELED_FORMATS, type EvalCliOptions } from './commands/eval.js';
 import { infoCommand } from './commands/info.js';
 import { LOG_LEVELS, parsePort, serveCommand, type ServeCliOptions } from './commands/serve.js';
+import { OUTPUT_FORMATS } from './output/recordWriter.js';
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -40,33 +41,55 @@ function buildProgram(): Command {
 
   program
     .command('classify')
-    .description('Classify log lines from files (plain or .gz) or stdin; writes JSON Lines to stdout')
+    .description('Classify log lines from files (plain or .gz) or stdin; one record per non-blank line on stdout, in input order')
     .argument('[files...]', "log files; '-' or none reads stdin")
-    .requiredOption('-m, --model <file>', 'logtriage GGUF model')
+    .option('-m, --model <model>', 'logtriage GGUF file or pulled hub repo id (default: the pulled default model)')
+    .addOption(new Option('-f, --format <format>', 'output format (default: table on a terminal, else jsonl)').choices(OUTPUT_FORMATS))
     .option('--scores', 'include every label score')
-    .option('--text', 'include the line text')
+    .option('--text', 'include the line text (the table always shows it)')
+    .option('--only <labels>', 'write only these labels (comma-separated, case-insensitive)', collectLabels)
+    .option('--min-score <p>', 'write only records whose score is at least p (0 to 1)', parseMinScore)
+    .option('-F, --follow', 'keep reading lines appended to the files, across rotation and truncation (tail -F); Ctrl-C ends')
+    .option('-q, --quiet', 'no progress bar, notices or summary on stderr')
+    .option('--no-color', 'no colour (NO_COLOR is honoured too)')
+    .option('--json', 'errors as a JSON object {error, code} on stderr')
     .option('--threads <n>', 'CPU threads', positiveInt, availableParallelism())
     .option('--batch-size <n>', 'lines per decode', positiveInt)
     .option('--max-tokens <n>', 'tokens per line before truncation', positiveInt)
     .addOption(new Option('--truncation <mode>', 'overlong lines').choices(TRUNCATION_CHOICES).default('right'))
     .addOption(new Option('--special-tokens <mode>', "'plain' (safe) or 'parse' (HF parity)").choices(SPECIAL_TOKEN_CHOICES).default('plain'))
-    .addHelpText('after', '\nExamples:\n  $ logtriage classify /var/log/auth.log --model models/logs-f16.gguf > triage.jsonl\n  $ journalctl -f | logtriage classify --model models/logs-f16.gguf')
-    .action(async (files: string[], opts: Record<string, unknown>) => {
-      const summary = await classifyCommand(files, {
-        model: opts.model as string,
-        scores: Boolean(opts.scores),
-        text: Boolean(opts.text),
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Examples:',
+        '  $ logtriage classify /var/log/auth.log --model models/logs-f16.gguf > triage.jsonl',
+        '  $ logtriage classify access.log.gz error.log --model models/logs-f16.gguf --format table --only malicious,suspicious',
+        '  $ logtriage classify app.log --format csv --scores --text --min-score 0.8 > review.csv',
+        '  $ logtriage classify /var/log/syslog --follow --format ecs --text >> /var/log/logtriage.ndjson',
+        '  $ journalctl -f -o cat | logtriage classify --model models/logs-f16.gguf --only Malicious',
+      ].join('\n'),
+    )
+    .action(async (files: string[], opts: ClassifyFlags) => {
+      await classifyCommand(files, {
+        ...(opts.model !== undefined ? { model: opts.model } : {}),
+        ...(opts.format !== undefined ? { format: opts.format } : {}),
+        ...(opts.only !== undefined ? { only: opts.only } : {}),
+        ...(opts.minScore !== undefined ? { minScore: opts.minScore } : {}),
+        scores: opts.scores === true,
+        text: opts.text === true,
+        follow: opts.follow === true,
+        quiet: opts.quiet === true,
+        color: opts.color,
         chunkLines: 256,
         open: {
-          threads: opts.threads as number,
-          truncation: opts.truncation as 'right',
-          specialTokens: opts.specialTokens as 'plain',
-          ...(opts.batchSize ? { batchSize: opts.batchSize as number } : {}),
-          ...(opts.maxTokens ? { maxTokens: opts.maxTokens as number } : {}),
+          threads: opts.threads,
+          truncation: opts.truncation,
+          specialTokens: opts.specialTokens,
+          ...(opts.batchSize ? { batchSize: opts.batchSize } : {}),
+          ...(opts.maxTokens ? { maxTokens: opts.maxTokens } : {}),
         },
       });
-      const perLabel = Object.entries(summary.perLabel).map(([l, n]) => `${l} ${n}`).join(', ');
-      process.stderr.write(`classified ${summary.lines} lines (${summary.blank} blank skipped): ${perLabel}\n`);
     });
 
   program
@@ -129,25 +152,34 @@ function buildProgram(): Command {
   return program;
 }
 
-/** Prints one line per error and returns the exit code. */
-function handleError(err: unknown, verbose: boolean): number {
+/** Prints one line per error (a JSON object `{error, code}` with `json`) and returns the exit code. */
+function handleError(err: unknown, verbose: boolean, json: boolean): number {
   if (err instanceof CommanderError) {
+    if (json && err.exitCode !== 0) process.stderr.write(`${JSON.stringify({ error: err.message.replace(/^error: /, ''), code: 'ERR_USAGE' })}\n`);
     return err.exitCode === 0 ? 0 : 2;
   }
   const usage = err instanceof ValidationError;
   const message = err instanceof Error ? err.message : String(err);
   const prefix = err instanceof LogTriageError ? `${err.name}` : 'error';
-  process.stderr.write(`logtriage: ${prefix}: ${message}\n`);
+  if (json) {
+    const code = (err as { code?: unknown } | undefined)?.code;
+    process.stderr.write(`${JSON.stringify({ error: message, code: typeof code === 'string' ? code : 'ERR_RUNTIME' })}\n`);
+  } else {
+    process.stderr.write(`logtriage: ${prefix}: ${message}\n`);
+  }
   if (verbose && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
   return usage ? 2 : 1;
 }
 
 export async function main(argv: string[] = process.argv): Promise<number> {
   const program = buildProgram();
+  const json = argv.includes('--json');
+  // With --json, commander's own usage messages are replaced by handleError's JSON line.
+  if (json) for (const command of [program, ...program.commands]) command.configureOutput({ writeErr: () => {} });
   try {
     await program.parseAsync(argv);
     return 0;
   } catch (err) {
-    return handleError(err, argv.includes('--verbose'));
+    return handleError(err, argv.includes('--verbose'), json);
   }
 }
