@@ -94,11 +94,24 @@ function buildProgram(): Command {
 
   program
     .command('info')
-    .description('Show a model’s metadata, or the backends and devices found')
-    .option('-m, --model <file>', 'logtriage GGUF model')
-    .option('--devices', 'list ggml backends and devices')
-    .action(async (opts: { model?: string; devices?: boolean }) => {
-      await infoCommand(opts);
+    .description('Show a model: labels, architecture, parameters, weight type, context size, head, tokenizer, file size (from the GGUF header); or the backends and devices found')
+    .argument('[model]', 'logtriage GGUF file or pulled hub repo id (default: the pulled default model)')
+    .option('-m, --model <model>', 'the same as the argument')
+    .option('--devices', 'list ggml backends and devices (alone: only them)')
+    .option('--json', 'print JSON (errors too, on stderr)')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Examples:',
+        '  $ logtriage info models/logs-f16.gguf',
+        '  $ logtriage info models/logs-q8.gguf --json | jq .model.labels',
+        '  $ logtriage info --devices',
+      ].join('\n'),
+    )
+    .action(async (model: string | undefined, opts: { model?: string; devices?: boolean; json?: boolean }) => {
+      const chosen = model ?? opts.model;
+      await infoCommand({ ...(chosen !== undefined ? { model: chosen } : {}), devices: opts.devices === true, json: opts.json === true });
     });
 
   program

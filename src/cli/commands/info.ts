@@ -1,20 +1,178 @@
 // SPDX-License-Identifier: MIT
-// `logtriage info [--model m.gguf] [--devices]`: JSON on stdout.
+// `logtriage info [model] [--devices] [--json]`: what a model is, read from its GGUF header
+// (validated as a logtriage model, never loaded into llama.cpp), and with --devices the ggml
+// backends and devices. Text for people by default, JSON with --json.
+import { existsSync } from 'node:fs';
 import { loadBinding } from '../../binding.js';
-import { LogClassifier } from '../../classifier.js';
+import { ModelLoadError } from '../../errors.js';
+import { readGgufHeader, validateLogtriageModel, type GgufHeader } from '../../gguf/index.js';
+import { KEY } from '../../gguf/modelKeys.js';
+import { resolveModel } from '../../hub/index.js';
+import type { NativeDevice } from '../../native.js';
+import { escapeJsonForTerminal, escapeTerminal } from '../output/escapeTerminal.js';
 
-export async function infoCommand(options: { model?: string; devices?: boolean }): Promise<void> {
-  const out: Record<string, unknown> = {};
-  if (options.devices || !options.model) {
-    const binding = loadBinding();
-    out.llamaRelease = binding.llamaRelease;
-    out.devices = binding.devices();
-    out.systemInfo = binding.systemInfo().trim();
+export interface InfoCommandOptions {
+  /** GGUF path or pulled hub repo id; undefined: the default model, unless only --devices was asked. */
+  model?: string;
+  devices?: boolean;
+  json?: boolean;
+}
+
+export interface ModelDescription {
+  path: string;
+  name?: string;
+  architecture: string;
+  labels: string[];
+  /** Every weight, the classification head included. */
+  parameters: number;
+  /** llama.cpp's file type (general.file_type), e.g. F16 or Q8_0. */
+  weightType: string;
+  /** Parameters per tensor type, largest first. */
+  tensorTypes: Record<string, number>;
+  /** Training context length in tokens. */
+  contextLength: number;
+  layers: number;
+  embeddingLength: number;
+  feedForwardLength: number;
+  attentionHeads: number;
+  kvHeads: number;
+  /** The classification head: [labels, embedding length], F32, with or without bias. */
+  head: { shape: [number, number]; bias: boolean };
+  tokenizer: { model: string; preTokenizer: string; vocabSize: number; merges: number; eosTokenId: number; padTokenId?: number };
+  fileSizeBytes: number;
+  formatVersion: number;
+}
+
+/** llama_ftype (include/llama.h) by value; absent values were removed from llama.cpp. */
+const LLAMA_FTYPE_NAMES: Readonly<Record<number, string>> = {
+  0: 'F32', 1: 'F16', 2: 'Q4_0', 3: 'Q4_1', 7: 'Q8_0', 8: 'Q5_0', 9: 'Q5_1', 10: 'Q2_K', 11: 'Q3_K_S', 12: 'Q3_K_M',
+  13: 'Q3_K_L', 14: 'Q4_K_S', 15: 'Q4_K_M', 16: 'Q5_K_S', 17: 'Q5_K_M', 18: 'Q6_K', 19: 'IQ2_XXS', 20: 'IQ2_XS',
+  21: 'Q2_K_S', 22: 'IQ3_XS', 23: 'IQ3_XXS', 24: 'IQ1_S', 25: 'IQ4_NL', 26: 'IQ3_S', 27: 'IQ3_M', 28: 'IQ2_S',
+  29: 'IQ2_M', 30: 'IQ4_XS', 31: 'IQ1_M', 32: 'BF16', 36: 'TQ1_0', 37: 'TQ2_0', 38: 'MXFP4_MOE', 39: 'NVFP4',
+  40: 'Q1_0', 41: 'Q2_0',
+};
+
+function stringValue(header: GgufHeader, key: string): string {
+  const v = header.metadata.get(key);
+  return v?.type === 'string' ? v.value : '';
+}
+
+function mergeCount(header: GgufHeader): number {
+  const v = header.metadata.get(KEY.merges);
+  return v?.type === 'array' ? v.value.length : 0;
+}
+
+/** Describes the GGUF at `path` from its header; throws ModelFormatError when it is not a logtriage model. */
+export async function describeModel(path: string): Promise<ModelDescription> {
+  if (!existsSync(path)) throw new ModelLoadError(`Model file not found: ${path}`);
+  const header = await readGgufHeader(path);
+  const meta = validateLogtriageModel(header);
+  const tensorTypes = new Map<string, number>();
+  let parameters = 0;
+  for (const tensor of header.tensors) {
+    const n = tensor.ne.reduce((a, b) => a * b, 1);
+    parameters += n;
+    tensorTypes.set(tensor.type.name, (tensorTypes.get(tensor.type.name) ?? 0) + n);
   }
-  if (options.model) {
-    const clf = await LogClassifier.open(options.model, { gpu: 'auto' });
-    out.model = clf.info;
-    await clf.dispose();
+  // The head lives in metadata as F32 (docs/model-format.md).
+  const headParameters = meta.head.weight.length + (meta.head.bias?.length ?? 0);
+  parameters += headParameters;
+  tensorTypes.set('F32', (tensorTypes.get('F32') ?? 0) + headParameters);
+  return {
+    path,
+    ...(meta.name !== undefined ? { name: meta.name } : {}),
+    architecture: meta.arch,
+    labels: meta.labels,
+    parameters,
+    weightType: LLAMA_FTYPE_NAMES[meta.fileType] ?? `file type ${meta.fileType}`,
+    tensorTypes: Object.fromEntries([...tensorTypes].sort((a, b) => b[1] - a[1])),
+    contextLength: meta.nCtxTrain,
+    layers: meta.nLayers,
+    embeddingLength: meta.nEmbd,
+    feedForwardLength: meta.nFf,
+    attentionHeads: meta.nHead,
+    kvHeads: meta.nHeadKv,
+    head: { shape: [meta.head.nLabels, meta.head.nEmbd], bias: meta.head.bias !== undefined },
+    tokenizer: {
+      model: stringValue(header, KEY.tokenizerModel),
+      preTokenizer: stringValue(header, KEY.tokenizerPre),
+      vocabSize: meta.nVocab,
+      merges: mergeCount(header),
+      eosTokenId: meta.eosTokenId,
+      ...(meta.padTokenId !== undefined ? { padTokenId: meta.padTokenId } : {}),
+    },
+    fileSizeBytes: header.fileSize,
+    formatVersion: meta.formatVersion,
+  };
+}
+
+const e = escapeTerminal;
+const count = (n: number) => n.toLocaleString('en-US');
+
+function humanSize(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
   }
-  process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
+}
+
+function humanCount(n: number): string {
+  if (n >= 1e9) return `${(n / 1e9).toFixed(2)} B`;
+  if (n >= 1e6) return `${(n / 1e6).toFixed(2)} M`;
+  if (n >= 1e3) return `${(n / 1e3).toFixed(1)} K`;
+  return String(n);
+}
+
+/** The description as aligned `key  value` lines; strings from the file are escaped for the terminal. */
+export function formatModelDescription(d: ModelDescription): string {
+  const share = (n: number) => (n / d.parameters < 0.001 ? '<0.1%' : `${((100 * n) / d.parameters).toFixed(1)}%`);
+  const types = Object.entries(d.tensorTypes).map(([type, n]) => `${type} ${share(n)}`).join(', ');
+  const tokenizer = d.tokenizer;
+  const rows: Array<[string, string]> = [
+    ['model', e(d.path)],
+    ...(d.name !== undefined ? ([['name', e(d.name)]] as Array<[string, string]>) : []),
+    ['architecture', `${e(d.architecture)}: ${d.layers} layers, embedding ${d.embeddingLength}, feed-forward ${d.feedForwardLength}, ${d.attentionHeads} attention heads (${d.kvHeads} KV)`],
+    ['parameters', `${humanCount(d.parameters)} (${count(d.parameters)}, head included)`],
+    ['weight type', `${d.weightType} (${types})`],
+    ['context size', `${count(d.contextLength)} tokens (training)`],
+    ['labels', `${d.labels.length}: ${d.labels.map(e).join(', ')}`],
+    ['head', `[${d.head.shape.join(', ')}] F32 ${d.head.bias ? 'with' : 'without'} bias`],
+    [
+      'tokenizer',
+      `${e(tokenizer.model)} BPE, pre-tokenizer ${e(tokenizer.preTokenizer)}, ${count(tokenizer.vocabSize)} tokens, ${count(tokenizer.merges)} merges, ` +
+        `eos ${tokenizer.eosTokenId}${tokenizer.padTokenId !== undefined ? `, pad ${tokenizer.padTokenId}` : ''}`,
+    ],
+    ['file size', `${humanSize(d.fileSizeBytes)} (${count(d.fileSizeBytes)} bytes)`],
+    ['format', `logtriage GGUF v${d.formatVersion}`],
+  ];
+  const width = Math.max(...rows.map(([k]) => k.length));
+  return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}\n`).join('');
+}
+
+function formatDevices(devices: NativeDevice[], llamaRelease: string): string {
+  const lines = devices.map((d) => `  ${e(d.name)} (${e(d.backend)}, ${d.type}): ${e(d.description)}\n`);
+  return `llama.cpp ${e(llamaRelease)}; devices:\n${lines.join('') || '  none\n'}`;
+}
+
+export async function infoCommand(options: InfoCommandOptions, out: NodeJS.WritableStream = process.stdout): Promise<void> {
+  const devicesOnly = options.devices === true && options.model === undefined;
+  const model = devicesOnly ? undefined : await describeModel(resolveModel(options.model));
+  const binding = options.devices ? loadBinding() : undefined;
+  const devices = binding?.devices();
+
+  if (options.json) {
+    const json = {
+      ...(model !== undefined ? { model } : {}),
+      ...(binding !== undefined ? { llamaRelease: binding.llamaRelease, devices, systemInfo: binding.systemInfo().trim() } : {}),
+    };
+    out.write(`${escapeJsonForTerminal(JSON.stringify(json, null, 2))}\n`);
+    return;
+  }
+  let text = model !== undefined ? formatModelDescription(model) : '';
+  if (binding !== undefined) text += `${text ? '\n' : ''}${formatDevices(devices!, binding.llamaRelease)}`;
+  out.write(text);
 }

@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: MIT
+// `logtriage info` through a real process: the JSON description checked against the HF
+// checkpoint's config.json (parameters counted independently from its shapes), the text form,
+// and a missing model as a one-line JSON error.
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { artifactsDir, tinyCheckpointDir, tinyModel } from '../fixtures/index.js';
+import { runCli } from '../helpers/runCli.js';
+
+interface HfConfig {
+  hidden_size: number;
+  intermediate_size: number;
+  num_hidden_layers: number;
+  num_attention_heads: number;
+  num_key_value_heads: number;
+  vocab_size: number;
+  max_position_embeddings: number;
+  id2label: Record<string, string>;
+  tie_word_embeddings: boolean;
+}
+
+/** Qwen2ForSequenceClassification's parameter count from its config (q/k/v have biases, the score head has none). */
+function qwen2Parameters(c: HfConfig): number {
+  const h = c.hidden_size;
+  const kv = (h / c.num_attention_heads) * c.num_key_value_heads;
+  const attention = h * h + h + 2 * (h * kv + kv) + h * h;
+  const mlp = 3 * h * c.intermediate_size;
+  const norms = 2 * h;
+  const labels = Object.keys(c.id2label).length;
+  return c.vocab_size * h + c.num_hidden_layers * (attention + mlp + norms) + h + labels * h + (c.tie_word_embeddings ? 0 : c.vocab_size * h);
+}
+
+describe('logtriage info', () => {
+  it('describes a model from its GGUF header, as JSON and as text; a missing model is a JSON error', async () => {
+    const config = JSON.parse(readFileSync(join(tinyCheckpointDir(), 'config.json'), 'utf8')) as HfConfig;
+    const [json, text, missing] = await Promise.all([
+      runCli(['info', tinyModel('f32'), '--json']),
+      runCli(['info', '--model', tinyModel('q8_0')]),
+      runCli(['info', join(artifactsDir, 'no-such-model.gguf'), '--json']),
+    ]);
+    expect(json.code, json.stderr).toBe(0);
+    const { model } = JSON.parse(json.stdout);
+    expect(model).toMatchObject({
+      path: tinyModel('f32'),
+      architecture: 'qwen2',
+      labels: Object.keys(config.id2label).sort((a, b) => Number(a) - Number(b)).map((k) => config.id2label[k]),
+      parameters: qwen2Parameters(config),
+      weightType: 'F32',
+      contextLength: config.max_position_embeddings,
+      layers: config.num_hidden_layers,
+      embeddingLength: config.hidden_size,
+      attentionHeads: config.num_attention_heads,
+      kvHeads: config.num_key_value_heads,
+      head: { shape: [Object.keys(config.id2label).length, config.hidden_size], bias: false },
+      tokenizer: { model: 'gpt2', preTokenizer: 'qwen2', vocabSize: config.vocab_size },
+      fileSizeBytes: statSync(tinyModel('f32')).size,
+    });
+    expect(model.tokenizer.merges).toBeGreaterThan(0);
+
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(/^weight type\s+Q8_0 \(Q8_0 /m);
+    expect(text.stdout).toMatch(/^labels\s+5: Normal, Suspicious, Malicious, Informational, Error$/m);
+    expect(text.stdout).toMatch(/^head\s+\[5, 64\] F32 without bias$/m);
+    expect(text.stdout).toMatch(/^context size\s+32,768 tokens/m);
+
+    expect(missing.code).toBe(1);
+    expect(missing.stdout).toBe('');
+    expect(JSON.parse(missing.stderr)).toEqual({ error: expect.stringMatching(/Model file not found: .*no-such-model\.gguf/), code: 'ERR_MODEL_LOAD' });
+  });
+});
