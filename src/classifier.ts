@@ -3,6 +3,7 @@
 // native Model (tokenizer, weights) and Context (decode + pooling + head) through BatchQueue.
 import { existsSync } from 'node:fs';
 import { gpuBackendProbes, loadBinding } from './binding.js';
+import { gpuHardwareLikely } from './gpuBackends.js';
 import { BackendError, DisposedError, EmptyInputError, InputTooLongError, ModelLoadError, ValidationError } from './errors.js';
 import { readGgufHeader, validateLogtriageModel, type LogtriageModelInfo } from './gguf/index.js';
 import { resolveModel } from './hub/resolveModel.js';
@@ -102,11 +103,12 @@ function pickDevice(binding: NativeBinding, gpu: ResolvedOpenOptions['gpu']): Na
     return i < 0 ? BACKEND_PREFERENCE.length : i;
   };
   const gpus = devices.filter((d) => d.type === 'gpu' || d.type === 'igpu').sort((a, b) => rank(a) - rank(b));
-  const unusable = gpuBackendProbes()
-    .filter((p) => !p.loaded)
-    .map((p) => `${p.backend}: ${p.error ?? 'failed to load'}`);
+  const failed = gpuBackendProbes().filter((p) => !p.loaded);
+  const unusable = failed.map((p) => `${p.backend}: ${p.error ?? 'failed to load'}`);
   if (gpu === 'auto') {
-    if (gpus.length === 0 && !warnedGpuFallback && unusable.some((u) => !u.endsWith('not installed'))) {
+    // Silent on machines without GPU hardware, where the optional GPU packages are installed anyway.
+    const worthWarning = failed.some((p) => p.error !== 'not installed' && gpuHardwareLikely(p.backend));
+    if (gpus.length === 0 && !warnedGpuFallback && worthWarning) {
       warnedGpuFallback = true;
       process.emitWarning(`No usable GPU backend (${unusable.join('; ')}); running on the CPU.`, { code: 'LOGTRIAGE_GPU_FALLBACK' });
     }

@@ -59,6 +59,16 @@ function packageDir(pkg: string): string | undefined {
   return undefined;
 }
 
+/**
+ * Whether this machine looks like it has hardware for `backend`. The GPU packages install on
+ * every linux-x64 / win32-x64 machine, so failing to load one is only news where a GPU exists.
+ */
+export function gpuHardwareLikely(backend: string): boolean {
+  if (process.platform !== 'linux') return true;
+  if (backend === 'cuda') return existsSync('/proc/driver/nvidia/version');
+  return existsSync('/dev/dri');
+}
+
 /** Loads every GPU backend installed for this platform; returns what happened to each. */
 export function loadGpuBackends(binding: NativeBinding, platform = `${process.platform}-${process.arch}`): GpuBackendProbe[] {
   if (process.env.LOGTRIAGE_GPU_BACKENDS === '0') return [];

@@ -29,14 +29,21 @@ export interface QueueLimits {
   maxQueuedLines: number;
 }
 
+/** The lines of one push() that share an AbortSignal: one listener for all of them. */
+interface AbortGroup {
+  signal: AbortSignal;
+  entries: Entry[];
+  unsettled: number;
+  onAbort: () => void;
+}
+
 interface Entry {
   tokens: Int32Array;
   enqueuedAt: number;
-  signal: AbortSignal | undefined;
   resolve: (logits: Float32Array) => void;
   reject: (err: Error) => void;
   settled: boolean;
-  onAbort: (() => void) | undefined;
+  group: AbortGroup | undefined;
 }
 
 export class BatchQueue {
@@ -63,14 +70,17 @@ export class BatchQueue {
         `Queue full: ${this.waiting.length} lines waiting, ${lines.length} more would pass maxQueuedLines ${this.limits.maxQueuedLines}`,
       );
     }
+    let group: AbortGroup | undefined;
+    if (signal && lines.length > 0) {
+      const g: AbortGroup = { signal, entries: [], unsettled: lines.length, onAbort: () => this.abort(g) };
+      signal.addEventListener('abort', g.onAbort, { once: true });
+      group = g;
+    }
     const promises = lines.map(
       (tokens) =>
         new Promise<Float32Array>((resolve, reject) => {
-          const entry: Entry = { tokens, enqueuedAt: performance.now(), signal, resolve, reject, settled: false, onAbort: undefined };
-          if (signal) {
-            entry.onAbort = () => this.abort(entry);
-            signal.addEventListener('abort', entry.onAbort, { once: true });
-          }
+          const entry: Entry = { tokens, enqueuedAt: performance.now(), resolve, reject, settled: false, group };
+          group?.entries.push(entry);
           this.waiting.push(entry);
         }),
     );
@@ -91,16 +101,17 @@ export class BatchQueue {
     while (this.draining) await this.draining;
   }
 
-  private abort(entry: Entry): void {
-    const i = this.waiting.indexOf(entry);
-    if (i >= 0) this.waiting.splice(i, 1);
-    this.settle(entry, new AbortError(undefined, { cause: entry.signal?.reason }));
+  private abort(group: AbortGroup): void {
+    const aborted = new Set(group.entries);
+    for (let i = this.waiting.length - 1; i >= 0; i--) if (aborted.has(this.waiting[i]!)) this.waiting.splice(i, 1);
+    for (const entry of group.entries) this.settle(entry, new AbortError(undefined, { cause: group.signal.reason }));
   }
 
   private settle(entry: Entry, result: Float32Array | Error): void {
     if (entry.settled) return;
     entry.settled = true;
-    if (entry.onAbort) entry.signal?.removeEventListener('abort', entry.onAbort);
+    const group = entry.group;
+    if (group && --group.unsettled === 0) group.signal.removeEventListener('abort', group.onAbort);
     if (result instanceof Error) entry.reject(result);
     else entry.resolve(result);
   }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 // The same lines give the same logits however they are packed into decodes.
+import { getEventListeners } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LogClassifier, type ClassificationResult } from '../../src/index.js';
@@ -59,6 +60,15 @@ describe('LogClassifier batching (F32)', () => {
     const callers = Array.from({ length: 50 }, (_, i) => lines[i % lines.length]!);
     const results = await Promise.all(callers.map((line) => clf.classify(line)));
     expectSameLogits(results, callers.map((_, i) => oneByOne[i % lines.length]!));
+  });
+
+  it('one AbortSignal over many lines holds one listener, removed when the call settles', async () => {
+    const controller = new AbortController();
+    const pending = clf.classifyMany(lines.slice(0, 20), { signal: controller.signal });
+    await new Promise((r) => setImmediate(r));
+    expect(getEventListeners(controller.signal, 'abort').length).toBeLessThanOrEqual(1);
+    await pending;
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
   });
 
   it('reports progress for every line', async () => {
