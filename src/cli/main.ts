@@ -2,15 +2,18 @@
 // The `logtriage` command: flags only; each command's work is in commands/. stdout carries data,
 // stderr carries messages. Exit codes: 0 success, 1 runtime error, 2 usage error.
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { availableParallelism } from 'node:os';
 import { CONVERT_TYPES, type ConvertType } from '../convert/index.js';
 import { LogTriageError, ValidationError } from '../errors.js';
+import { DEFAULT_GGUF_TYPE, DEFAULT_REPO_ID } from '../hub/index.js';
 import { SPECIAL_TOKEN_CHOICES, TRUNCATION_CHOICES } from '../options.js';
+import { physicalCores } from '../physicalCores.js';
+import { benchCommand } from './commands/bench.js';
 import { classifyCommand, collectLabels, parseMinScore, type ClassifyFlags } from './commands/classify.js';
 import { convertCommand } from './commands/convert.js';
 import { evalCommand, LABELED_FORMATS, type EvalCliOptions } from './commands/eval.js';
 import { infoCommand } from './commands/info.js';
 import { LOG_LEVELS, parsePort, serveCommand, type ServeCliOptions } from './commands/serve.js';
+import { pullCommand, type PullCommandOptions } from './commands/pull.js';
 import { OUTPUT_FORMATS } from './output/recordWriter.js';
 
 function positiveInt(value: string): number {
@@ -53,7 +56,7 @@ function buildProgram(): Command {
     .option('-q, --quiet', 'no progress bar, notices or summary on stderr')
     .option('--no-color', 'no colour (NO_COLOR is honoured too)')
     .option('--json', 'errors as a JSON object {error, code} on stderr')
-    .option('--threads <n>', 'CPU threads', positiveInt, availableParallelism())
+    .option('--threads <n>', 'CPU threads', positiveInt, physicalCores())
     .option('--batch-size <n>', 'lines per decode', positiveInt)
     .option('--max-tokens <n>', 'tokens per line before truncation', positiveInt)
     .addOption(new Option('--truncation <mode>', 'overlong lines').choices(TRUNCATION_CHOICES).default('right'))
@@ -125,7 +128,7 @@ function buildProgram(): Command {
     .option('--json', 'print the metrics as JSON instead of a table')
     .option('--report <file>', 'also write a self-contained HTML report')
     .option('--max-examples <n>', 'misclassified rows listed in the report', positiveInt, 500)
-    .option('--threads <n>', 'CPU threads', positiveInt, availableParallelism())
+    .option('--threads <n>', 'CPU threads', positiveInt, physicalCores())
     .option('--batch-size <n>', 'lines per decode', positiveInt)
     .option('--max-tokens <n>', 'tokens per line before truncation', positiveInt)
     .addOption(new Option('--truncation <mode>', 'overlong lines').choices(TRUNCATION_CHOICES).default('right'))
@@ -136,12 +139,46 @@ function buildProgram(): Command {
     });
 
   program
+    .command('pull')
+    .description('Download a HuggingFace model (HF_ENDPOINT, HF_TOKEN, HF_HUB_OFFLINE honoured) and convert it into the cache (LOGTRIAGE_CACHE_DIR)')
+    .argument('[repo-id]', 'owner/name on the hub', DEFAULT_REPO_ID)
+    .addOption(new Option('-t, --type <type>', `tensor type (default: ${DEFAULT_GGUF_TYPE})`).choices(CONVERT_TYPES))
+    .option('-r, --revision <rev>', 'branch, tag or commit (default: main)')
+    .option('--force', 'download and convert again even if cached')
+    .option('--threads <n>', 'threads for quantization', positiveInt)
+    .option('-q, --quiet', 'no progress or summary on stderr')
+    .addHelpText('after', `\nPrints the GGUF path on stdout. Examples:\n  $ logtriage pull\n  $ logtriage pull ${DEFAULT_REPO_ID} --type q8_0\n  $ logtriage classify app.log --model ${DEFAULT_REPO_ID}:q8_0`)
+    .action(async (repoId: string, opts: PullCommandOptions) => {
+      await pullCommand(repoId, opts);
+    });
+
+  program
+    .command('bench')
+    .description("This machine's lines/s and tokens/s on a model and a log file, per batch size, with and without prefix sharing")
+    .argument('<log-file>', 'log file (plain or .gz); its first --lines non-blank lines are classified')
+    .option('-m, --model <model>', 'logtriage GGUF file or pulled hub repo id (default: the pulled default model)')
+    .option('--lines <n>', 'lines to classify', positiveInt, 256)
+    .option('--batch-sizes <list>', 'comma-separated lines per decode', (v: string) => v.split(',').map(positiveInt), [1, 8, 32])
+    .option('--threads <n>', 'CPU threads', positiveInt, physicalCores())
+    .option('--json', 'print the runs as JSON')
+    .addHelpText('after', '\nThe side-by-side benchmark against llama.cpp and node-llama-cpp is `npm run bench` (docs/benchmarks.md).\nExamples:\n  $ logtriage bench /var/log/syslog --model models/logs-f16.gguf\n  $ logtriage bench app.log.gz --lines 64 --batch-sizes 1,16 --json')
+    .action(async (file: string, opts: { model?: string; lines: number; batchSizes: number[]; threads: number; json?: boolean }) => {
+      await benchCommand(file, {
+        ...(opts.model !== undefined ? { model: opts.model } : {}),
+        lines: opts.lines,
+        batchSizes: opts.batchSizes,
+        json: opts.json === true,
+        open: { threads: opts.threads },
+      });
+    });
+
+  program
     .command('serve')
     .description('Serve a model over HTTP: TEI-compatible /predict, /v1/classify, /ingest for Vector and Fluent Bit, /health, /info, /metrics')
     .option('-m, --model <model>', 'logtriage GGUF file or pulled hub repo id (default: the pulled default model)')
     .option('--host <host>', 'address to bind', '127.0.0.1')
     .option('--port <n>', 'TCP port (0: any free one)', parsePort, 8080)
-    .option('--threads <n>', 'CPU threads', positiveInt, availableParallelism())
+    .option('--threads <n>', 'CPU threads', positiveInt, physicalCores())
     .option('--max-tokens <n>', 'tokens per input before truncation (TEI max_input_length)', positiveInt)
     .option('--max-batch-tokens <n>', 'tokens per decode, shared by concurrent requests', positiveInt)
     .option('--max-batch-requests <n>', 'inputs per decode', positiveInt)
