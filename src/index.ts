@@ -7,13 +7,17 @@ export type { BatchTiming } from './queue.js';
 export {
   AbortError,
   BackendError,
+  ChecksumError,
   ConvertError,
   DisposedError,
   EmptyInputError,
+  HubAuthError,
+  HubError,
   InputTooLongError,
   LogTriageError,
   ModelFormatError,
   ModelLoadError,
+  ModelNotCachedError,
   NativeAddonError,
   OverloadedError,
   ValidationError,
@@ -21,3 +25,5 @@ export {
 export type { ErrorCode } from './errors.js';
 export { convertCheckpoint, CONVERT_TYPES } from './convert/index.js';
 export type { ConvertOptions, ConvertProgress, ConvertResult, ConvertType } from './convert/index.js';
+export { DEFAULT_GGUF_TYPE, DEFAULT_REPO_ID, pullModel, resolveModel } from './hub/index.js';
+export type { PullOptions, PullProgress, PullResult } from './hub/index.js';
