@@ -45,7 +45,8 @@ Context::Context(const Napi::CallbackInfo & info) : Napi::ObjectWrap<Context>(in
             .ThrowAsJavaScriptException();
         return;
     }
-    state_ = *info[0].As<Napi::External<std::shared_ptr<ContextState>>>().Data();
+    // Move, not copy: the External's copy would keep the context alive until GC.
+    state_ = std::move(*info[0].As<Napi::External<std::shared_ptr<ContextState>>>().Data());
 }
 
 Context::~Context() {
@@ -105,8 +106,9 @@ Napi::Value Context::JS_create(const Napi::CallbackInfo & info) {
     } else {
         return ThrowError(env, code::kInvalidArgument, "create: kvType must be 'f32', 'f16' or 'q8_0'");
     }
-    if (p.nBatch > p.nCtx || p.nUbatch > p.nBatch || p.nSeqMax > llama_max_parallel_sequences()) {
-        return ThrowError(env, code::kInvalidArgument, "create: need nUbatch <= nBatch <= nCtx and nSeqMax <= " +
+    // nSeqMax > nBatch would let a decode hold more outputs than llama.cpp reserved (it asserts).
+    if (p.nBatch > p.nCtx || p.nUbatch > p.nBatch || p.nSeqMax > p.nBatch || p.nSeqMax > llama_max_parallel_sequences()) {
+        return ThrowError(env, code::kInvalidArgument, "create: need nUbatch <= nBatch <= nCtx, nSeqMax <= nBatch and nSeqMax <= " +
                           std::to_string(llama_max_parallel_sequences()));
     }
 

@@ -90,6 +90,18 @@ interface Prepared {
 }
 
 const WHITESPACE_ONLY = /^\s*$/u;
+const LONG_MARK_RUN = /\p{M}{31,}/gu;
+const MARKS_30 = /\p{M}{1,30}/gu;
+
+// NFC after Unicode's stream-safe rule (UAX #15): a run of more than 30 combining marks gets
+// U+034F COMBINING GRAPHEME JOINER after every 30. V8's normalize() is quadratic in such a run
+// (160,000 mixed marks took 103 s on the JS thread); real text never has one.
+function normalizeText(text: string): string {
+  const wellFormed = text.toWellFormed();
+  const safe = LONG_MARK_RUN.test(wellFormed) ? wellFormed.replace(LONG_MARK_RUN, (run) => run.match(MARKS_30)!.join('\u034f')) : wellFormed;
+  LONG_MARK_RUN.lastIndex = 0;
+  return safe.normalize('NFC');
+}
 
 // Preferred first when several GPU backends are usable.
 const BACKEND_PREFERENCE = ['cuda', 'metal', 'vulkan'];
@@ -181,7 +193,8 @@ export class LogClassifier {
           nCtx: Math.max(maxTokens, batchTokens),
           nBatch: batchTokens,
           nUbatch: Math.min(opts.ubatchTokens, batchTokens),
-          nSeqMax: opts.batchSize,
+          // llama.cpp asserts if a decode may hold more outputs (one per line) than tokens.
+          nSeqMax: Math.min(opts.batchSize, batchTokens),
           threads: opts.threads,
           flashAttn: opts.flashAttn,
           kvType: opts.kvCacheType === 'auto' ? (meta.fileType === 0 ? 'f32' : 'f16') : opts.kvCacheType,
@@ -206,7 +219,7 @@ export class LogClassifier {
         device: device ? `${device.name} (${device.description})` : 'CPU',
         gpuLayers,
         threads: opts.threads,
-        batchSize: opts.batchSize,
+        batchSize: Math.min(opts.batchSize, batchTokens),
         batchTokens,
         specialTokens: opts.specialTokens,
         llamaRelease: binding.llamaRelease,
@@ -234,7 +247,7 @@ export class LogClassifier {
     this.assertOpen();
     const normalized = texts.map((text, i) => {
       if (typeof text !== 'string') throw new ValidationError(`Expected a string for texts[${i}] but received ${typeof text}`);
-      return text.toWellFormed().normalize('NFC');
+      return normalizeText(text);
     });
     const { tokens, offsets } = await callNative(() => this.model.tokenize(normalized, this.options.specialTokens === 'parse'));
     return normalized.map((_, i) => Array.from(tokens.subarray(offsets[i]!, offsets[i + 1]!)));
@@ -329,7 +342,7 @@ export class LogClassifier {
       if (typeof text !== 'string') throw new ValidationError(`Expected a string for texts[${i}] but received ${typeof text}`);
       const flags: ResultFlag[] = [];
       if (!text.isWellFormed()) flags.push('invalid-unicode');
-      const nfc = text.toWellFormed().normalize('NFC');
+      const nfc = normalizeText(text);
       if (nfc.length === 0 || (this.options.rejectWhitespace && WHITESPACE_ONLY.test(nfc))) {
         throw new EmptyInputError(
           `texts[${i}] is ${nfc.length === 0 ? 'empty' : 'whitespace only'}: there is nothing to classify` +
@@ -368,6 +381,9 @@ export class LogClassifier {
 
   private toResult(logits: Float32Array, prepared: Prepared): ClassificationResult {
     const values = Array.from(logits);
+    if (!values.every(Number.isFinite)) {
+      throw new BackendError('The model produced non-finite logits (NaN or infinite weights or activations): its scores would be meaningless');
+    }
     const probs = softmax(values);
     let best = 0;
     for (let i = 1; i < probs.length; i++) if (probs[i]! > probs[best]!) best = i;

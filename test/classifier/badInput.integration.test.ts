@@ -24,6 +24,24 @@ describe('LogClassifier#classify() with bad input', () => {
     await clf?.dispose();
   });
 
+  it('classifies a 400,000-mark combining run (stream-safe NFC, not quadratic) and keeps short runs exact', async () => {
+    const r = await clf.classify(`a${'\u0301\u0316'.repeat(200_000)}`);
+    expect(r.truncated).toBe(true);
+    // Runs of 30 marks or fewer are plain NFC, as HF does.
+    expect(await clf.tokenize('e\u0301\u0316 cafe\u0301')).toEqual(await clf.tokenize('e\u0301\u0316 caf\u00e9'));
+  });
+
+  it('works with maxTokens below batchSize (lines per decode are capped by tokens per decode)', async () => {
+    const small = await LogClassifier.open(tinyModel('f32'), { threads: 2, maxTokens: 7 });
+    try {
+      const results = await small.classifyMany(['kernel: eth0 link up after reset on port 3', 'sshd[42]: Failed password for root from 203.0.113.9']);
+      expect(results.map((r) => r.tokens)).toEqual([7, 7]);
+      expect(small.info.batchSize).toBeLessThanOrEqual(small.info.batchTokens);
+    } finally {
+      await small.dispose();
+    }
+  });
+
   it('rejects the empty string and whitespace-only lines with EmptyInputError', async () => {
     await expect(clf.classify('')).rejects.toBeInstanceOf(EmptyInputError);
     await expect(clf.classify('   \t  ')).rejects.toBeInstanceOf(EmptyInputError);

@@ -13,9 +13,8 @@ const LINES = ['Jan 12 06:25:43 web01 sshd[2314]: Failed password for root from 
 for (let i = Number(startArg); i < paths.length; i++) {
   report({ i, phase: 'start' });
   try {
-    // batchSize 1: a context_length below the default batchSize (32) makes n_seq_max exceed
-    // n_batch, which llama.cpp asserts on at the first decode whatever the file holds.
-    const clf = await LogClassifier.open(paths[i]!, { threads: 1, batchSize: 1 });
+    // Default batching: a context_length below batchSize must not reach llama.cpp's n_seq_max assert.
+    const clf = await LogClassifier.open(paths[i]!, { threads: 1 });
     try {
       const results = await clf.classifyMany(LINES);
       const finite = results.every((r) => r.logits.length === clf.labels.length && r.logits.every(Number.isFinite));
