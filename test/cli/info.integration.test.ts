@@ -32,6 +32,18 @@ function qwen2Parameters(c: HfConfig): number {
 }
 
 describe('logtriage info', () => {
+  it('--devices lists devices with memory and what each GPU backend package did', async () => {
+    const r = await runCli(['info', '--devices', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const info = JSON.parse(r.stdout) as {
+      devices: Array<{ type: string; memoryTotal: number }>;
+      gpuBackends: Array<{ backend: string; loaded: boolean; error?: string }>;
+    };
+    expect(info.devices.some((d) => d.type === 'cpu' && d.memoryTotal > 0)).toBe(true);
+    for (const b of info.gpuBackends) expect(b.loaded || (b.error ?? '').length > 0, b.backend).toBe(true);
+    if (process.platform === 'linux' && process.arch === 'x64') expect(info.gpuBackends.map((b) => b.backend).sort()).toEqual(['cuda', 'vulkan']);
+  });
+
   it('describes a model from its GGUF header, as JSON and as text; a missing model is a JSON error', async () => {
     const config = JSON.parse(readFileSync(join(tinyCheckpointDir(), 'config.json'), 'utf8')) as HfConfig;
     const [json, text, missing] = await Promise.all([

@@ -3,11 +3,12 @@
 // (validated as a logtriage model, never loaded into llama.cpp), and with --devices the ggml
 // backends and devices. Text for people by default, JSON with --json.
 import { existsSync } from 'node:fs';
-import { loadBinding } from '../../binding.js';
+import { gpuBackendProbes, loadBinding } from '../../binding.js';
 import { ModelLoadError } from '../../errors.js';
 import { readGgufHeader, validateLogtriageModel, type GgufHeader } from '../../gguf/index.js';
 import { KEY } from '../../gguf/modelKeys.js';
 import { resolveModel } from '../../hub/index.js';
+import type { GpuBackendProbe } from '../../gpuBackends.js';
 import type { NativeDevice } from '../../native.js';
 import { escapeJsonForTerminal, escapeTerminal } from '../output/escapeTerminal.js';
 
@@ -153,9 +154,15 @@ export function formatModelDescription(d: ModelDescription): string {
   return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}\n`).join('');
 }
 
-function formatDevices(devices: NativeDevice[], llamaRelease: string): string {
-  const lines = devices.map((d) => `  ${e(d.name)} (${e(d.backend)}, ${d.type}): ${e(d.description)}\n`);
-  return `llama.cpp ${e(llamaRelease)}; devices:\n${lines.join('') || '  none\n'}`;
+const gib = (bytes: number) => `${(bytes / 2 ** 30).toFixed(1)} GiB`;
+
+function formatDevices(devices: NativeDevice[], probes: readonly GpuBackendProbe[], llamaRelease: string): string {
+  const lines = devices.map((d) => {
+    const memory = d.memoryTotal > 0 ? `, ${gib(d.memoryFree)} free of ${gib(d.memoryTotal)}` : '';
+    return `  ${e(d.name)} (${e(d.backend)}, ${d.type}${memory}): ${e(d.description)}\n`;
+  });
+  const backends = probes.map((p) => `  ${p.backend}: ${p.loaded ? `loaded from ${e(p.path)}` : `not loaded (${e(p.error ?? 'unknown')})`}\n`);
+  return `llama.cpp ${e(llamaRelease)}; devices:\n${lines.join('') || '  none\n'}${backends.length > 0 ? `GPU backends:\n${backends.join('')}` : ''}`;
 }
 
 export async function infoCommand(options: InfoCommandOptions, out: NodeJS.WritableStream = process.stdout): Promise<void> {
@@ -167,12 +174,14 @@ export async function infoCommand(options: InfoCommandOptions, out: NodeJS.Writa
   if (options.json) {
     const json = {
       ...(model !== undefined ? { model } : {}),
-      ...(binding !== undefined ? { llamaRelease: binding.llamaRelease, devices, systemInfo: binding.systemInfo().trim() } : {}),
+      ...(binding !== undefined
+        ? { llamaRelease: binding.llamaRelease, devices, gpuBackends: gpuBackendProbes(), systemInfo: binding.systemInfo().trim() }
+        : {}),
     };
     out.write(`${escapeJsonForTerminal(JSON.stringify(json, null, 2))}\n`);
     return;
   }
   let text = model !== undefined ? formatModelDescription(model) : '';
-  if (binding !== undefined) text += `${text ? '\n' : ''}${formatDevices(devices!, binding.llamaRelease)}`;
+  if (binding !== undefined) text += `${text ? '\n' : ''}${formatDevices(devices!, gpuBackendProbes(), binding.llamaRelease)}`;
   out.write(text);
 }
