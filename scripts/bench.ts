@@ -80,11 +80,8 @@ function mulberry32(a: number): () => number {
 }
 
 const splitLines = (text: string) => text.split(/\r\n|\r|\n/).filter((l) => l.trim().length > 0);
-const loghubFiles = () =>
-  readdirSorted(join(shared, 'data', 'loghub')).filter((f) => f.endsWith('.log')).map((f) => join(shared, 'data', 'loghub', f));
-function readdirSorted(dir: string): string[] {
-  return readdirSync(dir).sort();
-}
+const loghubDir = join(shared, 'data', 'loghub');
+const loghubFiles = () => readdirSync(loghubDir).filter((f) => f.endsWith('.log')).sort().map((f) => join(loghubDir, f));
 
 /** Seeded, time-ordered: a run of consecutive lines from each loghub file. */
 function sampleLines(): string[] {

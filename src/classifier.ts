@@ -97,10 +97,10 @@ const MARKS_30 = /\p{M}{1,30}/gu;
 // U+034F COMBINING GRAPHEME JOINER after every 30. V8's normalize() is quadratic in such a run
 // (160,000 mixed marks took 103 s on the JS thread); real text never has one.
 function normalizeText(text: string): string {
-  const wellFormed = text.toWellFormed();
-  const safe = LONG_MARK_RUN.test(wellFormed) ? wellFormed.replace(LONG_MARK_RUN, (run) => run.match(MARKS_30)!.join('\u034f')) : wellFormed;
-  LONG_MARK_RUN.lastIndex = 0;
-  return safe.normalize('NFC');
+  return text
+    .toWellFormed()
+    .replace(LONG_MARK_RUN, (run) => run.match(MARKS_30)!.join('\u034f'))
+    .normalize('NFC');
 }
 
 // Preferred first when several GPU backends are usable.

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 // Opens a model (and classifies one line) in a child process, so a native crash fails the
 // assertion instead of the test runner. Resolves with what the child reported and its exit.
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { repoRoot } from '../fixtures/index.js';
+import { spawnNode } from './spawnNode.js';
 
 export interface ChildOutcome {
   /** 'ok' when the model opened and classified, else the error's class name. */
@@ -29,27 +29,14 @@ try {
 }
 `;
 
-export function openInChild(path: string, options: object = {}, timeoutMs = 60_000): Promise<ChildOutcome> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, path, JSON.stringify(options)], {
-      cwd: repoRoot,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: timeoutMs,
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (exitCode, signal) => {
-      const last = stdout.trim().split('\n').pop() ?? '';
-      let parsed: { outcome?: string; code?: string; message?: string } = {};
-      try {
-        parsed = JSON.parse(last);
-      } catch {
-        parsed = { outcome: 'no-report' };
-      }
-      resolve({ outcome: parsed.outcome ?? 'no-report', code: parsed.code, message: parsed.message ?? '', exitCode, signal, stderr });
-    });
-  });
+export async function openInChild(path: string, options: object = {}, timeoutMs = 60_000): Promise<ChildOutcome> {
+  const run = await spawnNode(['--input-type=module', '-e', script, path, JSON.stringify(options)], { timeoutMs });
+  const last = run.stdout.trim().split('\n').pop() ?? '';
+  let parsed: { outcome?: string; code?: string; message?: string } = {};
+  try {
+    parsed = JSON.parse(last);
+  } catch {
+    parsed = { outcome: 'no-report' };
+  }
+  return { outcome: parsed.outcome ?? 'no-report', code: parsed.code, message: parsed.message ?? '', exitCode: run.code, signal: run.signal, stderr: run.stderr };
 }
