@@ -46,7 +46,7 @@ if (!gc) {
   process.stderr.write('soak: run with node --expose-gc (npm run soak does)\n');
   process.exit(2);
 }
-const liveModels = () => (loadBinding() as unknown as { liveModels(): number }).liveModels();
+const liveModels = () => loadBinding().liveModels();
 
 /** Collects garbage until native finalizers have run; RSS is only comparable after it. */
 async function settle(): Promise<void> {

@@ -77,6 +77,8 @@ export interface NativeBinding {
   devices(): NativeDevice[];
   quantize(input: string, output: string, type: QuantizeType, threads: number): Promise<void>;
   systemInfo(): string;
+  /** Models loaded and not yet freed, in every environment of the process (a disposed Model counts while a Context or call holds its weights). */
+  liveModels(): number;
   llamaRelease: string;
 }
 

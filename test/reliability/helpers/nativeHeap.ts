@@ -5,7 +5,7 @@ import { loadBinding } from '../../../src/binding.js';
 
 /** Models loaded and not yet freed in this process, worker_threads included. */
 export function liveModels(): number {
-  return (loadBinding() as unknown as { liveModels(): number }).liveModels();
+  return loadBinding().liveModels();
 }
 
 /** Collects garbage and lets native finalizers (queued as immediates) and the frees they start run. */
