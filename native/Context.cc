@@ -94,7 +94,14 @@ Napi::Value Context::JS_create(const Napi::CallbackInfo & info) {
     }
     p.threads = static_cast<int32_t>(threads);
     state->head.nLabels = static_cast<int32_t>(nLabels);
-    p.flashAttn = opts.Get("flashAttn").ToBoolean().Value();
+    Napi::Value flashAttn = opts.Get("flashAttn");
+    if (flashAttn.IsString() && flashAttn.As<Napi::String>().Utf8Value() == "auto") {
+        p.flashAttn = LLAMA_FLASH_ATTN_TYPE_AUTO;
+    } else if (flashAttn.IsBoolean() || flashAttn.IsUndefined()) {
+        p.flashAttn = flashAttn.ToBoolean().Value() ? LLAMA_FLASH_ATTN_TYPE_ENABLED : LLAMA_FLASH_ATTN_TYPE_DISABLED;
+    } else {
+        return ThrowError(env, code::kInvalidArgument, "create: flashAttn must be true, false or 'auto'");
+    }
     p.sharePrefixes = opts.Get("sharePrefixes").IsUndefined() || opts.Get("sharePrefixes").ToBoolean().Value();
     const std::string kvType = opts.Get("kvType").IsString() ? opts.Get("kvType").As<Napi::String>().Utf8Value() : "f16";
     if (kvType == "f32") {
@@ -170,7 +177,7 @@ Napi::Value Context::JS_info(const Napi::CallbackInfo & info) {
     out.Set("nSeqMax", p.nSeqMax);
     out.Set("threads", p.threads);
     out.Set("nLabels", state_->head.nLabels);
-    out.Set("flashAttn", p.flashAttn);
+    out.Set("flashAttn", llama_flash_attn_type_name(p.flashAttn));
     out.Set("kvType", ggml_type_name(p.kvType));
     out.Set("sharePrefixes", p.sharePrefixes);
     out.Set("tokensIn", static_cast<double>(state_->tokensIn.load()));

@@ -51,7 +51,8 @@ struct ContextParams {
     uint32_t nUbatch = 0;
     uint32_t nSeqMax = 0;
     int32_t threads = 0;
-    bool flashAttn = false;
+    // llama.cpp's AUTO enables flash attention where the layers' device supports it.
+    llama_flash_attn_type flashAttn = LLAMA_FLASH_ATTN_TYPE_DISABLED;
     ggml_type kvType = GGML_TYPE_F16;
     bool sharePrefixes = true;  // see DecodePlan.h
 };
@@ -80,7 +81,7 @@ class Context : public Napi::ObjectWrap<Context> {
     ~Context() override;
 
   private:
-    // create(model: Model, { nCtx, nBatch, nUbatch, nSeqMax, threads, flashAttn, kvType: 'f32'|'f16'|'q8_0', head: Float32Array,
+    // create(model: Model, { nCtx, nBatch, nUbatch, nSeqMax, threads, flashAttn: boolean|'auto', kvType: 'f32'|'f16'|'q8_0', head: Float32Array,
     //   nLabels, bias?: Float32Array, sharePrefixes?: boolean (default true) }) -> Promise<Context>
     static Napi::Value JS_create(const Napi::CallbackInfo & info);
     // classify(tokens: Int32Array, offsets: Uint32Array) -> Promise<Float32Array>

@@ -3,6 +3,7 @@
 // native Model (tokenizer, weights) and Context (decode + pooling + head) through BatchQueue.
 import { existsSync } from 'node:fs';
 import { gpuBackendProbes, loadBinding } from './binding.js';
+import { cpuMayRepack } from './cpuRepack.js';
 import { gpuHardwareLikely } from './gpuBackends.js';
 import { BackendError, DisposedError, EmptyInputError, InputTooLongError, ModelLoadError, ValidationError } from './errors.js';
 import { readGgufHeader, validateLogtriageModel, type LogtriageModelInfo } from './gguf/index.js';
@@ -79,6 +80,14 @@ export interface ClassifierInfo {
   threads: number;
   batchSize: number;
   batchTokens: number;
+  /** Tokens per compute graph (llama.cpp n_ubatch). */
+  ubatchTokens: number;
+  /** Flash attention as requested of llama.cpp: 'enabled', 'disabled', or 'auto' (on where the device supports it). */
+  flashAttn: string;
+  /** KV cache type (f32, f16, q8_0). */
+  kvCacheType: string;
+  /** Whether the weights are memory-mapped (see `useMmap`). */
+  useMmap: boolean;
   specialTokens: 'plain' | 'parse';
   llamaRelease: string;
 }
@@ -173,13 +182,16 @@ export class LogClassifier {
     const opts = parseOptions(openOptionsSchema, options, 'LogClassifier.open() options');
     const fullPath = resolveModel(pathOrRepoId);
     if (!existsSync(fullPath)) throw new ModelLoadError(`Model file not found: ${fullPath}`);
-    const meta = validateLogtriageModel(await readGgufHeader(fullPath));
+    const header = await readGgufHeader(fullPath);
+    const meta = validateLogtriageModel(header);
 
     const binding = loadBinding(opts.nativeBinding);
     const device = pickDevice(binding, opts.gpu);
     const gpuLayers = device ? (opts.gpuLayers ?? meta.nLayers + 1) : 0;
+    const useMmap = opts.useMmap === 'auto' ? !(gpuLayers === 0 && cpuMayRepack(header.tensors)) : opts.useMmap;
+    const f32Weights = meta.fileType === 0;
     const model = await callNative(() =>
-      binding.Model.load(fullPath, { gpuLayers, useMmap: opts.useMmap, ...(device ? { device: device.name } : {}) }),
+      binding.Model.load(fullPath, { gpuLayers, useMmap, ...(device ? { device: device.name } : {}) }),
     );
     try {
       const native = model.info();
@@ -192,18 +204,19 @@ export class LogClassifier {
         binding.Context.create(model, {
           nCtx: Math.max(maxTokens, batchTokens),
           nBatch: batchTokens,
-          nUbatch: Math.min(opts.ubatchTokens, batchTokens),
+          nUbatch: Math.min(opts.ubatchTokens ?? (gpuLayers > 0 ? 512 : 256), batchTokens),
           // llama.cpp asserts if a decode may hold more outputs (one per line) than tokens.
           nSeqMax: Math.min(opts.batchSize, batchTokens),
           threads: opts.threads,
-          flashAttn: opts.flashAttn,
-          kvType: opts.kvCacheType === 'auto' ? (meta.fileType === 0 ? 'f32' : 'f16') : opts.kvCacheType,
+          flashAttn: opts.flashAttn === 'auto' ? (f32Weights ? false : 'auto') : opts.flashAttn,
+          kvType: opts.kvCacheType === 'auto' ? (f32Weights ? 'f32' : 'f16') : opts.kvCacheType,
           nLabels: meta.labels.length,
           head: meta.head.weight,
           sharePrefixes: opts.prefixSharing,
           ...(meta.head.bias ? { bias: meta.head.bias } : {}),
         }),
       );
+      const ctxInfo = context.info();
       const info: ClassifierInfo = {
         path: fullPath,
         architecture: meta.arch,
@@ -221,6 +234,10 @@ export class LogClassifier {
         threads: opts.threads,
         batchSize: Math.min(opts.batchSize, batchTokens),
         batchTokens,
+        ubatchTokens: ctxInfo.nUbatch,
+        flashAttn: ctxInfo.flashAttn,
+        kvCacheType: ctxInfo.kvType,
+        useMmap,
         specialTokens: opts.specialTokens,
         llamaRelease: binding.llamaRelease,
       };

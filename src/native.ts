@@ -37,7 +37,7 @@ export interface NativeContextOptions {
   nUbatch: number;
   nSeqMax: number;
   threads: number;
-  flashAttn: boolean;
+  flashAttn: boolean | 'auto';
   kvType: 'f32' | 'f16' | 'q8_0';
   nLabels: number;
   head: Float32Array;
@@ -53,7 +53,8 @@ export interface NativeContextInfo {
   nSeqMax: number;
   threads: number;
   nLabels: number;
-  flashAttn: boolean;
+  /** llama.cpp's name of the requested mode: 'enabled', 'disabled' or 'auto' (decided per device). */
+  flashAttn: string;
   kvType: string;
   sharePrefixes: boolean;
   /** Tokens of every line classified so far. */

@@ -48,7 +48,7 @@ void CreateContextWorker::Execute() {
     cparams.cb_eval = CaptureHidden;
     cparams.cb_eval_user_data = &state_->capture;
     state_->capture.nEmbd = llama_model_n_embd_out(state_->model->model.get());
-    cparams.flash_attn_type = p.flashAttn ? LLAMA_FLASH_ATTN_TYPE_ENABLED : LLAMA_FLASH_ATTN_TYPE_DISABLED;
+    cparams.flash_attn_type = p.flashAttn;
     cparams.type_k = p.kvType;
     cparams.type_v = p.kvType;
     // One pool of KV cells for all sequences: a long line may use the whole context.
