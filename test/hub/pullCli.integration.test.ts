@@ -46,11 +46,11 @@ describe('logtriage pull', () => {
   it('pulls the default model, prints its path, and classify / open() use it by default and by repo id', async () => {
     const pull = await runCli(['pull']);
     expect(pull.code, pull.stderr).toBe(0);
-    const path = join(work, 'cache', 'models--Deeps03--qwen2-1.5b-log-classifier', 'gguf', COMMIT, 'f16.gguf');
+    const path = join(work, 'cache', 'models--Deeps03--qwen2-1.5b-log-classifier', 'gguf', COMMIT, 'q8_0.gguf');
     expect(pull.stdout).toBe(`${path}\n`);
     expect(existsSync(path)).toBe(true);
     // Piped stderr: the summary line only, no progress bar.
-    expect(oneLine(pull.stderr)).toEqual([expect.stringMatching(/^pulled Deeps03\/qwen2-1\.5b-log-classifier@0123456789ab \(f16\) in [\d.]+ s$/)]);
+    expect(oneLine(pull.stderr)).toEqual([expect.stringMatching(/^pulled Deeps03\/qwen2-1\.5b-log-classifier@0123456789ab \(q8_0\) in [\d.]+ s$/)]);
     expect(hub.requestsFor(DEFAULT_REPO, 'model.safetensors').filter((r) => r.server === 'cdn' && r.method === 'GET')).toHaveLength(1);
 
     // No --model: the CLI takes the pulled default. By repo id: the library, in this process.
@@ -58,7 +58,7 @@ describe('logtriage pull', () => {
     expect(byDefault.code, byDefault.stderr).toBe(0);
     const records = parseJsonl(byDefault.stdout);
     expect(records).toHaveLength(INPUT_LINES);
-    const classifier = await LogClassifier.open(`${DEFAULT_REPO}:f16`, { threads: 1, gpu: 'cpu' });
+    const classifier = await LogClassifier.open(`${DEFAULT_REPO}:q8_0`, { threads: 1, gpu: 'cpu' });
     try {
       expect(classifier.info.path).toBe(path);
       const results = await classifier.classifyMany(input.split('\n'));

@@ -68,8 +68,8 @@ describe('pullModel()', () => {
     const progress: PullProgress[] = [];
     const result = await pullModel(SHARDED, { onProgress: (p) => progress.push(p) });
 
-    expect(result).toMatchObject({ repoId: SHARDED, revision: 'main', commit: COMMIT[SHARDED], type: 'f16', cached: false });
-    expect(result.path).toBe(join(cacheDir, 'models--acme--micro-sharded', 'gguf', COMMIT[SHARDED], 'f16.gguf'));
+    expect(result).toMatchObject({ repoId: SHARDED, revision: 'main', commit: COMMIT[SHARDED], type: 'q8_0', cached: false });
+    expect(result.path).toBe(join(cacheDir, 'models--acme--micro-sharded', 'gguf', COMMIT[SHARDED], 'q8_0.gguf'));
     const model = validateLogtriageModel(await readGgufHeader(result.path));
     expect(model.labels).toEqual(RANDOM_CHECKPOINT_LABELS);
     expect(readdirSync(snapshot(SHARDED)).sort()).toEqual([
@@ -191,7 +191,7 @@ describe('pullModel()', () => {
     const missing = await pullModel(SINGLE, { offline: true }).catch((e: unknown) => e);
     expect(missing).toBeInstanceOf(ModelNotCachedError);
     expect((missing as Error).message).toMatch(/HF_HUB_OFFLINE is set.*unset HF_HUB_OFFLINE and run logtriage pull acme\/micro$/);
-    await expect(pullModel(SINGLE, { offline: true, type: 'q8_0' })).rejects.toThrow(/run logtriage pull acme\/micro --type q8_0$/);
+    await expect(pullModel(SINGLE, { offline: true, type: 'f16' })).rejects.toThrow(/run logtriage pull acme\/micro --type f16$/);
 
     const online = await pullModel(SINGLE);
     hub.reset();

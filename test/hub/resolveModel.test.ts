@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ModelNotCachedError } from '../../src/errors.js';
-import { resolveModel } from '../../src/hub/index.js';
+import { DEFAULT_GGUF_TYPE, resolveModel } from '../../src/hub/index.js';
 
 const root = mkdtempSync(join(tmpdir(), 'logtriage-resolve-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -40,28 +40,29 @@ describe('resolveModel()', () => {
 
   it('finds a pulled repo id in the cache: the default type, the only type, or the one asked for', () => {
     const env = cacheWith('acme/logs', ['f16', 'q8_0']);
-    expect(resolveModel('acme/logs', env)).toBe(ggufOf(env, 'acme/logs', MAIN, 'f16'));
+    expect(resolveModel('acme/logs', env)).toBe(ggufOf(env, 'acme/logs', MAIN, DEFAULT_GGUF_TYPE));
+    expect(resolveModel('acme/logs:f16', env)).toBe(ggufOf(env, 'acme/logs', MAIN, 'f16'));
     expect(resolveModel('acme/logs:q8_0', env)).toBe(ggufOf(env, 'acme/logs', MAIN, 'q8_0'));
     expect(resolveModel(`acme/logs@${OLD}:q4_0`, env)).toBe(ggufOf(env, 'acme/logs', OLD, 'q4_0'));
-    const onlyQ8 = cacheWith('acme/logs', ['q8_0']);
-    expect(resolveModel('acme/logs', onlyQ8)).toBe(ggufOf(onlyQ8, 'acme/logs', MAIN, 'q8_0'));
+    const onlyQ4 = cacheWith('acme/logs', ['q4_0']);
+    expect(resolveModel('acme/logs', onlyQ4)).toBe(ggufOf(onlyQ4, 'acme/logs', MAIN, 'q4_0'));
   });
 
   it('uses the pulled default model when no model is given', () => {
-    const env = cacheWith('Deeps03/qwen2-1.5b-log-classifier', ['f16']);
-    expect(resolveModel(undefined, env)).toBe(ggufOf(env, 'Deeps03/qwen2-1.5b-log-classifier', MAIN, 'f16'));
+    const env = cacheWith('Deeps03/qwen2-1.5b-log-classifier', [DEFAULT_GGUF_TYPE]);
+    expect(resolveModel(undefined, env)).toBe(ggufOf(env, 'Deeps03/qwen2-1.5b-log-classifier', MAIN, DEFAULT_GGUF_TYPE));
   });
 
   it('says exactly how to pull what is missing', () => {
     const empty = { LOGTRIAGE_CACHE_DIR: mkdtempSync(join(root, 'empty-')) };
     expect(() => resolveModel(undefined, empty)).toThrow(ModelNotCachedError);
     expect(() => resolveModel(undefined, empty)).toThrow(
-      /^No model was given and the default model Deeps03\/qwen2-1\.5b-log-classifier is not in the model cache as f16 at .*\. Download and convert it with: logtriage pull Deeps03\/qwen2-1\.5b-log-classifier$/,
+      /^No model was given and the default model Deeps03\/qwen2-1\.5b-log-classifier is not in the model cache as q8_0 at .*\. Download and convert it with: logtriage pull Deeps03\/qwen2-1\.5b-log-classifier$/,
     );
     expect(() => resolveModel('acme/logs@dev:q4_0', { ...empty, HF_HUB_OFFLINE: '1' })).toThrow(
       /Download and convert it with: logtriage pull acme\/logs --revision dev --type q4_0 \(HF_HUB_OFFLINE is set: pulling needs network access\)$/,
     );
-    const two = cacheWith('acme/logs', ['q8_0', 'q4_0']);
-    expect(() => resolveModel('acme/logs', two)).toThrow(/not in the model cache as f16 \(cached as acme\/logs:q8_0, acme\/logs:q4_0\)/);
+    const two = cacheWith('acme/logs', ['f16', 'q4_0']);
+    expect(() => resolveModel('acme/logs', two)).toThrow(/not in the model cache as q8_0 \(cached as acme\/logs:f16, acme\/logs:q4_0\)/);
   });
 });
