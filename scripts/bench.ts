@@ -4,7 +4,7 @@
 //
 //   npm run bench                          # tiny + 1.5B-shaped F16/Q8_0 (all contenders), Q4_0/Q4_K_M (logtriage + llama-bench)
 //   npm run bench -- --smoke --out dir     # CI: tiny model, few lines; must run and write the report
-//   npm run bench -- --models f16 --lines 64 --rounds 2 --threads 2
+//   npm run bench -- --models f16 --lines 64 --run 8 --rounds 2 --threads 2
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, homedir, totalmem } from 'node:os';
@@ -14,8 +14,9 @@ import { parseArgs, promisify } from 'node:util';
 import { convertCheckpoint, type ConvertType } from '../src/convert/index.js';
 import { LogClassifier } from '../src/index.js';
 import { ResultCache } from '../src/resultCache.js';
+import { compileChild } from './bench/compileChild.js';
 import { llamaToolsDir, runLlamaBench, runLlamaEmbedding, timed } from './bench/llamaTools.js';
-import { renderMarkdown, renderSvg, type BenchReport, type ContenderRow, type ModelReport } from './bench/report.js';
+import { renderMarkdown, renderSvg, rssBoundMiB, type BenchReport, type ContenderRow, type ModelReport, type TypeParity } from './bench/report.js';
 import { combineRounds, percentile, type ContenderResult } from './bench/results.js';
 import { defaultCheckpointDir, makeRandomCheckpoint } from './make-random-checkpoint.js';
 
@@ -28,6 +29,7 @@ const { values: args } = parseArgs({
     smoke: { type: 'boolean', default: false },
     models: { type: 'string' },
     lines: { type: 'string' },
+    run: { type: 'string' },
     rounds: { type: 'string' },
     threads: { type: 'string', default: String(Math.max(1, Math.min(cpus().length, 4))) },
     seed: { type: 'string', default: '7' },
@@ -38,7 +40,9 @@ const { values: args } = parseArgs({
 
 const smoke = args.smoke;
 const threads = Number(args.threads);
-const nLines = Number(args.lines ?? (smoke ? 12 : 32));
+const nLines = Number(args.lines ?? (smoke ? 12 : 40));
+// Consecutive lines taken from each file: a log stream is runs of one system's lines.
+const runLength = Number(args.run ?? 4);
 const rounds = Number(args.rounds ?? (smoke ? 1 : 2));
 const seed = Number(args.seed);
 const modelNames = (args.models ?? (smoke ? 'tiny' : 'tiny,f16,q8_0,q4_0,q4_k_m')).split(',');
@@ -83,22 +87,21 @@ const splitLines = (text: string) => text.split(/\r\n|\r|\n/).filter((l) => l.tr
 const loghubDir = join(shared, 'data', 'loghub');
 const loghubFiles = () => readdirSync(loghubDir).filter((f) => f.endsWith('.log')).sort().map((f) => join(loghubDir, f));
 
-/** Seeded, time-ordered: a run of consecutive lines from each loghub file. */
+/** Seeded, time-ordered: runs of `runLength` consecutive lines, from each loghub file in turn. */
 function sampleLines(): string[] {
   const random = mulberry32(seed);
-  const files = loghubFiles();
-  const perFile = Math.ceil(nLines / files.length);
+  const files = loghubFiles().map((file) => splitLines(readFileSync(file, 'utf8')));
   const out: string[] = [];
-  for (const file of files) {
-    const lines = splitLines(readFileSync(file, 'utf8'));
-    const start = Math.floor(random() * (lines.length - perFile));
-    out.push(...lines.slice(start, start + perFile));
+  for (let i = 0; out.length < nLines; i++) {
+    const lines = files[i % files.length]!;
+    const start = Math.floor(random() * (lines.length - runLength));
+    out.push(...lines.slice(start, start + runLength));
   }
   return out.slice(0, nLines);
 }
 
 async function runChild(script: string, payload: object): Promise<ContenderResult> {
-  const r = await timed([process.execPath, '--import', 'tsx', join(root, 'scripts', 'bench', script), JSON.stringify(payload)], join(workDir, 'rss.txt'));
+  const r = await timed([process.execPath, await compileChild(script), JSON.stringify(payload)], join(workDir, 'rss.txt'));
   const result = JSON.parse(r.stdout.trim().split('\n').pop()!) as ContenderResult;
   return { ...result, peakRssMiB: r.peakRssMiB };
 }
@@ -156,7 +159,7 @@ function row(name: string, r: ContenderResult, linesPerDecode: number | undefine
   return { name, ...r, ...(linesPerDecode !== undefined ? { linesPerDecode } : {}), linesPerS: r.lines / r.seconds, tokensPerS: r.tokens / r.seconds };
 }
 
-function ratios(rows: ContenderRow[]): Record<string, number> {
+function ratios(rows: ContenderRow[], sizeMiB: number): Record<string, number> {
   const get = (name: string) => rows.find((r) => r.name === name);
   const ourBest = rows.filter((r) => r.name.startsWith('logtriage') && !r.name.includes('no prefix')).sort((a, b) => b.linesPerS - a.linesPerS)[0];
   const embedBest = rows.filter((r) => r.name.startsWith('llama-embedding')).sort((a, b) => b.linesPerS - a.linesPerS)[0];
@@ -167,7 +170,36 @@ function ratios(rows: ContenderRow[]): Record<string, number> {
   if (ourBest && nlc) out[`lines/s, ${ourBest.name} vs node-llama-cpp`] = ourBest.linesPerS / nlc.linesPerS;
   if (ourBest && embedBest) out[`lines/s, ${ourBest.name} vs ${embedBest.name}`] = ourBest.linesPerS / embedBest.linesPerS;
   if (noShare && engine?.engineTokensPerS) out['tokens/s, logtriage batch 8 without prefix sharing vs llama-bench pp512'] = noShare.tokensPerS / engine.engineTokensPerS;
+  const ourRss = Math.max(...rows.filter((r) => r.name.startsWith('logtriage')).map((r) => r.peakRssMiB ?? 0));
+  if (ourRss > 0) out['peak RSS, worst logtriage row vs the bound 1.1 × file + 150 MB (≤ 1 meets it)'] = ourRss / rssBoundMiB(sizeMiB);
   return out;
+}
+
+/**
+ * What a tensor type costs in accuracy, measured where HF's own logits exist: the parity model
+ * converted to `type`, every fixture case in parse mode, against HF's logits and labels.
+ */
+async function parityAt(type: ConvertType): Promise<TypeParity> {
+  const file = join(benchModelsDir, `qwen2-tiny-public-${type}.gguf`);
+  const fixture = join(shared, 'fixtures', 'qwen2-tiny-public');
+  if (!existsSync(file)) await convertCheckpoint(join(fixture, 'model'), file, { type });
+  const cases = readFileSync(join(fixture, 'expected.jsonl'), 'utf8').split('\n').filter((l) => l.trim())
+    .map((l) => JSON.parse(l) as { text: string; logits: number[] | null; hf_newer_pooled_logits?: number[] })
+    .filter((c) => c.logits !== null);
+  const clf = await LogClassifier.open(file, { threads, gpu: 'cpu', specialTokens: 'parse', rejectWhitespace: false, resultCache: 0 });
+  try {
+    const results = await clf.classifyMany(cases.map((c) => c.text));
+    let worst = 0;
+    let agree = 0;
+    results.forEach((r, i) => {
+      const ref = cases[i]!.hf_newer_pooled_logits ?? cases[i]!.logits!;
+      worst = Math.max(worst, ...r.logits.map((x, j) => Math.abs(x - ref[j]!)));
+      if (r.label === clf.labels[ref.indexOf(Math.max(...ref))]) agree++;
+    });
+    return { worstLogitDiff: worst, labelsAgreeing: agree, cases: cases.length };
+  } finally {
+    await clf.dispose();
+  }
 }
 
 /** Tokens prefix sharing saves on each loghub file, and how often an exact repeat would hit the cache. */
@@ -235,7 +267,13 @@ async function main(): Promise<void> {
       }
     }
     const rows = contenders.map((c, i) => row(c.name, combineRounds(perRound[i]!), c.linesPerDecode ?? (c.name.startsWith('llama-embedding') ? Number(c.name.split(' ').pop()) / meanTokens : undefined)));
-    models.push({ name: name === 'tiny' ? 'qwen2-tiny-public F32 (parity model)' : `Qwen2-1.5B-shaped ${name.toUpperCase()}`, file, sizeMiB: statSync(file).size / 2 ** 20, contenders: rows, ratios: ratios(rows) });
+    const sizeMiB = statSync(file).size / 2 ** 20;
+    models.push({
+      name: name === 'tiny' ? 'qwen2-tiny-public F32 (parity model)' : `Qwen2-1.5B-shaped ${name.toUpperCase()}`,
+      type: name === 'tiny' ? 'f32' : name,
+      file, sizeMiB, contenders: rows, ratios: ratios(rows, sizeMiB),
+      ...(name === 'tiny' ? {} : { parity: await parityAt(name as ConvertType) }),
+    });
   }
 
   const { saved, hits } = await loghubSavings(tiny);
@@ -244,7 +282,7 @@ async function main(): Promise<void> {
     command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
     machine: await machine(),
     threads,
-    sample: { lines: lines.length, seed, meanTokens, p95Tokens: p95, rounds },
+    sample: { lines: lines.length, runLength, seed, meanTokens, p95Tokens: p95, rounds },
     models,
     prefixSavings: saved,
     cacheHitRate: hits,

@@ -17,6 +17,8 @@ interface Args {
   callers: number;
   prefixSharing: boolean;
   threads: number;
+  /** Further `open()` options, for lever sweeps (flashAttn, kvCacheType, useMmap, ubatchTokens…). */
+  options?: Record<string, unknown>;
 }
 
 const args = JSON.parse(process.argv[2]!) as Args;
@@ -29,6 +31,7 @@ const clf = await LogClassifier.open(args.model, {
   resultCache: 0,
   prefixSharing: args.prefixSharing,
   ...(args.mode === 'concurrent' ? {} : { batchSize: args.batchSize, batchTokens: args.batchTokens }),
+  ...args.options,
 });
 const loadMs = performance.now() - loadStart;
 

@@ -11,8 +11,18 @@ export interface ContenderRow extends ContenderResult {
   tokensPerS: number;
 }
 
+/** The parity model converted to a type, against HF's logits (see parityAt in scripts/bench.ts). */
+export interface TypeParity {
+  worstLogitDiff: number;
+  labelsAgreeing: number;
+  cases: number;
+}
+
 export interface ModelReport {
   name: string;
+  /** Tensor type (f32, f16, q8_0, ...). */
+  type: string;
+  parity?: TypeParity;
   file: string;
   sizeMiB: number;
   contenders: ContenderRow[];
@@ -24,12 +34,15 @@ export interface BenchReport {
   command: string;
   machine: string;
   threads: number;
-  sample: { lines: number; seed: number; meanTokens: number; p95Tokens: number; rounds: number };
+  sample: { lines: number; runLength: number; seed: number; meanTokens: number; p95Tokens: number; rounds: number };
   models: ModelReport[];
   prefixSavings: Record<string, number>;
   cacheHitRate: Record<string, number>;
   notes: string[];
 }
+
+/** The issue's memory target, 1.1 × GGUF file size + 150 MB, in MiB. */
+export const rssBoundMiB = (fileMiB: number): number => 1.1 * fileMiB + 150e6 / 2 ** 20;
 
 const fmt = (v: number | undefined, digits = 1): string => (v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(digits));
 
@@ -38,7 +51,7 @@ export function renderMarkdown(report: BenchReport): string {
   out.push(`Measured ${report.date} on ${report.machine}, ${report.threads} threads.`);
   out.push(`Command: \`${report.command}\``);
   out.push(
-    `Input: ${report.sample.lines} time-ordered loghub lines (seed ${report.sample.seed}), mean ${fmt(report.sample.meanTokens)} tokens, ` +
+    `Input: ${report.sample.lines} time-ordered loghub lines, runs of ${report.sample.runLength} consecutive lines from each file in turn (seed ${report.sample.seed}), mean ${fmt(report.sample.meanTokens)} tokens, ` +
       `p95 ${fmt(report.sample.p95Tokens, 0)}; ${report.sample.rounds} interleaved round(s), each contender in its own process.`,
   );
   for (const model of report.models) {
@@ -54,6 +67,20 @@ export function renderMarkdown(report: BenchReport): string {
     const ratios = Object.entries(model.ratios);
     if (ratios.length > 0) {
       out.push('', ...ratios.map(([k, v]) => `- ${k}: **${fmt(v, 2)}×**`));
+    }
+  }
+  const typed = report.models.filter((m) => m.parity);
+  if (typed.length > 0) {
+    out.push('', '### Which type', '');
+    out.push('Speed and memory on the 1.5B-shaped model above; accuracy where HF logits exist: the parity model converted to the same type, every fixture case, against HF.', '');
+    out.push('| type | file MiB | llama-bench pp512 tokens/s | logtriage batch 8 lines/s | logtriage peak RSS MiB (bound) | parity model: worst abs logit diff vs HF | labels equal to HF |');
+    out.push('|---|---|---|---|---|---|---|');
+    for (const m of typed) {
+      const find = (name: string) => m.contenders.find((c) => c.name === name);
+      const rss = Math.max(...m.contenders.filter((c) => c.name.startsWith('logtriage')).map((c) => c.peakRssMiB ?? 0));
+      const p = m.parity!;
+      out.push(`| ${m.type.toUpperCase()} | ${fmt(m.sizeMiB, 0)} | ${fmt(find('llama-bench pp512')?.engineTokensPerS)} | ${fmt(find('logtriage batch 8')?.linesPerS, 2)} | ` +
+        `${fmt(rss, 0)} (${fmt(rssBoundMiB(m.sizeMiB), 0)}) | ${fmt(p.worstLogitDiff, 3)} | ${p.labelsAgreeing} / ${p.cases} |`);
     }
   }
   out.push('', '### Prefix sharing: tokens saved per loghub file (128 time-ordered lines, default batching)', '');
