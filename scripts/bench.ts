@@ -297,6 +297,7 @@ async function main(): Promise<void> {
     for (const m of models) writeFileSync(join(docs, `bench-${slug(m.name)}.svg`), renderSvg(m));
     const plots = models.map((m) => `![${m.name}](bench-${slug(m.name)}.svg)`).join('\n');
     writeFileSync(join(docs, 'benchmarks.md'), `# Benchmarks\n\n${markdown}\n${plots}\n`);
+    writeFileSync(join(docs, 'benchmarks.json'), `${JSON.stringify(report, null, 2)}\n`);
   }
   process.stdout.write(markdown);
 }

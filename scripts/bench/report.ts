@@ -97,8 +97,10 @@ const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b'
 /** lines/s against lines per decode (log2 x), one series per contender family. */
 export function renderSvg(model: ModelReport): string {
   const points = model.contenders.filter((c) => c.linesPerDecode !== undefined && c.lines > 0);
-  const families = [...new Set(points.map((c) => c.name.replace(/ (batch|B=)\s*\d+.*$/, '').replace(/ -c \d+$/, '')))];
-  const W = 640, H = 360, L = 60, R = 170, T = 30, B = 50;
+  // A family is a contender name without its batch size: "logtriage", "logtriage, no prefix sharing", ...
+  const familyOf = (name: string) => name.replace(/ batch \d+/, '').replace(/ -c \d+$/, '');
+  const families = [...new Set(points.map((c) => familyOf(c.name)))];
+  const W = 720, H = 360, L = 60, R = 250, T = 30, B = 50;
   const xs = points.map((p) => Math.log2(p.linesPerDecode!));
   const xMin = Math.min(0, ...xs), xMax = Math.max(1, ...xs);
   const yMax = Math.max(...points.map((p) => p.linesPerS), 1e-9) * 1.15;
@@ -120,7 +122,7 @@ export function renderSvg(model: ModelReport): string {
   }
   families.forEach((family, i) => {
     const color = COLORS[i % COLORS.length]!;
-    const series = points.filter((p) => p.name.startsWith(family)).sort((a, b) => a.linesPerDecode! - b.linesPerDecode!);
+    const series = points.filter((p) => familyOf(p.name) === family).sort((a, b) => a.linesPerDecode! - b.linesPerDecode!);
     if (series.length > 1) {
       parts.push(`<polyline fill="none" stroke="${color}" stroke-width="2" points="${series.map((p) => `${x(p.linesPerDecode!)},${y(p.linesPerS)}`).join(' ')}"/>`);
     }
