@@ -4,7 +4,7 @@
 // a chunk at a time, so a 1.5B-parameter checkpoint never sits in memory. The tokenizer files
 // are copied from the qwen2-tiny-public fixture. Outputs are never committed.
 //
-//   npx tsx scripts/make-random-checkpoint.ts [outDir] [--shape qwen2-1.5b|tiny|micro] [--dtype bf16|f16|f32] [--shards N] [--seed N]
+//   npx tsx scripts/make-random-checkpoint.ts [outDir] [--shape qwen2-1.5b|tiny|micro|micro-h32] [--dtype bf16|f16|f32] [--shards N] [--seed N]
 
 import { mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
@@ -23,6 +23,8 @@ export const CHECKPOINT_SHAPES = {
   tiny: { nEmbd: 64, nLayers: 2, nHead: 4, nHeadKv: 2, nFf: 192, nVocab: 151936 },
   /** For fast tests: the Qwen2 tokenizer cut down to its first merges (see shrinkTokenizer). */
   micro: { nEmbd: 32, nLayers: 2, nHead: 4, nHeadKv: 2, nFf: 64, nVocab: 512 },
+  /** micro with 32-wide attention heads, the least a Q8_0 KV cache accepts. */
+  'micro-h32': { nEmbd: 64, nLayers: 2, nHead: 2, nHeadKv: 1, nFf: 64, nVocab: 512 },
 } as const satisfies Record<string, Qwen2Dims>;
 export type CheckpointShape = keyof typeof CHECKPOINT_SHAPES;
 

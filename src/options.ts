@@ -47,7 +47,10 @@ export const openOptionsSchema = z
      * 7-8% faster), except for F32 weights, whose 1e-4 HF parity its F16 internals would break.
      */
     flashAttn: z.union([z.literal('auto'), z.boolean()]).default('auto'),
-    /** KV cache precision; 'auto' is F32 for F32 weights (exact parity) and F16 otherwise. */
+    /**
+     * KV cache precision. 'auto' follows the weights: F32 for F32 (exact parity), F16 for F16, BF16
+     * and Q8_0, Q8_0 for weights quantized below 8 bits (where heads are 32-wide and flash attention is not off).
+     */
     kvCacheType: z.enum(['auto', 'f32', 'f16', 'q8_0']).default('auto'),
     /**
      * Memory-map the weights. 'auto': map them, except on the CPU for weight types its backend

@@ -5,16 +5,21 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeRandomCheckpoint } from '../../scripts/make-random-checkpoint.js';
 import { convertCheckpoint } from '../../src/convert/index.js';
 import { LogClassifier, ValidationError } from '../../src/index.js';
 import { tinyCheckpointDir, tinyModel } from '../fixtures/index.js';
 
 const work = mkdtempSync(join(tmpdir(), 'logtriage-defaults-'));
 const q4 = join(work, 'tiny-q4_0.gguf');
+const q4Wide = join(work, 'micro-h32-q4_0.gguf');
 const lines = ['2025-01-01 sshd[1]: Accepted password for root', '2025-01-01 sshd[1]: Failed password for root'];
 
 beforeAll(async () => {
   await convertCheckpoint(tinyCheckpointDir(), q4, { type: 'q4_0' });
+  const wide = join(work, 'micro-h32');
+  await makeRandomCheckpoint(wide, { shape: 'micro-h32', dtype: 'f32', shards: 1, seed: 11 });
+  await convertCheckpoint(wide, q4Wide, { type: 'q4_0' });
 });
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
@@ -46,6 +51,16 @@ describe('resolved defaults', () => {
     const mapped = await infoOf(q4, { useMmap: true });
     expect(mapped.info.useMmap).toBe(true);
     expect(auto.logits).toEqual(mapped.logits);
+  });
+
+  it('weights below 8 bits get a Q8_0 KV cache where heads are 32-wide and flash attention is not off', async () => {
+    expect((await infoOf(q4)).info.kvCacheType).toBe('f16'); // 16-wide heads
+    const wide = await infoOf(q4Wide);
+    expect(wide.info).toMatchObject({ kvCacheType: 'q8_0', flashAttn: 'auto' });
+    const f16Cache = await infoOf(q4Wide, { kvCacheType: 'f16' });
+    // Same ranking of labels; the cache precision moves logits only slightly.
+    wide.logits.forEach((row, i) => row.forEach((v, j) => expect(Math.abs(v - f16Cache.logits[i]![j]!)).toBeLessThan(0.05)));
+    expect((await infoOf(q4Wide, { flashAttn: false })).info.kvCacheType).toBe('f16');
   });
 
   it('explicit choices win, and bad ones are ValidationErrors', async () => {
