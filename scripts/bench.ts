@@ -16,7 +16,7 @@ import { LogClassifier } from '../src/index.js';
 import { ResultCache } from '../src/resultCache.js';
 import { compileChild } from './bench/compileChild.js';
 import { llamaToolsDir, runLlamaBench, runLlamaEmbedding, timed } from './bench/llamaTools.js';
-import { renderMarkdown, renderSvg, rssBoundMiB, type BenchReport, type ContenderRow, type ModelReport, type TypeParity } from './bench/report.js';
+import { renderMarkdown, renderSvg, ourPeakRssMiB, rssBoundMiB, type BenchReport, type ContenderRow, type ModelReport, type TypeParity } from './bench/report.js';
 import { combineRounds, percentile, type ContenderResult } from './bench/results.js';
 import { defaultCheckpointDir, makeRandomCheckpoint } from './make-random-checkpoint.js';
 
@@ -170,7 +170,7 @@ function ratios(rows: ContenderRow[], sizeMiB: number): Record<string, number> {
   if (ourBest && nlc) out[`lines/s, ${ourBest.name} vs node-llama-cpp`] = ourBest.linesPerS / nlc.linesPerS;
   if (ourBest && embedBest) out[`lines/s, ${ourBest.name} vs ${embedBest.name}`] = ourBest.linesPerS / embedBest.linesPerS;
   if (noShare && engine?.engineTokensPerS) out['tokens/s, logtriage batch 8 without prefix sharing vs llama-bench pp512'] = noShare.tokensPerS / engine.engineTokensPerS;
-  const ourRss = Math.max(...rows.filter((r) => r.name.startsWith('logtriage')).map((r) => r.peakRssMiB ?? 0));
+  const ourRss = ourPeakRssMiB(rows);
   if (ourRss > 0) out['peak RSS, worst logtriage row vs the bound 1.1 × file + 150 MB (≤ 1 meets it)'] = ourRss / rssBoundMiB(sizeMiB);
   return out;
 }

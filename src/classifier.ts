@@ -96,14 +96,19 @@ export interface ClassifierInfo {
 const EIGHT_BIT_OR_MORE: ReadonlySet<number> = new Set([LLAMA_FILE_TYPE.MOSTLY_F16, LLAMA_FILE_TYPE.MOSTLY_BF16, LLAMA_FILE_TYPE.MOSTLY_Q8_0]);
 
 /**
- * The KV cache precision that follows the weights': F32 for F32 (exact parity), F16 for 8 bits and
- * more, Q8_0 below (its logit error, 0.10 on a 1.5B model, is small beside 4-bit weights' own, and
- * it saves 28 MiB per 2,048 cells). llama.cpp needs flash attention and 32-wide heads for it.
+ * Flash attention and KV cache precision, 'auto' resolved from the weights. F32 weights: neither
+ * flash attention (its F16 internals break the 1e-4 parity) nor a narrower cache. Otherwise flash
+ * attention where the device has it, and a cache of F16 for 8-bit weights and more, Q8_0 below
+ * (its logit error, 0.10 on a 1.5B model, is small beside 4-bit weights' own, and it saves 28 MiB
+ * per 2,048 cells; llama.cpp needs flash attention and 32-wide heads for it).
  */
-function autoKvType(meta: LogtriageModelInfo, flashAttn: boolean | 'auto'): 'f32' | 'f16' | 'q8_0' {
-  if (meta.fileType === LLAMA_FILE_TYPE.ALL_F32) return 'f32';
-  const quantizedBelow8Bits = !EIGHT_BIT_OR_MORE.has(meta.fileType);
-  return quantizedBelow8Bits && flashAttn !== false && (meta.nEmbd / meta.nHead) % 32 === 0 ? 'q8_0' : 'f16';
+function attentionFor(meta: LogtriageModelInfo, opts: ResolvedOpenOptions): { flashAttn: boolean | 'auto'; kvType: 'f32' | 'f16' | 'q8_0' } {
+  const f32Weights = meta.fileType === LLAMA_FILE_TYPE.ALL_F32;
+  const flashAttn = opts.flashAttn === 'auto' ? (f32Weights ? false : 'auto') : opts.flashAttn;
+  if (opts.kvCacheType !== 'auto') return { flashAttn, kvType: opts.kvCacheType };
+  const quantizedBelow8Bits = !f32Weights && !EIGHT_BIT_OR_MORE.has(meta.fileType);
+  const kvType = f32Weights ? 'f32' : quantizedBelow8Bits && flashAttn !== false && (meta.nEmbd / meta.nHead) % 32 === 0 ? 'q8_0' : 'f16';
+  return { flashAttn, kvType };
 }
 
 interface Prepared {
@@ -203,8 +208,7 @@ export class LogClassifier {
     const device = pickDevice(binding, opts.gpu);
     const gpuLayers = device ? (opts.gpuLayers ?? meta.nLayers + 1) : 0;
     const useMmap = opts.useMmap === 'auto' ? !(gpuLayers === 0 && cpuMayRepack(header.tensors)) : opts.useMmap;
-    const f32Weights = meta.fileType === LLAMA_FILE_TYPE.ALL_F32;
-    const flashAttn = opts.flashAttn === 'auto' ? (f32Weights ? false : 'auto') : opts.flashAttn;
+    const { flashAttn, kvType } = attentionFor(meta, opts);
     const model = await callNative(() =>
       binding.Model.load(fullPath, { gpuLayers, useMmap, ...(device ? { device: device.name } : {}) }),
     );
@@ -224,7 +228,7 @@ export class LogClassifier {
           nSeqMax: Math.min(opts.batchSize, batchTokens),
           threads: opts.threads,
           flashAttn,
-          kvType: opts.kvCacheType === 'auto' ? autoKvType(meta, flashAttn) : opts.kvCacheType,
+          kvType,
           nLabels: meta.labels.length,
           head: meta.head.weight,
           sharePrefixes: opts.prefixSharing,

@@ -102,8 +102,11 @@ export class BatchQueue {
   }
 
   private abort(group: AbortGroup): void {
+    // One pass: splicing entry by entry would be O(lines × queue) for a large aborted push.
     const aborted = new Set(group.entries);
-    for (let i = this.waiting.length - 1; i >= 0; i--) if (aborted.has(this.waiting[i]!)) this.waiting.splice(i, 1);
+    let kept = 0;
+    for (const entry of this.waiting) if (!aborted.has(entry)) this.waiting[kept++] = entry;
+    this.waiting.length = kept;
     for (const entry of group.entries) this.settle(entry, new AbortError(undefined, { cause: group.signal.reason }));
   }
 

@@ -44,6 +44,10 @@ export interface BenchReport {
 /** The issue's memory target, 1.1 × GGUF file size + 150 MB, in MiB. */
 export const rssBoundMiB = (fileMiB: number): number => 1.1 * fileMiB + 150e6 / 2 ** 20;
 
+/** The highest peak RSS among a model's logtriage rows: what the memory bound is checked on. */
+export const ourPeakRssMiB = (rows: readonly ContenderRow[]): number =>
+  Math.max(0, ...rows.filter((r) => r.name.startsWith('logtriage')).map((r) => r.peakRssMiB ?? 0));
+
 const fmt = (v: number | undefined, digits = 1): string => (v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(digits));
 
 export function renderMarkdown(report: BenchReport): string {
@@ -77,7 +81,7 @@ export function renderMarkdown(report: BenchReport): string {
     out.push('|---|---|---|---|---|---|---|');
     for (const m of typed) {
       const find = (name: string) => m.contenders.find((c) => c.name === name);
-      const rss = Math.max(...m.contenders.filter((c) => c.name.startsWith('logtriage')).map((c) => c.peakRssMiB ?? 0));
+      const rss = ourPeakRssMiB(m.contenders);
       const p = m.parity!;
       out.push(`| ${m.type.toUpperCase()} | ${fmt(m.sizeMiB, 0)} | ${fmt(find('llama-bench pp512')?.engineTokensPerS)} | ${fmt(find('logtriage batch 8')?.linesPerS, 2)} | ` +
         `${fmt(rss, 0)} (${fmt(rssBoundMiB(m.sizeMiB), 0)}) | ${fmt(p.worstLogitDiff, 3)} | ${p.labelsAgreeing} / ${p.cases} |`);

@@ -147,7 +147,7 @@ function buildProgram(): Command {
     .option('--force', 'download and convert again even if cached')
     .option('--threads <n>', 'threads for quantization', positiveInt)
     .option('-q, --quiet', 'no progress or summary on stderr')
-    .addHelpText('after', `\nPrints the GGUF path on stdout. Examples:\n  $ logtriage pull\n  $ logtriage pull ${DEFAULT_REPO_ID} --type q8_0\n  $ logtriage classify app.log --model ${DEFAULT_REPO_ID}:q8_0`)
+    .addHelpText('after', `\nPrints the GGUF path on stdout. Examples:\n  $ logtriage pull\n  $ logtriage pull ${DEFAULT_REPO_ID} --type q4_0\n  $ logtriage classify app.log --model ${DEFAULT_REPO_ID}:q8_0`)
     .action(async (repoId: string, opts: PullCommandOptions) => {
       await pullCommand(repoId, opts);
     });
