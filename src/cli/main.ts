@@ -14,7 +14,7 @@ import { evalCommand, LABELED_FORMATS, type EvalCliOptions } from './commands/ev
 import { infoCommand } from './commands/info.js';
 import { LOG_LEVELS, parsePort, serveCommand, type ServeCliOptions } from './commands/serve.js';
 import { pullCommand, type PullCommandOptions } from './commands/pull.js';
-import { OUTPUT_FORMATS } from './output/recordWriter.js';
+import { OUTPUT_FORMATS } from './output/recordTypes.js';
 
 function positiveInt(value: string): number {
   const n = Number(value);

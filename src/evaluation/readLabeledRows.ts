@@ -6,7 +6,7 @@ import { parse as parseCsv, type CsvError } from 'csv-parse';
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { extname } from 'node:path';
 import { ValidationError } from '../errors.js';
-import { readLogLines } from '../cli/readLogLines.js';
+import { readLogLines } from '../lines/readLogLines.js';
 
 export const LABELED_FORMATS = ['jsonl', 'csv'] as const;
 export type LabeledFormat = (typeof LABELED_FORMATS)[number];

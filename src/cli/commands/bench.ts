@@ -7,7 +7,7 @@ import { createGunzip } from 'node:zlib';
 import { LogClassifier } from '../../classifier.js';
 import { ValidationError } from '../../errors.js';
 import type { OpenOptions } from '../../options.js';
-import { readLogLines } from '../readLogLines.js';
+import { readLogLines } from '../../lines/readLogLines.js';
 
 export interface BenchCommandOptions {
   model?: string;

@@ -12,13 +12,14 @@ import { createGunzip } from 'node:zlib';
 import { LogClassifier } from '../../classifier.js';
 import { AbortError, ValidationError } from '../../errors.js';
 import type { OpenOptions, SPECIAL_TOKEN_CHOICES, TRUNCATION_CHOICES } from '../../options.js';
-import { followLogLines, mergeSources, type FollowOptions } from '../followFile.js';
-import { chunkWhenIdle, readLogLines, untilAborted, type LogLine } from '../readLogLines.js';
+import { followLogLines, mergeSources, type FollowOptions } from '../../lines/followFile.js';
+import { chunkWhenIdle, readLogLines, untilAborted, type LogLine } from '../../lines/readLogLines.js';
 import { summaryBlock, summaryLine, type ClassifySummary } from '../output/classifySummary.js';
 import { escapeTerminal } from '../output/escapeTerminal.js';
 import { colorEnabled, labelPainter } from '../output/labelStyle.js';
 import { NO_PROGRESS, progressBar, type Progress } from '../output/progressBar.js';
-import { createRecordWriter, type ClassifiedLine, type OutputFormat } from '../output/recordWriter.js';
+import type { ClassifiedLine, OutputFormat } from '../output/recordTypes.js';
+import { createRecordWriter } from '../output/recordWriter.js';
 
 export interface ClassifyCommandOptions {
   /** GGUF path or pulled hub repo id; undefined: the pulled default model. */

@@ -5,7 +5,7 @@
 // also escaped (escapeTerminal), since there they are printed rather than saved.
 import { stringify } from 'csv-stringify/sync';
 import { escapeTerminal } from './escapeTerminal.js';
-import { STDIN_NAME, type RecordWriter, type RecordWriterOptions } from './recordWriter.js';
+import { STDIN_NAME, type RecordWriter, type RecordWriterOptions } from './recordTypes.js';
 
 export function csvWriter(options: RecordWriterOptions): RecordWriter {
   const header = [

@@ -3,7 +3,7 @@
 // NDJSON input or the _bulk API). The mapping itself is src/ecs.ts, documented in docs/ecs.md.
 import { ecsDocument } from '../../ecs.js';
 import { escapeJsonForTerminal } from './escapeTerminal.js';
-import type { RecordWriter, RecordWriterOptions } from './recordWriter.js';
+import type { RecordWriter, RecordWriterOptions } from './recordTypes.js';
 
 export function ecsWriter(options: RecordWriterOptions): RecordWriter {
   return {

@@ -2,7 +2,7 @@
 // JSON Lines: one object per classified line, `{file, line, label, score}` plus `scores`,
 // `text`, `flags` and `truncated` when asked for or set.
 import { escapeJsonForTerminal } from './escapeTerminal.js';
-import { STDIN_NAME, type ClassifiedLine, type RecordWriter, type RecordWriterOptions } from './recordWriter.js';
+import { STDIN_NAME, type ClassifiedLine, type RecordWriter, type RecordWriterOptions } from './recordTypes.js';
 
 export function jsonlRecord(line: ClassifiedLine, options: Pick<RecordWriterOptions, 'scores' | 'text'>): string {
   return JSON.stringify({

@@ -1,52 +1,11 @@
 // SPDX-License-Identifier: MIT
-// What `classify` prints per line, and the writer for each --format. A writer turns a chunk of
-// classified lines into text for stdout; it keeps whatever state its format needs (CSV header,
-// table column widths) across chunks.
+// The writer for each --format. A writer turns a chunk of classified lines into text for stdout;
+// it keeps whatever state its format needs (CSV header, table column widths) across chunks.
 import { csvWriter } from './csvWriter.js';
 import { ecsWriter } from './ecsWriter.js';
 import { jsonlWriter } from './jsonlWriter.js';
 import { tableWriter } from './tableWriter.js';
-
-export const OUTPUT_FORMATS = ['jsonl', 'csv', 'table', 'ecs'] as const;
-export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
-
-/** One classified log line. */
-export interface ClassifiedLine {
-  /** The log file as given on the command line; undefined for stdin. */
-  file?: string;
-  /** 1-based line number in the file (after a --follow rotation: in the new file). */
-  line: number;
-  text: string;
-  label: string;
-  score: number;
-  /** Probability of every label. */
-  scores: Record<string, number>;
-  /** 'invalid-utf8' plus the library's result flags. */
-  flags: string[];
-  truncated: boolean;
-  /** When the line was read. */
-  readAt: Date;
-}
-
-export interface RecordWriterOptions {
-  /** The model's labels, in id order. */
-  labels: readonly string[];
-  /** Add every label's probability. */
-  scores: boolean;
-  /** Add the line text (the table always shows it). */
-  text: boolean;
-  /** stdout is a terminal: text cells get control characters escaped. */
-  terminal: boolean;
-  /** ANSI colour in the table. */
-  color: boolean;
-  /** Lines come from more than one input, so the table names the file on each row. */
-  manyInputs: boolean;
-}
-
-export interface RecordWriter {
-  /** Text for stdout; '' when there is nothing to print. */
-  write(lines: readonly ClassifiedLine[]): string;
-}
+import type { OutputFormat, RecordWriter, RecordWriterOptions } from './recordTypes.js';
 
 export function createRecordWriter(format: OutputFormat, options: RecordWriterOptions): RecordWriter {
   switch (format) {
@@ -60,6 +19,3 @@ export function createRecordWriter(format: OutputFormat, options: RecordWriterOp
       return ecsWriter(options);
   }
 }
-
-/** The name `file` is shown under: stdin has none. */
-export const STDIN_NAME = '<stdin>';

@@ -5,7 +5,7 @@
 // Rows stream out chunk by chunk, so column widths come from the header and the first chunk.
 import { escapeTerminal } from './escapeTerminal.js';
 import { dimmer, labelPainter } from './labelStyle.js';
-import type { ClassifiedLine, RecordWriter, RecordWriterOptions } from './recordWriter.js';
+import type { ClassifiedLine, RecordWriter, RecordWriterOptions } from './recordTypes.js';
 
 const GAP = '  ';
 const SCORE_WIDTH = 5; // 0.973

@@ -3,7 +3,8 @@
 // neutralises formulas, the table escapes hostile text, JSON Lines keeps values exact.
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
-import { createRecordWriter, type ClassifiedLine, type RecordWriterOptions } from '../../../src/cli/output/recordWriter.js';
+import type { ClassifiedLine, RecordWriterOptions } from '../../../src/cli/output/recordTypes.js';
+import { createRecordWriter } from '../../../src/cli/output/recordWriter.js';
 
 const labels = ['Normal', 'Suspicious', 'Malicious'];
 const options: RecordWriterOptions = { labels, scores: true, text: true, terminal: false, color: false, manyInputs: true };

@@ -6,8 +6,8 @@ import { appendFileSync, mkdtempSync, renameSync, rmSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { followLogLines, mergeSources } from '../../src/cli/followFile.js';
-import { chunkWhenIdle, type LogLine } from '../../src/cli/readLogLines.js';
+import { followLogLines, mergeSources } from '../../src/lines/followFile.js';
+import { chunkWhenIdle, type LogLine } from '../../src/lines/readLogLines.js';
 
 const DEADLINE_MS = 15_000;
 
