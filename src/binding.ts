@@ -6,8 +6,9 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NativeAddonError } from './errors.js';
-import { loadGpuBackends, type GpuBackendProbe } from './gpuBackends.js';
+import { gpuHardwareLikely, loadGpuBackends, type GpuBackendProbe } from './gpuBackends.js';
 import type { NativeBinding } from './native.js';
+import type { MachineFacts } from './runtimePlan.js';
 
 const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const nodeRequire = createRequire(import.meta.url);
@@ -18,6 +19,11 @@ let gpuProbes: GpuBackendProbe[] = [];
 /** What loading each installed GPU backend gave (empty before the addon is loaded). */
 export function gpuBackendProbes(): readonly GpuBackendProbe[] {
   return gpuProbes;
+}
+
+/** The devices and backends a run-time plan chooses from. */
+export function machineFacts(binding: NativeBinding): MachineFacts {
+  return { devices: binding.devices(), backendProbes: gpuProbes, gpuHardwareLikely };
 }
 
 function candidates(): string[] {

@@ -2,14 +2,11 @@
 // LogClassifier: the public API. Validates options and model metadata in TS, then drives the
 // native Model (tokenizer, weights) and Context (decode + pooling + head) through BatchQueue.
 import { existsSync } from 'node:fs';
-import { gpuBackendProbes, loadBinding } from './binding.js';
-import { cpuMayRepack } from './cpuRepack.js';
-import { gpuHardwareLikely } from './gpuBackends.js';
+import { loadBinding, machineFacts } from './binding.js';
 import { BackendError, DisposedError, EmptyInputError, InputTooLongError, ModelLoadError, ValidationError } from './errors.js';
 import { readGgufHeader, validateLogtriageModel, type LogtriageModelInfo } from './gguf/index.js';
-import { LLAMA_FILE_TYPE } from './gguf/ggufTypes.js';
 import { resolveModel } from './hub/resolveModel.js';
-import { callNative, type NativeBinding, type NativeContext, type NativeDevice, type NativeModel } from './native.js';
+import { callNative, type NativeContext, type NativeModel } from './native.js';
 import {
   classifyOptionsSchema,
   openOptionsSchema,
@@ -22,6 +19,7 @@ import {
 } from './options.js';
 import { BatchQueue, type BatchTiming } from './queue.js';
 import { ResultCache } from './resultCache.js';
+import { modelFacts, planRuntime, summarizePlan, type PlanSummary, type RuntimePlan } from './runtimePlan.js';
 import { applyFunction, softmax } from './scores.js';
 
 /** Why a result deserves a second look. */
@@ -91,24 +89,8 @@ export interface ClassifierInfo {
   useMmap: boolean;
   specialTokens: 'plain' | 'parse';
   llamaRelease: string;
-}
-
-const EIGHT_BIT_OR_MORE: ReadonlySet<number> = new Set([LLAMA_FILE_TYPE.MOSTLY_F16, LLAMA_FILE_TYPE.MOSTLY_BF16, LLAMA_FILE_TYPE.MOSTLY_Q8_0]);
-
-/**
- * Flash attention and KV cache precision, 'auto' resolved from the weights. F32 weights: neither
- * flash attention (its F16 internals break the 1e-4 parity) nor a narrower cache. Otherwise flash
- * attention where the device has it, and a cache of F16 for 8-bit weights and more, Q8_0 below
- * (its logit error, 0.10 on a 1.5B model, is small beside 4-bit weights' own, and it saves 28 MiB
- * per 2,048 cells; llama.cpp needs flash attention and 32-wide heads for it).
- */
-function attentionFor(meta: LogtriageModelInfo, opts: ResolvedOpenOptions): { flashAttn: boolean | 'auto'; kvType: 'f32' | 'f16' | 'q8_0' } {
-  const f32Weights = meta.fileType === LLAMA_FILE_TYPE.ALL_F32;
-  const flashAttn = opts.flashAttn === 'auto' ? (f32Weights ? false : 'auto') : opts.flashAttn;
-  if (opts.kvCacheType !== 'auto') return { flashAttn, kvType: opts.kvCacheType };
-  const quantizedBelow8Bits = !f32Weights && !EIGHT_BIT_OR_MORE.has(meta.fileType);
-  const kvType = f32Weights ? 'f32' : quantizedBelow8Bits && flashAttn !== false && (meta.nEmbd / meta.nHead) % 32 === 0 ? 'q8_0' : 'f16';
-  return { flashAttn, kvType };
+  /** Every run-time choice open() made (device, offload, sizes, ...), each with why (see runtimePlan.ts). */
+  plan: PlanSummary;
 }
 
 interface Prepared {
@@ -131,37 +113,7 @@ function normalizeText(text: string): string {
     .normalize('NFC');
 }
 
-// Preferred first when several GPU backends are usable.
-const BACKEND_PREFERENCE = ['cuda', 'metal', 'vulkan'];
 let warnedGpuFallback = false;
-
-function pickDevice(binding: NativeBinding, gpu: ResolvedOpenOptions['gpu']): NativeDevice | undefined {
-  if (gpu === 'cpu') return undefined;
-  const devices = binding.devices();
-  const rank = (d: NativeDevice) => {
-    const i = BACKEND_PREFERENCE.indexOf(d.backend.toLowerCase());
-    return i < 0 ? BACKEND_PREFERENCE.length : i;
-  };
-  const gpus = devices.filter((d) => d.type === 'gpu' || d.type === 'igpu').sort((a, b) => rank(a) - rank(b));
-  const failed = gpuBackendProbes().filter((p) => !p.loaded);
-  const unusable = failed.map((p) => `${p.backend}: ${p.error ?? 'failed to load'}`);
-  if (gpu === 'auto') {
-    // Silent on machines without GPU hardware, where the optional GPU packages are installed anyway.
-    const worthWarning = failed.some((p) => p.error !== 'not installed' && gpuHardwareLikely(p.backend));
-    if (gpus.length === 0 && !warnedGpuFallback && worthWarning) {
-      warnedGpuFallback = true;
-      process.emitWarning(`No usable GPU backend (${unusable.join('; ')}); running on the CPU.`, { code: 'LOGTRIAGE_GPU_FALLBACK' });
-    }
-    return gpus[0];
-  }
-  const found = gpus.find((d) => d.backend.toLowerCase() === gpu);
-  if (!found) {
-    const list = devices.map((d) => `${d.name} (${d.backend}, ${d.type})`).join(', ') || 'none';
-    const why = unusable.length > 0 ? `; backends that did not load: ${unusable.join('; ')}` : '';
-    throw new BackendError(`gpu: '${gpu}' was requested but no ${gpu} device was found; devices found: ${list}${why}`);
-  }
-  return found;
-}
 
 export class LogClassifier {
   private readonly queue: BatchQueue;
@@ -175,13 +127,13 @@ export class LogClassifier {
     private readonly context: NativeContext,
     private readonly meta: LogtriageModelInfo,
     private readonly options: ResolvedOpenOptions & { maxTokens: number },
+    plan: RuntimePlan,
     readonly info: ClassifierInfo,
   ) {
-    const ctx = context.info();
     this.queue = new BatchQueue((tokens, offsets) => callNative(() => context.classify(tokens, offsets)), {
       nLabels: meta.labels.length,
-      linesPerCall: ctx.nSeqMax * 4,
-      tokensPerCall: ctx.nBatch * 4,
+      linesPerCall: plan.linesPerCall.value,
+      tokensPerCall: plan.tokensPerCall.value,
       maxQueuedLines: options.maxQueuedLines,
     }, (timing) => {
       for (const listener of this.batchListeners) listener(timing);
@@ -205,30 +157,26 @@ export class LogClassifier {
     const meta = validateLogtriageModel(header);
 
     const binding = loadBinding(opts.nativeBinding);
-    const device = pickDevice(binding, opts.gpu);
-    const gpuLayers = device ? (opts.gpuLayers ?? meta.nLayers + 1) : 0;
-    const useMmap = opts.useMmap === 'auto' ? !(gpuLayers === 0 && cpuMayRepack(header.tensors)) : opts.useMmap;
-    const { flashAttn, kvType } = attentionFor(meta, opts);
+    const plan = planRuntime(opts, modelFacts(meta, header.tensors), machineFacts(binding));
+    if (plan.gpuFallback !== undefined && !warnedGpuFallback) {
+      warnedGpuFallback = true;
+      process.emitWarning(plan.gpuFallback, { code: 'LOGTRIAGE_GPU_FALLBACK' });
+    }
+    const device = plan.device.value;
     const model = await callNative(() =>
-      binding.Model.load(fullPath, { gpuLayers, useMmap, ...(device ? { device: device.name } : {}) }),
+      binding.Model.load(fullPath, { gpuLayers: plan.gpuLayers.value, useMmap: plan.useMmap.value, ...(device ? { device: device.name } : {}) }),
     );
     try {
       const native = model.info();
-      const maxTokens = opts.maxTokens ?? Math.min(2048, native.nCtxTrain);
-      if (maxTokens > native.nCtxTrain) {
-        throw new ValidationError(`maxTokens ${maxTokens} is more than the model's training context ${native.nCtxTrain}`);
-      }
-      const batchTokens = Math.min(opts.batchTokens, maxTokens);
       const context = await callNative(() =>
         binding.Context.create(model, {
-          nCtx: Math.max(maxTokens, batchTokens),
-          nBatch: batchTokens,
-          nUbatch: Math.min(opts.ubatchTokens ?? (gpuLayers > 0 ? 512 : 256), batchTokens),
-          // llama.cpp asserts if a decode may hold more outputs (one per line) than tokens.
-          nSeqMax: Math.min(opts.batchSize, batchTokens),
+          nCtx: plan.nCtx.value,
+          nBatch: plan.nBatch.value,
+          nUbatch: plan.nUbatch.value,
+          nSeqMax: plan.nSeqMax.value,
           threads: opts.threads,
-          flashAttn,
-          kvType,
+          flashAttn: plan.flashAttn.value,
+          kvType: plan.kvType.value,
           nLabels: meta.labels.length,
           head: meta.head.weight,
           sharePrefixes: opts.prefixSharing,
@@ -243,24 +191,25 @@ export class LogClassifier {
         parameters: native.nParams,
         nEmbd: native.nEmbd,
         nLayers: native.nLayer,
-        contextSize: maxTokens,
+        contextSize: plan.maxTokens.value,
         trainContextSize: native.nCtxTrain,
         weightType: native.description.split(' ').pop() ?? 'unknown',
         sizeBytes: native.sizeBytes,
         backend: device?.backend ?? 'CPU',
         device: device ? `${device.name} (${device.description})` : 'CPU',
-        gpuLayers,
+        gpuLayers: plan.gpuLayers.value,
         threads: opts.threads,
-        batchSize: Math.min(opts.batchSize, batchTokens),
-        batchTokens,
+        batchSize: plan.nSeqMax.value,
+        batchTokens: plan.nBatch.value,
         ubatchTokens: ctxInfo.nUbatch,
         flashAttn: ctxInfo.flashAttn,
         kvCacheType: ctxInfo.kvType,
-        useMmap,
+        useMmap: plan.useMmap.value,
         specialTokens: opts.specialTokens,
         llamaRelease: binding.llamaRelease,
+        plan: summarizePlan(plan),
       };
-      return new LogClassifier(model, context, meta, { ...opts, maxTokens }, info);
+      return new LogClassifier(model, context, meta, { ...opts, maxTokens: plan.maxTokens.value }, plan, info);
     } catch (err) {
       await model.dispose();
       throw err;

@@ -5,6 +5,9 @@ import { AbortError, BackendError, DisposedError, LogTriageError, ModelLoadError
 
 export type QuantizeType = 'f32' | 'f16' | 'bf16' | 'q8_0' | 'q4_0' | 'q4_k_m';
 
+/** KV cache types the addon accepts. */
+export type NativeKvType = 'f32' | 'f16' | 'q8_0';
+
 export interface NativeDevice {
   name: string;
   description: string;
@@ -38,7 +41,7 @@ export interface NativeContextOptions {
   nSeqMax: number;
   threads: number;
   flashAttn: boolean | 'auto';
-  kvType: 'f32' | 'f16' | 'q8_0';
+  kvType: NativeKvType;
   nLabels: number;
   head: Float32Array;
   bias?: Float32Array;

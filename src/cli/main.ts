@@ -101,6 +101,7 @@ function buildProgram(): Command {
     .argument('[model]', 'logtriage GGUF file or pulled hub repo id (default: the pulled default model)')
     .option('-m, --model <model>', 'the same as the argument')
     .option('--devices', 'list ggml backends and devices (alone: only them)')
+    .option('--plan', 'also the run-time plan open() makes here with default options (device, offload, sizes), each choice with why')
     .option('--json', 'print JSON (errors too, on stderr)')
     .addHelpText(
       'after',
@@ -110,11 +111,12 @@ function buildProgram(): Command {
         '  $ logtriage info models/logs-f16.gguf',
         '  $ logtriage info models/logs-q8.gguf --json | jq .model.labels',
         '  $ logtriage info --devices',
+        '  $ logtriage info models/logs-q4_0.gguf --plan',
       ].join('\n'),
     )
-    .action(async (model: string | undefined, opts: { model?: string; devices?: boolean; json?: boolean }) => {
+    .action(async (model: string | undefined, opts: { model?: string; devices?: boolean; plan?: boolean; json?: boolean }) => {
       const chosen = model ?? opts.model;
-      await infoCommand({ ...(chosen !== undefined ? { model: chosen } : {}), devices: opts.devices === true, json: opts.json === true });
+      await infoCommand({ ...(chosen !== undefined ? { model: chosen } : {}), devices: opts.devices === true, plan: opts.plan === true, json: opts.json === true });
     });
 
   program

@@ -80,4 +80,16 @@ describe('logtriage info', () => {
     expect(missing.stdout).toBe('');
     expect(JSON.parse(missing.stderr)).toEqual({ error: expect.stringMatching(/Model file not found: .*no-such-model\.gguf/), code: 'ERR_MODEL_LOAD' });
   });
+
+  it('--plan adds the run-time plan with default options, every choice with a reason, as JSON and as text', async () => {
+    const [json, text] = await Promise.all([runCli(['info', tinyModel('f32'), '--plan', '--json']), runCli(['info', tinyModel('q8_0'), '--plan'])]);
+    expect(json.code, json.stderr).toBe(0);
+    const { plan } = JSON.parse(json.stdout) as { plan: Record<string, { value: unknown; why: string }> };
+    expect(Object.keys(plan)).toHaveLength(12);
+    expect(plan).toMatchObject({ flashAttn: { value: false }, kvType: { value: 'f32' }, maxTokens: { value: 2048 }, nBatch: { value: 512 }, nSeqMax: { value: 32 } });
+    for (const [key, choice] of Object.entries(plan)) expect(choice.why, key).toMatch(/\w/);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(/^plan \(default options on this machine\):$/m);
+    expect(text.stdout).toMatch(/^ {2}kvType +f16: 'auto' with weights of 8 bits or more: F16$/m);
+  });
 });

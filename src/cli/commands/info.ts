@@ -1,21 +1,26 @@
 // SPDX-License-Identifier: MIT
-// `logtriage info [model] [--devices] [--json]`: what a model is, read from its GGUF header
-// (validated as a logtriage model, never loaded into llama.cpp), and with --devices the ggml
-// backends and devices. Text for people by default, JSON with --json.
+// `logtriage info [model] [--devices] [--plan] [--json]`: what a model is, read from its GGUF header
+// (validated as a logtriage model, never loaded into llama.cpp), with --devices the ggml
+// backends and devices, and with --plan the run-time plan open() would make here with default
+// options (runtimePlan.ts), each choice with why. Text for people by default, JSON with --json.
 import { existsSync } from 'node:fs';
-import { gpuBackendProbes, loadBinding } from '../../binding.js';
+import { gpuBackendProbes, loadBinding, machineFacts } from '../../binding.js';
 import { ModelLoadError } from '../../errors.js';
 import { readGgufHeader, validateLogtriageModel, type GgufHeader } from '../../gguf/index.js';
 import { KEY } from '../../gguf/modelKeys.js';
 import { resolveModel } from '../../hub/index.js';
 import type { GpuBackendProbe } from '../../gpuBackends.js';
 import type { NativeDevice } from '../../native.js';
+import { openOptionsSchema, parseOptions } from '../../options.js';
+import { modelFacts, planRuntime, summarizePlan, type PlanSummary } from '../../runtimePlan.js';
 import { escapeJsonForTerminal, escapeTerminal } from '../output/escapeTerminal.js';
 
 export interface InfoCommandOptions {
   /** GGUF path or pulled hub repo id; undefined: the default model, unless only --devices was asked. */
   model?: string;
   devices?: boolean;
+  /** Also the run-time plan with default options on this machine (loads the addon). */
+  plan?: boolean;
   json?: boolean;
 }
 
@@ -165,15 +170,30 @@ function formatDevices(devices: NativeDevice[], probes: readonly GpuBackendProbe
   return `llama.cpp ${e(llamaRelease)}; devices:\n${lines.join('') || '  none\n'}${backends.length > 0 ? `GPU backends:\n${backends.join('')}` : ''}`;
 }
 
+/** The plan LogClassifier.open(path) would make with default options on this machine. */
+export async function defaultPlan(path: string): Promise<PlanSummary> {
+  const header = await readGgufHeader(path);
+  const opts = parseOptions(openOptionsSchema, {}, 'options');
+  return summarizePlan(planRuntime(opts, modelFacts(validateLogtriageModel(header), header.tensors), machineFacts(loadBinding())));
+}
+
+function formatPlan(plan: PlanSummary): string {
+  const width = Math.max(...Object.keys(plan).map((k) => k.length));
+  const rows = Object.entries(plan).map(([key, { value, why }]) => `  ${key.padEnd(width)}  ${e(String(value))}: ${e(why)}\n`);
+  return `plan (default options on this machine):\n${rows.join('')}`;
+}
+
 export async function infoCommand(options: InfoCommandOptions, out: NodeJS.WritableStream = process.stdout): Promise<void> {
   const devicesOnly = options.devices === true && options.model === undefined;
   const model = devicesOnly ? undefined : await describeModel(resolveModel(options.model));
   const binding = options.devices ? loadBinding() : undefined;
   const devices = binding?.devices();
+  const plan = model !== undefined && options.plan ? await defaultPlan(model.path) : undefined;
 
   if (options.json) {
     const json = {
       ...(model !== undefined ? { model } : {}),
+      ...(plan !== undefined ? { plan } : {}),
       ...(binding !== undefined
         ? { llamaRelease: binding.llamaRelease, devices, gpuBackends: gpuBackendProbes(), systemInfo: binding.systemInfo().trim() }
         : {}),
@@ -182,6 +202,7 @@ export async function infoCommand(options: InfoCommandOptions, out: NodeJS.Writa
     return;
   }
   let text = model !== undefined ? formatModelDescription(model) : '';
+  if (plan !== undefined) text += `\n${formatPlan(plan)}`;
   if (binding !== undefined) text += `${text ? '\n' : ''}${formatDevices(devices!, gpuBackendProbes(), binding.llamaRelease)}`;
   out.write(text);
 }

@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: MIT
+// The run-time plan of LogClassifier.open(): every choice that follows from the options, the
+// model and this machine (device, offload, mmap, attention, KV cache, context and batch sizes,
+// queue budgets), made without native code so a table test covers each rule. Every choice
+// carries why it was made; `classifier.info.plan` and `logtriage info --plan` show them.
+// A new choice is one `decide...` function and one line in planRuntime().
+import { BackendError, ValidationError } from './errors.js';
+import { cpuMayRepack } from './cpuRepack.js';
+import { LLAMA_FILE_TYPE, type GgufTensorInfo } from './gguf/ggufTypes.js';
+import type { LogtriageModelInfo } from './gguf/validateLogtriageModel.js';
+import type { GpuBackendProbe } from './gpuBackends.js';
+import type { NativeDevice, NativeKvType } from './native.js';
+import type { ResolvedOpenOptions } from './options.js';
+
+/** One decision: its value and the rule that gave it. */
+export interface Choice<T> {
+  value: T;
+  why: string;
+}
+
+/** What the plan needs to know about the model (from its GGUF header). */
+export interface ModelFacts {
+  /** llama_ftype (general.file_type). */
+  fileType: number;
+  nEmbd: number;
+  nHead: number;
+  nLayers: number;
+  nCtxTrain: number;
+  /** The CPU backend would repack some of its matrices at load (see cpuRepack.ts). */
+  cpuRepacks: boolean;
+}
+
+/** The model facts of a validated GGUF header. */
+export function modelFacts(meta: LogtriageModelInfo, tensors: readonly GgufTensorInfo[]): ModelFacts {
+  return { fileType: meta.fileType, nEmbd: meta.nEmbd, nHead: meta.nHead, nLayers: meta.nLayers, nCtxTrain: meta.nCtxTrain, cpuRepacks: cpuMayRepack(tensors) };
+}
+
+/** What the plan needs to know about this machine. */
+export interface MachineFacts {
+  devices: readonly NativeDevice[];
+  /** What loading each installed GPU backend gave (binding.ts gpuBackendProbes()). */
+  backendProbes: readonly GpuBackendProbe[];
+  /** Whether GPU hardware for a backend seems present (gpuBackends.ts gpuHardwareLikely). */
+  gpuHardwareLikely: (backend: string) => boolean;
+}
+
+export interface RuntimePlan {
+  /** The GPU device to run on; undefined: the CPU. */
+  device: Choice<NativeDevice | undefined>;
+  gpuLayers: Choice<number>;
+  useMmap: Choice<boolean>;
+  flashAttn: Choice<boolean | 'auto'>;
+  kvType: Choice<NativeKvType>;
+  /** Most tokens per line. */
+  maxTokens: Choice<number>;
+  /** llama.cpp n_ctx, n_batch, n_ubatch, n_seq_max. */
+  nCtx: Choice<number>;
+  nBatch: Choice<number>;
+  nUbatch: Choice<number>;
+  nSeqMax: Choice<number>;
+  /** Budgets of one native classify() call (BatchQueue limits). */
+  linesPerCall: Choice<number>;
+  tokensPerCall: Choice<number>;
+  /** Set when gpu 'auto' falls back to the CPU although GPU hardware seems present: the text of a warning. */
+  gpuFallback?: string;
+}
+
+/** A plan choice as `info` shows it: the device by name, every value printable. */
+export type PlanSummary = Record<Exclude<keyof RuntimePlan, 'gpuFallback'>, { value: string | number | boolean; why: string }>;
+
+/**
+ * How many decodes' worth of lines and tokens BatchQueue hands to one native classify() call.
+ * The addon splits a call into decodes of at most n_batch tokens and n_seq_max lines
+ * (native/DecodePlan.h), so a larger call needs no more llama.cpp memory. It pays the per-call
+ * cost (a thread-pool hop, a promise, copying tokens in and logits out, the context mutex) once
+ * per several decodes, and prefix sharing sorts a whole call, so lines with a common prefix find
+ * each other across that many decodes' worth of arrivals. It stays small because the lines of a
+ * running call can no longer be aborted and later lines cannot join it: they wait for the whole
+ * call. 4 is the value chosen when the queue was written (d2c60ce), not a measured optimum.
+ */
+export const DECODES_PER_CALL = 4;
+
+// Preferred first when several GPU backends are usable.
+const BACKEND_PREFERENCE = ['cuda', 'metal', 'vulkan'];
+const EIGHT_BIT_OR_MORE: ReadonlySet<number> = new Set([LLAMA_FILE_TYPE.MOSTLY_F16, LLAMA_FILE_TYPE.MOSTLY_BF16, LLAMA_FILE_TYPE.MOSTLY_Q8_0]);
+// maxTokens default: a 2,048-token log line is already far beyond real ones; more only costs KV memory.
+const DEFAULT_MAX_TOKENS = 2048;
+// ubatchTokens default: on the CPU 256 is as fast as 512 and peaks ~40 MiB lower; GPUs want wider graphs.
+const DEFAULT_UBATCH = { cpu: 256, gpu: 512 } as const;
+
+function decideDevice(gpu: ResolvedOpenOptions['gpu'], machine: MachineFacts): { device: Choice<NativeDevice | undefined>; gpuFallback?: string } {
+  if (gpu === 'cpu') return { device: { value: undefined, why: "gpu: 'cpu'" } };
+  const rank = (d: NativeDevice) => {
+    const i = BACKEND_PREFERENCE.indexOf(d.backend.toLowerCase());
+    return i < 0 ? BACKEND_PREFERENCE.length : i;
+  };
+  const gpus = machine.devices.filter((d) => d.type === 'gpu' || d.type === 'igpu').sort((a, b) => rank(a) - rank(b));
+  const failed = machine.backendProbes.filter((p) => !p.loaded);
+  const unusable = failed.map((p) => `${p.backend}: ${p.error ?? 'failed to load'}`);
+  if (gpu === 'auto') {
+    const first = gpus[0];
+    if (first) return { device: { value: first, why: `gpu: 'auto': the first GPU found, backends preferred in the order ${BACKEND_PREFERENCE.join(', ')}` } };
+    const notLoaded = unusable.length > 0 ? ` (backends that did not load: ${unusable.join('; ')})` : '';
+    const device: Choice<undefined> = { value: undefined, why: `gpu: 'auto' and no GPU device found${notLoaded}` };
+    // Silent on machines without GPU hardware, where the optional GPU packages are installed anyway.
+    const worthWarning = failed.some((p) => p.error !== 'not installed' && machine.gpuHardwareLikely(p.backend));
+    return worthWarning ? { device, gpuFallback: `No usable GPU backend (${unusable.join('; ')}); running on the CPU.` } : { device };
+  }
+  const found = gpus.find((d) => d.backend.toLowerCase() === gpu);
+  if (!found) {
+    const list = machine.devices.map((d) => `${d.name} (${d.backend}, ${d.type})`).join(', ') || 'none';
+    const why = unusable.length > 0 ? `; backends that did not load: ${unusable.join('; ')}` : '';
+    throw new BackendError(`gpu: '${gpu}' was requested but no ${gpu} device was found; devices found: ${list}${why}`);
+  }
+  return { device: { value: found, why: `gpu: '${gpu}'` } };
+}
+
+function decideGpuLayers(opts: ResolvedOpenOptions, model: ModelFacts, onGpu: boolean): Choice<number> {
+  if (!onGpu) return { value: 0, why: 'no GPU device: every layer runs on the CPU' };
+  if (opts.gpuLayers !== undefined) return { value: opts.gpuLayers, why: `gpuLayers: ${opts.gpuLayers}` };
+  return { value: model.nLayers + 1, why: `all ${model.nLayers} layers and the output layer offloaded` };
+}
+
+function decideUseMmap(opts: ResolvedOpenOptions, model: ModelFacts, gpuLayers: number): Choice<boolean> {
+  if (opts.useMmap !== 'auto') return { value: opts.useMmap, why: `useMmap: ${opts.useMmap}` };
+  if (gpuLayers === 0 && model.cpuRepacks) {
+    return { value: false, why: "'auto': the CPU backend repacks some of these weights, and mapped pages would stay resident beside the copy" };
+  }
+  return { value: true, why: "'auto': mapped (pages shared with the file cache; nothing is repacked on the CPU)" };
+}
+
+/**
+ * Flash attention and KV cache precision, 'auto' resolved from the weights. F32 weights: neither
+ * flash attention (its F16 internals break the 1e-4 parity) nor a narrower cache. Otherwise flash
+ * attention where the device has it, and a cache of F16 for 8-bit weights and more, Q8_0 below
+ * (its logit error, 0.10 on a 1.5B model, is small beside 4-bit weights' own, and it saves 28 MiB
+ * per 2,048 cells; llama.cpp needs flash attention and 32-wide heads for it).
+ */
+function decideAttention(opts: ResolvedOpenOptions, model: ModelFacts): { flashAttn: Choice<boolean | 'auto'>; kvType: Choice<NativeKvType> } {
+  const f32Weights = model.fileType === LLAMA_FILE_TYPE.ALL_F32;
+  const flashAttn: Choice<boolean | 'auto'> =
+    opts.flashAttn !== 'auto'
+      ? { value: opts.flashAttn, why: `flashAttn: ${opts.flashAttn}` }
+      : f32Weights
+        ? { value: false, why: "'auto' with F32 weights: off, its F16 internals would break the 1e-4 HF parity" }
+        : { value: 'auto', why: "'auto': llama.cpp enables it where the device supports it" };
+  if (opts.kvCacheType !== 'auto') return { flashAttn, kvType: { value: opts.kvCacheType, why: `kvCacheType: '${opts.kvCacheType}'` } };
+  if (f32Weights) return { flashAttn, kvType: { value: 'f32', why: "'auto' with F32 weights: F32, for exact parity" } };
+  if (EIGHT_BIT_OR_MORE.has(model.fileType)) return { flashAttn, kvType: { value: 'f16', why: "'auto' with weights of 8 bits or more: F16" } };
+  const headWidth = model.nEmbd / model.nHead;
+  if (flashAttn.value === false) return { flashAttn, kvType: { value: 'f16', why: "'auto' below 8 bits, but a Q8_0 cache needs flash attention: F16" } };
+  if (headWidth % 32 !== 0) return { flashAttn, kvType: { value: 'f16', why: `'auto' below 8 bits, but a Q8_0 cache needs 32-wide heads (these are ${headWidth}): F16` } };
+  return { flashAttn, kvType: { value: 'q8_0', why: "'auto' with weights below 8 bits: Q8_0, whose error is small beside the weights' own, and 28 MiB less per 2,048 cells on a 1.5B model" } };
+}
+
+function decideMaxTokens(opts: ResolvedOpenOptions, model: ModelFacts): Choice<number> {
+  if (opts.maxTokens === undefined) {
+    return { value: Math.min(DEFAULT_MAX_TOKENS, model.nCtxTrain), why: `default: min(${DEFAULT_MAX_TOKENS}, training context ${model.nCtxTrain})` };
+  }
+  if (opts.maxTokens > model.nCtxTrain) {
+    throw new ValidationError(`maxTokens ${opts.maxTokens} is more than the model's training context ${model.nCtxTrain}`);
+  }
+  return { value: opts.maxTokens, why: `maxTokens: ${opts.maxTokens}` };
+}
+
+/** Every run-time choice of LogClassifier.open(); throws BackendError / ValidationError when the options cannot be met. */
+export function planRuntime(opts: ResolvedOpenOptions, model: ModelFacts, machine: MachineFacts): RuntimePlan {
+  const { device, gpuFallback } = decideDevice(opts.gpu, machine);
+  const gpuLayers = decideGpuLayers(opts, model, device.value !== undefined);
+  const useMmap = decideUseMmap(opts, model, gpuLayers.value);
+  const { flashAttn, kvType } = decideAttention(opts, model);
+  const maxTokens = decideMaxTokens(opts, model);
+  const nBatch = Math.min(opts.batchTokens, maxTokens.value);
+  const onGpu = gpuLayers.value > 0;
+  const ubatch = opts.ubatchTokens ?? (onGpu ? DEFAULT_UBATCH.gpu : DEFAULT_UBATCH.cpu);
+  const nSeqMax = Math.min(opts.batchSize, nBatch);
+  return {
+    device,
+    gpuLayers,
+    useMmap,
+    flashAttn,
+    kvType,
+    maxTokens,
+    nCtx: { value: Math.max(maxTokens.value, nBatch), why: 'room for the longest line (maxTokens) and for a full batch (nBatch)' },
+    nBatch: { value: nBatch, why: `batchTokens ${opts.batchTokens}, at most maxTokens` },
+    nUbatch: {
+      value: Math.min(ubatch, nBatch),
+      why: `${opts.ubatchTokens !== undefined ? `ubatchTokens ${opts.ubatchTokens}` : `default ${ubatch} on the ${onGpu ? 'GPU' : 'CPU'}`}, at most nBatch`,
+    },
+    nSeqMax: { value: nSeqMax, why: `batchSize ${opts.batchSize}, at most nBatch: llama.cpp asserts if a decode may hold more outputs (one per line) than tokens` },
+    linesPerCall: { value: nSeqMax * DECODES_PER_CALL, why: `${DECODES_PER_CALL} decodes' worth of lines (nSeqMax x ${DECODES_PER_CALL}) per native call` },
+    tokensPerCall: { value: nBatch * DECODES_PER_CALL, why: `${DECODES_PER_CALL} decodes' worth of tokens (nBatch x ${DECODES_PER_CALL}) per native call` },
+    ...(gpuFallback !== undefined && { gpuFallback }),
+  };
+}
+
+/** The plan as `info` shows it: JSON-friendly values, the device by name. */
+export function summarizePlan({ device, gpuFallback: _warning, ...choices }: RuntimePlan): PlanSummary {
+  return { device: { value: device.value ? `${device.value.name} (${device.value.backend})` : 'CPU', why: device.why }, ...choices };
+}
