@@ -1,12 +1,11 @@
 // SPDX-License-Identifier: MIT
 // The `logtriage` command: flags only; each command's work is in commands/. stdout carries data,
 // stderr carries messages. Exit codes: 0 success, 1 runtime error, 2 usage error.
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { CONVERT_TYPES, type ConvertType } from '../convert/index.js';
 import { LogTriageError, ValidationError } from '../errors.js';
 import { DEFAULT_GGUF_TYPE, DEFAULT_REPO_ID } from '../hub/index.js';
-import { SPECIAL_TOKEN_CHOICES, TRUNCATION_CHOICES } from '../options.js';
-import { physicalCores } from '../physicalCores.js';
+import { serverOptionsSchema } from '../server/serverOptions.js';
 import { benchCommand } from './commands/bench.js';
 import { classifyCommand, collectLabels, parseMinScore, type ClassifyFlags } from './commands/classify.js';
 import { convertCommand } from './commands/convert.js';
@@ -14,13 +13,8 @@ import { evalCommand, LABELED_FORMATS, type EvalCliOptions } from './commands/ev
 import { infoCommand } from './commands/info.js';
 import { LOG_LEVELS, parsePort, serveCommand, type ServeCliOptions } from './commands/serve.js';
 import { pullCommand, type PullCommandOptions } from './commands/pull.js';
+import { addModelFlags, ENGINE_FLAGS, modelOption, openOptionsFrom, positiveInt, SERVE_FLAGS, THREADS } from './modelFlags.js';
 import { OUTPUT_FORMATS } from './output/recordTypes.js';
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a positive integer, got '${value}'`);
-  return n;
-}
 
 function buildProgram(): Command {
   const program = new Command('logtriage')
@@ -42,11 +36,11 @@ function buildProgram(): Command {
       await convertCommand(hfDir, opts);
     });
 
-  program
+  const classify = program
     .command('classify')
     .description('Classify log lines from files (plain or .gz) or stdin; one record per non-blank line on stdout, in input order')
     .argument('[files...]', "log files; '-' or none reads stdin")
-    .option('-m, --model <model>', 'logtriage GGUF file or pulled hub repo id (default: the pulled default model)')
+    .addOption(modelOption())
     .addOption(new Option('-f, --format <format>', 'output format (default: table on a terminal, else jsonl)').choices(OUTPUT_FORMATS))
     .option('--scores', 'include every label score')
     .option('--text', 'include the line text (the table always shows it)')
@@ -55,12 +49,8 @@ function buildProgram(): Command {
     .option('-F, --follow', 'keep reading lines appended to the files, across rotation and truncation (tail -F); Ctrl-C ends')
     .option('-q, --quiet', 'no progress bar, notices or summary on stderr')
     .option('--no-color', 'no colour (NO_COLOR is honoured too)')
-    .option('--json', 'errors as a JSON object {error, code} on stderr')
-    .option('--threads <n>', 'CPU threads', positiveInt, physicalCores())
-    .option('--batch-size <n>', 'lines per decode', positiveInt)
-    .option('--max-tokens <n>', 'tokens per line before truncation', positiveInt)
-    .addOption(new Option('--truncation <mode>', 'overlong lines').choices(TRUNCATION_CHOICES).default('right'))
-    .addOption(new Option('--special-tokens <mode>', "'plain' (safe) or 'parse' (HF parity)").choices(SPECIAL_TOKEN_CHOICES).default('plain'))
+    .option('--json', 'errors as a JSON object {error, code} on stderr');
+  addModelFlags(classify, ENGINE_FLAGS)
     .addHelpText(
       'after',
       [
@@ -85,13 +75,7 @@ function buildProgram(): Command {
         quiet: opts.quiet === true,
         color: opts.color,
         chunkLines: 256,
-        open: {
-          threads: opts.threads,
-          truncation: opts.truncation,
-          specialTokens: opts.specialTokens,
-          ...(opts.batchSize ? { batchSize: opts.batchSize } : {}),
-          ...(opts.maxTokens ? { maxTokens: opts.maxTokens } : {}),
-        },
+        open: openOptionsFrom(opts, ENGINE_FLAGS),
       });
     });
 
@@ -119,25 +103,21 @@ function buildProgram(): Command {
       await infoCommand({ ...(chosen !== undefined ? { model: chosen } : {}), devices: opts.devices === true, plan: opts.plan === true, json: opts.json === true });
     });
 
-  program
+  const evaluate = program
     .command('eval')
     .description('Score a model on labeled log lines (JSON Lines or CSV): accuracy, F1, confusion matrix, HTML report')
     .argument('<labeled-file>', 'a .jsonl or .csv file with a log line and its gold label per row')
-    .option('-m, --model <model>', 'logtriage GGUF file or pulled hub repo id (default: the pulled default model)')
+    .addOption(modelOption())
     .option('--text-field <name>', 'JSON field or CSV column holding the log line', 'text')
     .option('--label-field <name>', 'JSON field or CSV column holding the gold label (matched case-insensitively)', 'label')
     .addOption(new Option('--format <format>', 'input format (default: from the extension)').choices(LABELED_FORMATS))
     .option('--json', 'print the metrics as JSON instead of a table')
     .option('--report <file>', 'also write a self-contained HTML report')
-    .option('--max-examples <n>', 'misclassified rows listed in the report', positiveInt, 500)
-    .option('--threads <n>', 'CPU threads', positiveInt, physicalCores())
-    .option('--batch-size <n>', 'lines per decode', positiveInt)
-    .option('--max-tokens <n>', 'tokens per line before truncation', positiveInt)
-    .addOption(new Option('--truncation <mode>', 'overlong lines').choices(TRUNCATION_CHOICES).default('right'))
-    .addOption(new Option('--special-tokens <mode>', "'plain' (safe) or 'parse' (HF parity)").choices(SPECIAL_TOKEN_CHOICES).default('plain'))
+    .option('--max-examples <n>', 'misclassified rows listed in the report', positiveInt, 500);
+  addModelFlags(evaluate, ENGINE_FLAGS)
     .addHelpText('after', '\nExamples:\n  $ logtriage eval labeled.jsonl --model models/logs-f16.gguf\n  $ logtriage eval tickets.csv --text-field message --label-field severity --model models/logs-f16.gguf --report eval.html\n  $ logtriage eval labeled.jsonl --model models/logs-f16.gguf --json > metrics.json')
-    .action(async (file: string, opts: EvalCliOptions) => {
-      await evalCommand(file, opts);
+    .action(async (file: string, opts: Omit<EvalCliOptions, 'open'>) => {
+      await evalCommand(file, { ...opts, open: openOptionsFrom(opts, ENGINE_FLAGS) });
     });
 
   program
@@ -154,51 +134,44 @@ function buildProgram(): Command {
       await pullCommand(repoId, opts);
     });
 
-  program
+  const bench = program
     .command('bench')
     .description("This machine's lines/s and tokens/s on a model and a log file, per batch size, with and without prefix sharing")
     .argument('<log-file>', 'log file (plain or .gz); its first --lines non-blank lines are classified')
-    .option('-m, --model <model>', 'logtriage GGUF file or pulled hub repo id (default: the pulled default model)')
+    .addOption(modelOption())
     .option('--lines <n>', 'lines to classify', positiveInt, 256)
     .option('--batch-sizes <list>', 'comma-separated lines per decode', (v: string) => v.split(',').map(positiveInt), [1, 8, 32])
-    .option('--threads <n>', 'CPU threads', positiveInt, physicalCores())
-    .option('--json', 'print the runs as JSON')
+    .option('--json', 'print the runs as JSON');
+  addModelFlags(bench, [THREADS])
     .addHelpText('after', '\nThe side-by-side benchmark against llama.cpp and node-llama-cpp is `npm run bench` (docs/benchmarks.md).\nExamples:\n  $ logtriage bench /var/log/syslog --model models/logs-f16.gguf\n  $ logtriage bench app.log.gz --lines 64 --batch-sizes 1,16 --json')
-    .action(async (file: string, opts: { model?: string; lines: number; batchSizes: number[]; threads: number; json?: boolean }) => {
-      await benchCommand(file, {
-        ...(opts.model !== undefined ? { model: opts.model } : {}),
-        lines: opts.lines,
-        batchSizes: opts.batchSizes,
-        json: opts.json === true,
-        open: { threads: opts.threads },
-      });
+    .action(async (file: string, opts: { model?: string; lines: number; batchSizes: number[]; json?: boolean }) => {
+      await benchCommand(file, { model: opts.model, lines: opts.lines, batchSizes: opts.batchSizes, json: opts.json === true, open: openOptionsFrom(opts, [THREADS]) });
     });
 
-  program
+  const serverDefaults = serverOptionsSchema.parse({});
+  const serve = program
     .command('serve')
     .description('Serve a model over HTTP: TEI-compatible /predict, /v1/classify, /ingest for Vector and Fluent Bit, /health, /info, /metrics')
-    .option('-m, --model <model>', 'logtriage GGUF file or pulled hub repo id (default: the pulled default model)')
+    .addOption(modelOption())
     .option('--host <host>', 'address to bind', '127.0.0.1')
-    .option('--port <n>', 'TCP port (0: any free one)', parsePort, 8080)
-    .option('--threads <n>', 'CPU threads', positiveInt, physicalCores())
-    .option('--max-tokens <n>', 'tokens per input before truncation (TEI max_input_length)', positiveInt)
-    .option('--max-batch-tokens <n>', 'tokens per decode, shared by concurrent requests', positiveInt)
-    .option('--max-batch-requests <n>', 'inputs per decode', positiveInt)
-    .option('--max-concurrent-requests <n>', 'requests classified at once; more get 429 with Retry-After', positiveInt, 512)
-    .option('--max-client-batch-size <n>', 'inputs per /predict or /v1/classify request; more get 422', positiveInt, 32)
-    .option('--payload-limit <bytes>', 'largest body (after gzip); larger get 413', positiveInt, 2_000_000)
-    .addOption(new Option('--truncation <side>', 'part of a long input that is dropped').choices(['right', 'left']).default('right'))
+    .option('--port <n>', 'TCP port (0: any free one)', parsePort, 8080);
+  addModelFlags(serve, SERVE_FLAGS)
+    .option('--max-concurrent-requests <n>', `requests classified at once; more get 429 with Retry-After (default: ${serverDefaults.maxConcurrentRequests})`, positiveInt)
+    .option('--max-client-batch-size <n>', `inputs per /predict or /v1/classify request; more get 422 (default: ${serverDefaults.maxClientBatchSize})`, positiveInt)
+    .option('--payload-limit <bytes>', `largest body (after gzip); larger get 413 (default: ${serverDefaults.payloadLimit})`, positiveInt)
+    // A negatable flag: commander sets autoTruncate true unless it is given, as the schema's default does.
     .option('--no-auto-truncate', 'answer 422 to long inputs unless the request sets truncate: true')
     .addOption(new Option('--api-key <key>', 'require Authorization: Bearer <key> on every route but /health').env('LOGTRIAGE_API_KEY'))
-    .option('--message-field <path>', 'record field /ingest classifies (dotted path for nested fields)', 'message')
+    .option('--message-field <path>', `record field /ingest classifies (dotted path for nested fields; default: ${serverDefaults.messageField})`)
     .option('--ecs', '/ingest adds ECS fields (event.kind, event.category, event.type, event.risk_score) instead of `logtriage`')
     .option('--model-id <name>', 'model name in /info and /v1/classify (default: the file name)')
-    .option('--request-timeout <s>', 'seconds a client has to send a whole request', positiveInt, 30)
+    .option('--request-timeout <s>', `seconds a client has to send a whole request (default: ${serverDefaults.requestTimeoutMs / 1000})`, positiveInt)
+    // The library logs nothing by default; the command logs requests unless told otherwise.
     .addOption(new Option('--log-level <level>', 'request logs (pino JSON on stderr; bodies only with --log-bodies)').choices(LOG_LEVELS).default('info'))
     .option('--log-bodies', 'also log request bodies (they may hold sensitive data)')
     .addHelpText('after', '\nExamples:\n  $ logtriage serve --model models/logs-f16.gguf --port 8080\n  $ LOGTRIAGE_API_KEY=secret logtriage serve --model models/logs-f16.gguf --host 0.0.0.0 --message-field log')
-    .action(async (opts: ServeCliOptions) => {
-      await serveCommand(opts);
+    .action(async (opts: Omit<ServeCliOptions, 'open'>) => {
+      await serveCommand({ ...opts, open: openOptionsFrom(opts, SERVE_FLAGS) });
     });
 
   return program;

@@ -11,7 +11,7 @@ import type { Readable, Writable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { LogClassifier } from '../../classifier.js';
 import { AbortError, ValidationError } from '../../errors.js';
-import type { OpenOptions, SPECIAL_TOKEN_CHOICES, TRUNCATION_CHOICES } from '../../options.js';
+import type { OpenOptions } from '../../options.js';
 import { followLogLines, mergeSources, type FollowOptions } from '../../lines/followFile.js';
 import { chunkWhenIdle, readLogLines, untilAborted, type LogLine } from '../../lines/readLogLines.js';
 import { summaryBlock, summaryLine, type ClassifySummary } from '../output/classifySummary.js';
@@ -42,7 +42,7 @@ export interface ClassifyCommandOptions {
   open: OpenOptions;
 }
 
-/** The flags as commander parses them (src/cli/main.ts). */
+/** The flags as commander parses them (src/cli/main.ts), the model flags aside (modelFlags.ts). */
 export interface ClassifyFlags {
   model?: string;
   format?: OutputFormat;
@@ -54,11 +54,6 @@ export interface ClassifyFlags {
   quiet?: boolean;
   /** False for --no-color. */
   color: boolean;
-  threads: number;
-  batchSize?: number;
-  maxTokens?: number;
-  truncation: (typeof TRUNCATION_CHOICES)[number];
-  specialTokens: (typeof SPECIAL_TOKEN_CHOICES)[number];
 }
 
 type Terminal = { isTTY?: boolean };

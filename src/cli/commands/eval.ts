@@ -26,11 +26,8 @@ export interface EvalCliOptions {
   json?: boolean;
   report?: string;
   maxExamples: number;
-  threads: number;
-  batchSize?: number;
-  maxTokens?: number;
-  truncation: NonNullable<OpenOptions['truncation']>;
-  specialTokens: NonNullable<OpenOptions['specialTokens']>;
+  /** From the model flags (modelFlags.ts ENGINE_FLAGS). */
+  open: OpenOptions;
 }
 
 // Rows handed to the library per call: keeps the queue far below its admission limit.
@@ -41,15 +38,9 @@ export async function evalCommand(file: string, options: EvalCliOptions, out: Wr
   const rows = await readLabeledRows(file, {
     textField: options.textField,
     labelField: options.labelField,
-    ...(options.format ? { format: options.format } : {}),
+    format: options.format,
   });
-  const clf = await LogClassifier.open(modelPath, {
-    threads: options.threads,
-    truncation: options.truncation,
-    specialTokens: options.specialTokens,
-    ...(options.batchSize ? { batchSize: options.batchSize } : {}),
-    ...(options.maxTokens ? { maxTokens: options.maxTokens } : {}),
-  });
+  const clf = await LogClassifier.open(modelPath, options.open);
   const labels = clf.labels;
   const predicted: number[] = [];
   const misclassified: MisclassifiedRow[] = [];

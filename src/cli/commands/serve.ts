@@ -4,30 +4,30 @@
 // signal exits at once with 1.
 import { InvalidArgumentError } from 'commander';
 import { LogClassifier } from '../../classifier.js';
+import type { OpenOptions } from '../../options.js';
 import { createServer } from '../../server/index.js';
 import { LOG_LEVELS } from '../../server/serverOptions.js';
 
 export { LOG_LEVELS };
 
+/** The flags of `logtriage serve`; undefined ones take serverOptionsSchema's defaults. */
 export interface ServeCliOptions {
   /** GGUF path or pulled hub repo id; undefined: the pulled default model. */
   model?: string;
   host: string;
   port: number;
-  threads: number;
-  maxTokens?: number;
-  maxBatchTokens?: number;
-  maxBatchRequests?: number;
-  maxConcurrentRequests: number;
-  maxClientBatchSize: number;
-  payloadLimit: number;
-  truncation: 'right' | 'left';
+  /** From the model flags (modelFlags.ts SERVE_FLAGS); its `truncation` is also the server's truncationDirection. */
+  open: OpenOptions;
+  maxConcurrentRequests?: number;
+  maxClientBatchSize?: number;
+  payloadLimit?: number;
   autoTruncate: boolean;
   apiKey?: string;
-  messageField: string;
+  messageField?: string;
   ecs?: boolean;
   modelId?: string;
-  requestTimeout: number;
+  /** Seconds. */
+  requestTimeout?: number;
   logLevel: (typeof LOG_LEVELS)[number];
   logBodies?: boolean;
 }
@@ -40,28 +40,23 @@ export function parsePort(value: string): number {
 }
 
 export async function serveCommand(opts: ServeCliOptions): Promise<void> {
-  const classifier = await LogClassifier.open(opts.model, {
-    threads: opts.threads,
-    truncation: opts.truncation,
-    ...(opts.maxTokens ? { maxTokens: opts.maxTokens } : {}),
-    ...(opts.maxBatchTokens ? { batchTokens: opts.maxBatchTokens } : {}),
-    ...(opts.maxBatchRequests ? { batchSize: opts.maxBatchRequests } : {}),
-  });
+  const classifier = await LogClassifier.open(opts.model, opts.open);
   let app;
   try {
+    // The schema's defaults fill whatever is undefined here.
     app = createServer(classifier, {
       maxConcurrentRequests: opts.maxConcurrentRequests,
       maxClientBatchSize: opts.maxClientBatchSize,
       payloadLimit: opts.payloadLimit,
       autoTruncate: opts.autoTruncate,
-      truncationDirection: opts.truncation,
+      truncationDirection: opts.open.truncation === 'error' ? undefined : opts.open.truncation,
       messageField: opts.messageField,
       ecs: Boolean(opts.ecs),
-      requestTimeoutMs: opts.requestTimeout * 1000,
+      requestTimeoutMs: opts.requestTimeout === undefined ? undefined : opts.requestTimeout * 1000,
       logLevel: opts.logLevel,
       logBodies: Boolean(opts.logBodies),
-      ...(opts.apiKey ? { apiKey: opts.apiKey } : {}),
-      ...(opts.modelId ? { modelId: opts.modelId } : {}),
+      apiKey: opts.apiKey,
+      modelId: opts.modelId,
     });
     await app.listen({ host: opts.host, port: opts.port });
   } catch (err) {
