@@ -7,13 +7,13 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NativeAddonError } from './errors.js';
 import { gpuHardwareLikely, loadGpuBackends, type GpuBackendProbe } from './gpuBackends.js';
-import type { NativeBinding } from './native.js';
+import { wrapBinding, type NativeBinding } from './native.js';
 import type { MachineFacts } from './runtimePlan.js';
 
 const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const nodeRequire = createRequire(import.meta.url);
 
-let cached: NativeBinding | undefined;
+let cached: { raw: NativeBinding; wrapped: NativeBinding } | undefined;
 let gpuProbes: GpuBackendProbe[] = [];
 
 /** What loading each installed GPU backend gave (empty before the addon is loaded). */
@@ -48,23 +48,34 @@ function howToFix(path: string, err: Error): string {
 
 /**
  * Loads the addon once per process (per worker thread) and registers the ggml backends that sit
- * next to it. `override` (a path to a .node file) wins over everything else.
+ * next to it. `override` (a path to a .node file) wins over everything else. Every call of the
+ * binding it returns maps native failures to typed errors (native.ts wrapBinding).
  */
 export function loadBinding(override?: string): NativeBinding {
+  return load(override).wrapped;
+}
+
+/** The addon as it is, errors with bare native codes: for tests of the addon's own contract. */
+export function loadAddon(override?: string): NativeBinding {
+  return load(override).raw;
+}
+
+function load(override?: string): { raw: NativeBinding; wrapped: NativeBinding } {
   if (cached && !override) return cached;
   const paths = override ? [resolve(override)] : candidates();
   for (const path of paths) {
     if (!existsSync(path)) continue;
-    let binding: NativeBinding;
+    let raw: NativeBinding;
     try {
-      binding = nodeRequire(path) as NativeBinding;
+      raw = nodeRequire(path) as NativeBinding;
     } catch (err) {
       throw new NativeAddonError(`${howToFix(path, err as Error)} (${(err as Error).message})`, { cause: err });
     }
-    binding.loadBackends(dirname(path));
-    gpuProbes = loadGpuBackends(binding);
-    if (!override) cached = binding;
-    return binding;
+    const loaded = { raw, wrapped: wrapBinding(raw) };
+    loaded.wrapped.loadBackends(dirname(path));
+    gpuProbes = loadGpuBackends(loaded.wrapped);
+    if (!override) cached = loaded;
+    return loaded;
   }
   throw new NativeAddonError(
     `The logtriage native addon is not built (looked in: ${paths.join(', ')}). ` +

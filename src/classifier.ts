@@ -6,7 +6,7 @@ import { loadBinding, machineFacts } from './binding.js';
 import { BackendError, DisposedError, EmptyInputError, InputTooLongError, ModelLoadError, ValidationError } from './errors.js';
 import { readGgufHeader, validateLogtriageModel, type LogtriageModelInfo } from './gguf/index.js';
 import { resolveModel } from './hub/resolveModel.js';
-import { callNative, type NativeContext, type NativeModel } from './native.js';
+import type { NativeContext, NativeModel } from './native.js';
 import {
   classifyOptionsSchema,
   openOptionsSchema,
@@ -130,7 +130,7 @@ export class LogClassifier {
     plan: RuntimePlan,
     readonly info: ClassifierInfo,
   ) {
-    this.queue = new BatchQueue((tokens, offsets) => callNative(() => context.classify(tokens, offsets)), {
+    this.queue = new BatchQueue((tokens, offsets) => context.classify(tokens, offsets), {
       nLabels: meta.labels.length,
       linesPerCall: plan.linesPerCall.value,
       tokensPerCall: plan.tokensPerCall.value,
@@ -163,26 +163,22 @@ export class LogClassifier {
       process.emitWarning(plan.gpuFallback, { code: 'LOGTRIAGE_GPU_FALLBACK' });
     }
     const device = plan.device.value;
-    const model = await callNative(() =>
-      binding.Model.load(fullPath, { gpuLayers: plan.gpuLayers.value, useMmap: plan.useMmap.value, ...(device ? { device: device.name } : {}) }),
-    );
+    const model = await binding.Model.load(fullPath, { gpuLayers: plan.gpuLayers.value, useMmap: plan.useMmap.value, ...(device ? { device: device.name } : {}) });
     try {
       const native = model.info();
-      const context = await callNative(() =>
-        binding.Context.create(model, {
-          nCtx: plan.nCtx.value,
-          nBatch: plan.nBatch.value,
-          nUbatch: plan.nUbatch.value,
-          nSeqMax: plan.nSeqMax.value,
-          threads: opts.threads,
-          flashAttn: plan.flashAttn.value,
-          kvType: plan.kvType.value,
-          nLabels: meta.labels.length,
-          head: meta.head.weight,
-          sharePrefixes: opts.prefixSharing,
-          ...(meta.head.bias ? { bias: meta.head.bias } : {}),
-        }),
-      );
+      const context = await binding.Context.create(model, {
+        nCtx: plan.nCtx.value,
+        nBatch: plan.nBatch.value,
+        nUbatch: plan.nUbatch.value,
+        nSeqMax: plan.nSeqMax.value,
+        threads: opts.threads,
+        flashAttn: plan.flashAttn.value,
+        kvType: plan.kvType.value,
+        nLabels: meta.labels.length,
+        head: meta.head.weight,
+        sharePrefixes: opts.prefixSharing,
+        ...(meta.head.bias ? { bias: meta.head.bias } : {}),
+      });
       const ctxInfo = context.info();
       const info: ClassifierInfo = {
         path: fullPath,
@@ -234,7 +230,7 @@ export class LogClassifier {
       if (typeof text !== 'string') throw new ValidationError(`Expected a string for texts[${i}] but received ${typeof text}`);
       return normalizeText(text);
     });
-    const { tokens, offsets } = await callNative(() => this.model.tokenize(normalized, this.options.specialTokens === 'parse'));
+    const { tokens, offsets } = await this.model.tokenize(normalized, this.options.specialTokens === 'parse');
     return normalized.map((_, i) => Array.from(tokens.subarray(offsets[i]!, offsets[i + 1]!)));
   }
 
@@ -340,7 +336,7 @@ export class LogClassifier {
       return { text: nfc, flags };
     });
     const parse = this.options.specialTokens === 'parse';
-    const { tokens, offsets } = await callNative(() => this.model.tokenize(normalized.map((n) => n.text), parse));
+    const { tokens, offsets } = await this.model.tokenize(normalized.map((n) => n.text), parse);
     return normalized.map(({ flags }, i) => {
       let ids = tokens.subarray(offsets[i]!, offsets[i + 1]!);
       let truncated = false;

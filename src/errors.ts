@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Typed errors shared by the library, the CLI and the server. Each kind has a fixed `code`
 // so callers (and the server's status table) switch on it rather than on message text.
+import type { NativeErrorCode } from './native.js';
 
 export type ErrorCode =
   | 'ERR_VALIDATION'
@@ -21,6 +22,8 @@ export type ErrorCode =
 
 export class LogTriageError extends Error {
   readonly code: ErrorCode;
+  /** The addon's own code (native/common.h) when the error came from native code. */
+  nativeCode?: NativeErrorCode;
   constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;

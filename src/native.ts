@@ -1,7 +1,25 @@
 // SPDX-License-Identifier: MIT
-// The single typed view of the native addon (native/*.h document each call), and the mapping
-// of its coded errors to our typed error classes.
-import { AbortError, BackendError, DisposedError, LogTriageError, ModelLoadError, ValidationError } from './errors.js';
+// The single typed view of the native addon (native/*.h document each call), the mapping of its
+// coded errors to our typed error classes, and wrapBinding(), which applies that mapping to
+// every call so that no call site can let a native failure out as a plain Error.
+import { AbortError, BackendError, ConvertError, DisposedError, LogTriageError, ModelLoadError, ValidationError } from './errors.js';
+
+/** The `code` of every error the addon throws or rejects with, as native/common.h names them. */
+export const NATIVE_ERROR_CODES = [
+  'INVALID_ARGUMENT',
+  'MODEL_LOAD',
+  'CONTEXT_CREATE',
+  'DISPOSED',
+  'KV_SLOT',
+  'ABORTED',
+  'INVALID_BATCH',
+  'DECODE_FATAL',
+  'NO_EMBEDDING',
+  'TOKENIZE',
+  'QUANTIZE',
+  'OUT_OF_MEMORY',
+] as const;
+export type NativeErrorCode = (typeof NATIVE_ERROR_CODES)[number];
 
 export type QuantizeType = 'f32' | 'f16' | 'bf16' | 'q8_0' | 'q4_0' | 'q4_k_m';
 
@@ -86,38 +104,103 @@ export interface NativeBinding {
   llamaRelease: string;
 }
 
-/** Wraps an error thrown or rejected by the addon into our typed errors (by its `code`). */
+type ErrorFor = (message: string, cause: unknown, code: NativeErrorCode) => LogTriageError;
+// A backend failure keeps the code in its message too: it is what a bug report needs.
+const backend: ErrorFor = (message, cause, code) => new BackendError(`${message} (${code})`, { cause });
+
+// Exhaustive: a code added to native/common.h and NATIVE_ERROR_CODES must be given a class here.
+const ERROR_OF_CODE: Record<NativeErrorCode, ErrorFor> = {
+  INVALID_ARGUMENT: (message, cause) => new ValidationError(message, { cause }),
+  MODEL_LOAD: (message, cause) => new ModelLoadError(message, { cause }),
+  CONTEXT_CREATE: backend,
+  DISPOSED: (message) => new DisposedError(message),
+  KV_SLOT: backend,
+  ABORTED: (message, cause) => new AbortError(message, { cause }),
+  INVALID_BATCH: backend,
+  DECODE_FATAL: backend,
+  NO_EMBEDDING: backend,
+  TOKENIZE: backend,
+  QUANTIZE: (message, cause) => new ConvertError(message, { cause }),
+  OUT_OF_MEMORY: backend,
+};
+
+function isNativeErrorCode(code: unknown): code is NativeErrorCode {
+  return typeof code === 'string' && Object.hasOwn(ERROR_OF_CODE, code);
+}
+
+/** Wraps an error thrown or rejected by the addon into our typed errors (by its `code`, kept as `nativeCode`). */
 export function fromNativeError(err: unknown, stack?: string): LogTriageError {
   if (err instanceof LogTriageError) return err;
-  const code = (err as { code?: unknown })?.code;
+  const code = (err as { code?: unknown } | null)?.code;
   const message = err instanceof Error ? err.message : String(err);
   let typed: LogTriageError;
-  switch (code) {
-    case 'INVALID_ARGUMENT':
-      typed = new ValidationError(message, { cause: err });
-      break;
-    case 'MODEL_LOAD':
-      typed = new ModelLoadError(message, { cause: err });
-      break;
-    case 'DISPOSED':
-      typed = new DisposedError(message);
-      break;
-    case 'ABORTED':
-      typed = new AbortError(message, { cause: err });
-      break;
-    default:
-      typed = new BackendError(typeof code === 'string' ? `${message} (${code})` : message, { cause: err });
+  if (isNativeErrorCode(code)) {
+    typed = ERROR_OF_CODE[code](message, err, code);
+    typed.nativeCode = code;
+  } else {
+    // node-addon-api's own argument errors, or a code this file does not know yet.
+    typed = new BackendError(typeof code === 'string' ? `${message} (${code})` : message, { cause: err });
   }
   if (stack) typed.stack = `${typed.name}: ${typed.message}\n${stack.split('\n').slice(1).join('\n')}`;
   return typed;
 }
 
 /** Calls into the addon, keeping the caller's stack (native rejections have none). */
-export async function callNative<T>(fn: () => Promise<T>): Promise<T> {
+async function callNative<T>(fn: () => Promise<T>): Promise<T> {
   const { stack } = new Error();
   try {
     return await fn();
   } catch (err) {
     throw fromNativeError(err, stack);
   }
+}
+
+/** callNative() for the addon's synchronous calls. */
+function callNativeSync<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    throw fromNativeError(err, new Error().stack);
+  }
+}
+
+// The addon's own Model behind each wrapped one: Context.create() must be handed the native object.
+const rawModels = new WeakMap<NativeModel, NativeModel>();
+
+function wrapModel(raw: NativeModel): NativeModel {
+  const model: NativeModel = {
+    tokenize: (texts, parseSpecial) => callNative(() => raw.tokenize(texts, parseSpecial)),
+    info: () => callNativeSync(() => raw.info()),
+    dispose: () => callNative(() => raw.dispose()),
+  };
+  rawModels.set(model, raw);
+  return model;
+}
+
+function wrapContext(raw: NativeContext): NativeContext {
+  return {
+    classify: (tokens, offsets) => callNative(() => raw.classify(tokens, offsets)),
+    info: () => callNativeSync(() => raw.info()),
+    dispose: () => callNative(() => raw.dispose()),
+  };
+}
+
+/**
+ * The addon with every call's failures mapped to typed errors (fromNativeError), Models and
+ * Contexts included. loadBinding() returns this; only tests of the addon itself use it raw.
+ */
+export function wrapBinding(raw: NativeBinding): NativeBinding {
+  return {
+    Model: { load: async (path, options) => wrapModel(await callNative(() => raw.Model.load(path, options))) },
+    Context: {
+      create: async (model, options) => wrapContext(await callNative(() => raw.Context.create(rawModels.get(model) ?? model, options))),
+    },
+    loadBackends: (dir) => callNativeSync(() => raw.loadBackends(dir)),
+    loadBackend: (path) => callNativeSync(() => raw.loadBackend(path)),
+    devices: () => callNativeSync(() => raw.devices()),
+    quantize: (input, output, type, threads) => callNative(() => raw.quantize(input, output, type, threads)),
+    systemInfo: () => callNativeSync(() => raw.systemInfo()),
+    liveModels: () => callNativeSync(() => raw.liveModels()),
+    llamaRelease: raw.llamaRelease,
+  };
 }

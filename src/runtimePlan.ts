@@ -83,8 +83,8 @@ export const DECODES_PER_CALL = 4;
 // Preferred first when several GPU backends are usable.
 const BACKEND_PREFERENCE = ['cuda', 'metal', 'vulkan'];
 const EIGHT_BIT_OR_MORE: ReadonlySet<number> = new Set([LLAMA_FILE_TYPE.MOSTLY_F16, LLAMA_FILE_TYPE.MOSTLY_BF16, LLAMA_FILE_TYPE.MOSTLY_Q8_0]);
-// maxTokens default: a 2,048-token log line is already far beyond real ones; more only costs KV memory.
-const DEFAULT_MAX_TOKENS = 2048;
+// maxTokens default (options.ts documents it); the context, and so the KV cache, is sized to it.
+export const DEFAULT_MAX_TOKENS = 2048;
 // ubatchTokens default: on the CPU 256 is as fast as 512 and peaks ~40 MiB lower; GPUs want wider graphs.
 const DEFAULT_UBATCH = { cpu: 256, gpu: 512 } as const;
 

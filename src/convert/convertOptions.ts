@@ -6,19 +6,15 @@ import { availableParallelism } from 'node:os';
 
 import { z } from 'zod';
 
+import type { QuantizeType } from '../native.js';
 import { parseOptions } from '../options.js';
 
-export const CONVERT_TYPES = ['f32', 'f16', 'bf16', 'q8_0', 'q4_0', 'q4_k_m'] as const;
+export const CONVERT_TYPES = ['f32', 'f16', 'bf16', 'q8_0', 'q4_0', 'q4_k_m'] as const satisfies readonly QuantizeType[];
 export type ConvertType = (typeof CONVERT_TYPES)[number];
 export type QuantizedConvertType = Extract<ConvertType, 'q8_0' | 'q4_0' | 'q4_k_m'>;
 
 /** The addon's llama_model_quantize wrapper: reads `input`, writes `output` of `type`. */
-export type QuantizeFn = (
-  input: string,
-  output: string,
-  type: 'q8_0' | 'q4_0' | 'q4_k_m' | 'f16' | 'bf16' | 'f32',
-  threads: number,
-) => Promise<void>;
+export type QuantizeFn = (input: string, output: string, type: QuantizeType, threads: number) => Promise<void>;
 
 /**
  * Reported after every chunk written, then around quantization. The write phase counts tensor

@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadBinding } from '../../src/binding.js';
+import { loadAddon } from '../../src/binding.js';
 import { AbortError, DisposedError, LogClassifier, type ClassificationResult } from '../../src/index.js';
 import { readGgufHeader, validateLogtriageModel } from '../../src/gguf/index.js';
 import { loghubFiles, repoRoot, splitLogLines, tinyModel } from '../fixtures/index.js';
@@ -159,7 +159,8 @@ describe('Two LogClassifiers on one file', () => {
 
 describe('Native Model and Context after dispose()', () => {
   it('refuse new work with DISPOSED, dispose twice, and keep weights while a Context uses them', async () => {
-    const binding = loadBinding();
+    // The addon itself, not the wrapped binding: these are its bare codes and synchronous throws.
+    const binding = loadAddon();
     const meta = validateLogtriageModel(await readGgufHeader(tinyModel('f32')));
     const model = await binding.Model.load(tinyModel('f32'), { gpuLayers: 0, useMmap: true });
     const options = { nCtx: 512, nBatch: 512, nUbatch: 512, nSeqMax: 8, threads: 1, flashAttn: false, kvType: 'f32' as const, nLabels: meta.labels.length, head: meta.head.weight };

@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: MIT
+// The reference tables in docs/ against the code they describe: the error classes and their
+// codes, the server's kind -> status table, the open() options and their defaults, and the
+// defaults of the serve flags that the schemas decide.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import * as errors from '../../src/errors.js';
+import { openOptionsSchema } from '../../src/options.js';
+import { ERROR_STATUS } from '../../src/server/errors.js';
+import { serverOptionsSchema } from '../../src/server/serverOptions.js';
+import { repoRoot } from '../fixtures/index.js';
+
+/** The rows of the first table whose header starts with `firstHeader`, as cells (pipes escaped as `\|` stay inside cells). */
+function table(doc: string, firstHeader: string): string[][] {
+  const lines = readFileSync(join(repoRoot, 'docs', doc), 'utf8').split('\n');
+  const cells = (line: string) => line.slice(1, -1).split(/(?<!\\)\|/).map((c) => c.trim());
+  const start = lines.findIndex((l) => l.startsWith('|') && cells(l)[0] === firstHeader);
+  expect(start, `${doc}: a table headed '${firstHeader}'`).toBeGreaterThanOrEqual(0);
+  const rows: string[][] = [];
+  for (let i = start + 2; i < lines.length && lines[i]!.startsWith('|'); i++) rows.push(cells(lines[i]!));
+  return rows;
+}
+
+const code = (cell: string) => cell.replace(/^`|`$/g, '');
+
+describe('docs/api.md', () => {
+  it('the Errors table lists every error class with its code', () => {
+    const classes = Object.values(errors).filter((C) => C.prototype instanceof errors.LogTriageError);
+    expect(classes.length).toBeGreaterThanOrEqual(15);
+    const documented = table('api.md', 'class').map(([cls, errCode]) => [code(cls!), code(errCode!)]);
+    // The code is set by each constructor: read it from an instance (InputTooLongError takes two numbers).
+    const actual = classes.map((C) => [C.name, (Reflect.construct(C, [1, 1]) as errors.LogTriageError).code]);
+    expect(documented.sort()).toEqual(actual.sort());
+  });
+
+  it('the open() options table lists every option, with the schema default where it is a constant', () => {
+    const rows = table('api.md', 'option');
+    const shape = openOptionsSchema.shape;
+    expect(rows.map(([name]) => code(name!)).sort()).toEqual(Object.keys(shape).sort());
+    const defaults = openOptionsSchema.parse({ threads: 1 }) as Record<string, unknown>;
+    let compared = 0;
+    for (const [name, documentedDefault] of rows) {
+      const key = code(name!);
+      const value = defaults[key];
+      if (key === 'threads' || value === undefined) continue;
+      compared++;
+      expect(documentedDefault, key).toBe(typeof value === 'string' ? `\`'${value}'\`` : `\`${String(value)}\``);
+    }
+    expect(compared).toBeGreaterThanOrEqual(10);
+  });
+});
+
+describe('docs/server.md', () => {
+  it('the Errors table is ERROR_STATUS, row for row', () => {
+    const documented = table('server.md', 'status').map(([status, kind]) => [Number(status), code(kind!)] as const);
+    expect(documented.map(([, kind]) => kind).sort()).toEqual(Object.keys(ERROR_STATUS).sort());
+    for (const [status, kind] of documented) expect(status, kind).toBe(ERROR_STATUS[kind as keyof typeof ERROR_STATUS]);
+  });
+
+  it('the flags table gives the defaults the schemas decide', () => {
+    const rows = new Map(table('server.md', 'flag').map(([flag, value]) => [flag!.split(' ')[0]!.replace(/`/g, ''), value!.replace(/`/g, '')]));
+    const server = serverOptionsSchema.parse({});
+    const open = openOptionsSchema.parse({ threads: 1 });
+    const expected: Record<string, string> = {
+      '--max-concurrent-requests': String(server.maxConcurrentRequests),
+      '--max-client-batch-size': String(server.maxClientBatchSize),
+      '--payload-limit': String(server.payloadLimit),
+      '--message-field': server.messageField,
+      '--request-timeout': String(server.requestTimeoutMs / 1000),
+      '--truncation': open.truncation,
+      '--max-batch-tokens': String(open.batchTokens),
+      '--max-batch-requests': String(open.batchSize),
+    };
+    for (const [flag, value] of Object.entries(expected)) expect(rows.get(flag), flag).toBe(value);
+  });
+});
