@@ -7,6 +7,7 @@ import { cpuMayRepack } from './cpuRepack.js';
 import { gpuHardwareLikely } from './gpuBackends.js';
 import { BackendError, DisposedError, EmptyInputError, InputTooLongError, ModelLoadError, ValidationError } from './errors.js';
 import { readGgufHeader, validateLogtriageModel, type LogtriageModelInfo } from './gguf/index.js';
+import { requireVerifiedModel } from './gguf/verifyModel.js';
 import { LLAMA_FILE_TYPE } from './gguf/ggufTypes.js';
 import { resolveModel } from './hub/resolveModel.js';
 import { callNative, type NativeBinding, type NativeContext, type NativeDevice, type NativeModel } from './native.js';
@@ -203,6 +204,7 @@ export class LogClassifier {
     if (!existsSync(fullPath)) throw new ModelLoadError(`Model file not found: ${fullPath}`);
     const header = await readGgufHeader(fullPath);
     const meta = validateLogtriageModel(header);
+    if (opts.verify) await requireVerifiedModel(fullPath);
 
     const binding = loadBinding(opts.nativeBinding);
     const device = pickDevice(binding, opts.gpu);
