@@ -12,6 +12,7 @@ import { convertCheckpoint } from '../../src/convert/index.js';
 import type { ConvertProgress, QuantizeFn } from '../../src/convert/index.js';
 import type { GgufHeader } from '../../src/gguf/ggufTypes.js';
 import { readGgufHeader } from '../../src/gguf/readGguf.js';
+import { verifyModel } from '../../src/gguf/verifyModel.js';
 import { writeGguf } from '../../src/gguf/writeGguf.js';
 import { makeRandomCheckpoint } from '../../scripts/make-random-checkpoint.js';
 import { tinyCheckpointDir } from '../fixtures/index.js';
@@ -46,7 +47,7 @@ async function rewrite(input: string, output: string, edit: (header: GgufHeader)
       header.tensors.map((t) => ({
         name: t.name,
         shape: [...t.ne].reverse(),
-        type: t.type.name as 'F32' | 'F16' | 'BF16',
+        type: t.type.name,
         chunks: async function* () {
           const bytes = new Uint8Array(t.byteSize);
           await fh.read(bytes, 0, t.byteSize, header.dataOffset + t.offset);
@@ -89,6 +90,19 @@ describe('convertCheckpoint() with a quantizer', () => {
     expect(result.type).toBe('q4_k_m');
     expect(result.outPath).toBe(join(out, 'm.gguf'));
     expect(await readdir(out)).toEqual(['m.gguf']);
+    // The quantizer's input carries no digest; its output gets one over the final bytes.
+    expect(call!.header.metadata.has('logtriage.digest.version')).toBe(false);
+    expect(await verifyModel(result.outPath)).toMatchObject({ status: 'verified', tensors: 26 });
+  });
+
+  it('replaces digest keys the quantizer copied from its input with ones for its output', async () => {
+    const quantize: QuantizeFn = (input, output) =>
+      rewrite(input, output, (header) => {
+        header.metadata.set('logtriage.digest.version', { type: 'u32', value: 1 });
+        header.metadata.set('logtriage.digest.tensors', { type: 'array', itemType: 'string', value: header.tensors.map(() => 'f'.repeat(64)) });
+      });
+    const result = await convertCheckpoint(checkpoint, join(await outDir(), 'm.gguf'), { type: 'q8_0', quantize });
+    expect(await verifyModel(result.outPath)).toMatchObject({ status: 'verified', tensors: 26 });
   });
 
   it('keeps F32 for an F32 checkpoint and uses every core by default', async () => {
