@@ -42,6 +42,13 @@ interface Slot {
   pending: number;
 }
 
+/** One read: which of the two buffers, where in the file, how much arrived. */
+interface Chunk {
+  readonly index: number;
+  readonly position: number;
+  readonly bytesRead: number;
+}
+
 interface Region {
   readonly start: number;
   readonly end: number;
@@ -101,7 +108,6 @@ export async function verifyModel(path: string, options: VerifyOptions = {}): Pr
   const end = regions.at(-1)!.end;
   const fh = await open(path, 'r');
   const buffers = [Buffer.allocUnsafe(opts.chunkBytes), Buffer.allocUnsafe(opts.chunkBytes)];
-  interface Chunk { readonly index: number; readonly position: number; readonly bytesRead: number }
   const read = (index: number, position: number): Promise<Chunk> =>
     fh.read(buffers[index]!, 0, Math.min(opts.chunkBytes, end - position), position).then(({ bytesRead }) => ({ index, position, bytesRead }));
   let pending: Promise<Chunk> | undefined = read(0, begin);
