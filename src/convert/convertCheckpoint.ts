@@ -12,7 +12,7 @@ import { basename, dirname, resolve } from 'node:path';
 import { ConvertError, ModelFormatError } from '../errors.js';
 import { LLAMA_FILE_TYPE, POOLING_TYPE_LAST } from '../gguf/ggufTypes.js';
 import type { GgufMetadata, GgufValue, WritableTensorType } from '../gguf/ggufTypes.js';
-import { addContentDigest } from '../gguf/addContentDigest.js';
+import { copyGguf } from '../gguf/copyGguf.js';
 import { ARCHITECTURE, GGML_QUANTIZATION_VERSION, KEY, LOGTRIAGE_FORMAT_VERSION } from '../gguf/modelKeys.js';
 import { qwen2TensorSpecs } from '../gguf/qwen2Tensors.js';
 import { readGgufHeader } from '../gguf/readGguf.js';
@@ -250,7 +250,7 @@ export async function convertCheckpoint(hfDir: string, outPath: string, options:
       await (opts.quantize ?? addonQuantize)(floatPath, quantizedPath, quantizedType, opts.threads);
       opts.onProgress?.({ phase: 'quantize', bytesDone: 1, bytesTotal: 1 });
       await rm(floatPath, { force: true }); // before the digest pass, which needs room for one more copy
-      await addContentDigest(quantizedPath, digestedPath).catch((error: unknown) => {
+      await copyGguf(quantizedPath, digestedPath).catch((error: unknown) => {
         const what = error instanceof ModelFormatError ? 'The converted file failed validation' : 'The quantized file could not be digested';
         throw new ConvertError(`${what}: ${(error as Error).message}`, { cause: error });
       });

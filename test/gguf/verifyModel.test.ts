@@ -12,11 +12,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { convertCheckpoint } from '../../src/convert/index.js';
 import { ModelFormatError, ValidationError } from '../../src/errors.js';
 import { DIGEST_KEY, isDigestedKey } from '../../src/gguf/contentDigest.js';
+import { copyGguf } from '../../src/gguf/copyGguf.js';
 import { readGgufHeader } from '../../src/gguf/readGguf.js';
 import { validateLogtriageModel } from '../../src/gguf/validateLogtriageModel.js';
 import { verifyModel } from '../../src/gguf/verifyModel.js';
 import type { GgufHeader, GgufMetadata } from '../../src/gguf/ggufTypes.js';
-import { writeGguf } from '../../src/gguf/writeGguf.js';
 import { makeRandomCheckpoint } from '../../scripts/make-random-checkpoint.js';
 import { tinyModel } from '../fixtures/index.js';
 import { serializeGguf } from '../reliability/helpers/ggufBytes.js';
@@ -150,44 +150,27 @@ describe('verifyModel()', () => {
   });
 
   it('refuses keys added or removed after the digest, and a malformed digest, naming the key', async () => {
-    const fh = await open(f32Model, 'r');
-    const tensors = header.tensors.map((t) => ({
-      name: t.name,
-      shape: [...t.ne].reverse(),
-      type: t.type.name,
-      chunks: async function* () {
-        const bytes = Buffer.alloc(t.byteSize);
-        await fh.read(bytes, 0, t.byteSize, header.dataOffset + t.offset);
-        yield bytes;
-      },
-    }));
     const rewrite = async (name: string, edit: (m: GgufMetadata) => void, digest = false): Promise<string> => {
-      const metadata = new Map(header.metadata);
-      edit(metadata);
       const path = join(root, name);
-      await writeGguf(path, metadata, tensors, { digest });
+      await copyGguf(f32Model, path, { editMetadata: edit, digest });
       return path;
     };
-    try {
-      const calibration = (m: GgufMetadata) => m.set('logtriage.calibration.temperature', { type: 'f32', value: 1.5 });
-      expect(await verifyModel(await rewrite('added.gguf', calibration))).toMatchObject({
-        status: 'mismatch', kind: 'metadata', name: 'logtriage.calibration.temperature',
-        message: expect.stringContaining('is not covered by the digest'),
-      });
-      // Written with a fresh digest, the same metadata verifies: calibration keys are covered by the rule.
-      const recalibrated = await rewrite('recalibrated.gguf', calibration, true);
-      expect(await verifyModel(recalibrated)).toMatchObject({ status: 'verified', keys: header.metadata.size - 4 - 3 + 1 });
-      const renamed = await rewrite('renamed.gguf', (m) => m.set('general.name', { type: 'string', value: 'renamed' }));
-      expect((await verifyModel(renamed)).status).toBe('verified');
-      expect(await verifyModel(await rewrite('dropped.gguf', (m) => m.delete('tokenizer.ggml.bos_token_id')))).toMatchObject({
-        status: 'mismatch', name: 'tokenizer.ggml.bos_token_id', message: expect.stringContaining('listed in the digest but missing'),
-      });
-      const hashes = header.metadata.get(DIGEST_KEY.tensors)!.value as string[];
-      const upper = await rewrite('upper.gguf', (m) => m.set(DIGEST_KEY.tensors, { type: 'array', itemType: 'string', value: hashes.map((h, i) => (i === 3 ? h.toUpperCase() : h)) }));
-      expect(await verifyModel(upper)).toMatchObject({ status: 'mismatch', name: DIGEST_KEY.tensors, message: expect.stringContaining('entry 3') });
-    } finally {
-      await fh.close();
-    }
+    const calibration = (m: GgufMetadata) => m.set('logtriage.calibration.temperature', { type: 'f32', value: 1.5 });
+    expect(await verifyModel(await rewrite('added.gguf', calibration))).toMatchObject({
+      status: 'mismatch', kind: 'metadata', name: 'logtriage.calibration.temperature',
+      message: expect.stringContaining('is not covered by the digest'),
+    });
+    // Copied with a fresh digest, the same metadata verifies: calibration keys are covered by the rule.
+    const recalibrated = await rewrite('recalibrated.gguf', calibration, true);
+    expect(await verifyModel(recalibrated)).toMatchObject({ status: 'verified', keys: header.metadata.size - 4 - 3 + 1 });
+    const renamed = await rewrite('renamed.gguf', (m) => m.set('general.name', { type: 'string', value: 'renamed' }));
+    expect((await verifyModel(renamed)).status).toBe('verified');
+    expect(await verifyModel(await rewrite('dropped.gguf', (m) => m.delete('tokenizer.ggml.bos_token_id')))).toMatchObject({
+      status: 'mismatch', name: 'tokenizer.ggml.bos_token_id', message: expect.stringContaining('listed in the digest but missing'),
+    });
+    const hashes = header.metadata.get(DIGEST_KEY.tensors)!.value as string[];
+    const upper = await rewrite('upper.gguf', (m) => m.set(DIGEST_KEY.tensors, { type: 'array', itemType: 'string', value: hashes.map((h, i) => (i === 3 ? h.toUpperCase() : h)) }));
+    expect(await verifyModel(upper)).toMatchObject({ status: 'mismatch', name: DIGEST_KEY.tensors, message: expect.stringContaining('entry 3') });
   });
 
   it('reports a GGUF without a digest as unverifiable, not corrupted', async () => {
