@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { loadBinding, machineFacts } from './binding.js';
 import { BackendError, DisposedError, EmptyInputError, InputTooLongError, ModelLoadError, ValidationError } from './errors.js';
 import { readGgufHeader, validateLogtriageModel, type LogtriageModelInfo } from './gguf/index.js';
+import { requireVerifiedModel } from './gguf/verifyModel.js';
 import { resolveModel } from './hub/resolveModel.js';
 import type { NativeContext, NativeModel } from './native.js';
 import {
@@ -155,6 +156,7 @@ export class LogClassifier {
     if (!existsSync(fullPath)) throw new ModelLoadError(`Model file not found: ${fullPath}`);
     const header = await readGgufHeader(fullPath);
     const meta = validateLogtriageModel(header);
+    if (opts.verify) await requireVerifiedModel(fullPath);
 
     const binding = loadBinding(opts.nativeBinding);
     const plan = planRuntime(opts, modelFacts(meta, header.tensors), machineFacts(binding));

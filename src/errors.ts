@@ -11,6 +11,7 @@ export type ErrorCode =
   | 'ERR_BACKEND'
   | 'ERR_MODEL_LOAD'
   | 'ERR_MODEL_FORMAT'
+  | 'ERR_INTEGRITY'
   | 'ERR_CONVERT'
   | 'ERR_ABORTED'
   | 'ERR_DISPOSED'
@@ -84,6 +85,17 @@ export class ModelFormatError extends LogTriageError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('ERR_MODEL_FORMAT', message, options);
     this.name = 'ModelFormatError';
+  }
+}
+
+/**
+ * A model file does not match its content digest (`reason: 'mismatch'`, the message names the first
+ * tensor or metadata key that differs), or has no digest to check it against (`'unverifiable'`).
+ */
+export class IntegrityError extends LogTriageError {
+  constructor(readonly reason: 'mismatch' | 'unverifiable', message: string) {
+    super('ERR_INTEGRITY', message);
+    this.name = 'IntegrityError';
   }
 }
 

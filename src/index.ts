@@ -14,6 +14,7 @@ export {
   HubAuthError,
   HubError,
   InputTooLongError,
+  IntegrityError,
   LogTriageError,
   ModelFormatError,
   ModelLoadError,
@@ -25,5 +26,7 @@ export {
 export type { ErrorCode } from './errors.js';
 export { convertCheckpoint, CONVERT_TYPES } from './convert/index.js';
 export type { ConvertOptions, ConvertProgress, ConvertResult, ConvertType } from './convert/index.js';
+export { verifyModel } from './gguf/verifyModel.js';
+export type { VerifyOptions, VerifyResult } from './gguf/verifyModel.js';
 export { DEFAULT_GGUF_TYPE, DEFAULT_REPO_ID, pullModel, resolveModel } from './hub/index.js';
 export type { PullOptions, PullProgress, PullResult } from './hub/index.js';

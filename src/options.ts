@@ -59,6 +59,8 @@ export const openOptionsSchema = z
     useMmap: z.union([z.literal('auto'), z.boolean()]).default('auto'),
     /** Most lines waiting in the queue; past it calls throw OverloadedError. */
     maxQueuedLines: positiveInt(10_000_000).default(100_000),
+    /** Check the file against its content digest before loading (a full read); throws IntegrityError on a mismatch or a file without one. */
+    verify: z.boolean().default(false),
     /** Path to a logtriage.node to use instead of the built one. */
     nativeBinding: z.string().min(1).optional(),
   })

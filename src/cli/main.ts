@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 // The `logtriage` command: flags only; each command's work is in commands/. stdout carries data,
-// stderr carries messages. Exit codes: 0 success, 1 runtime error, 2 usage error.
+// stderr carries messages. Exit codes: 0 success, 1 runtime error, 2 usage error, 3 unverifiable (verify).
 import { Command, CommanderError, Option } from 'commander';
 import { CONVERT_TYPES, type ConvertType } from '../convert/index.js';
-import { LogTriageError, ValidationError } from '../errors.js';
+import { IntegrityError, LogTriageError, ValidationError } from '../errors.js';
 import { DEFAULT_GGUF_TYPE, DEFAULT_REPO_ID } from '../hub/index.js';
 import { serverOptionsSchema } from '../server/serverOptions.js';
 import { benchCommand } from './commands/bench.js';
@@ -14,6 +14,7 @@ import { infoCommand } from './commands/info.js';
 import { LOG_LEVELS, parsePort, serveCommand, type ServeCliOptions } from './commands/serve.js';
 import { pullCommand, type PullCommandOptions } from './commands/pull.js';
 import { addModelFlags, ENGINE_FLAGS, modelOption, openOptionsFrom, positiveInt, SERVE_FLAGS, THREADS } from './modelFlags.js';
+import { verifyCommand } from './commands/verify.js';
 import { OUTPUT_FORMATS } from './output/recordTypes.js';
 
 function buildProgram(): Command {
@@ -101,6 +102,17 @@ function buildProgram(): Command {
     .action(async (model: string | undefined, opts: { model?: string; devices?: boolean; plan?: boolean; json?: boolean }) => {
       const chosen = model ?? opts.model;
       await infoCommand({ ...(chosen !== undefined ? { model: chosen } : {}), devices: opts.devices === true, plan: opts.plan === true, json: opts.json === true });
+    });
+
+  program
+    .command('verify')
+    .description("Check a model file against its content digest (SHA-256 per tensor and per metadata key): exit 0 if intact, 1 naming the first part that differs, 3 if it has no digest")
+    .argument('[model]', 'logtriage GGUF file or pulled hub repo id (default: the pulled default model)')
+    .option('--json', 'print the result as JSON (errors too, on stderr)')
+    .option('-q, --quiet', 'no progress bar')
+    .addHelpText('after', '\nExamples:\n  $ logtriage verify models/logs-q8.gguf\n  $ logtriage verify models/logs-f16.gguf --json | jq .status')
+    .action(async (model: string | undefined, opts: { json?: boolean; quiet?: boolean }) => {
+      await verifyCommand({ ...(model !== undefined ? { model } : {}), json: opts.json === true, quiet: opts.quiet === true });
     });
 
   const evaluate = program
@@ -193,6 +205,7 @@ function handleError(err: unknown, verbose: boolean, json: boolean): number {
     process.stderr.write(`logtriage: ${prefix}: ${message}\n`);
   }
   if (verbose && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+  if (err instanceof IntegrityError && err.reason === 'unverifiable') return 3;
   return usage ? 2 : 1;
 }
 

@@ -3,14 +3,16 @@
 // Tensors stream from safetensors through dtype conversion into the GGUF writer a few MB at a
 // time; quantized types go through a float GGUF and llama.cpp's quantizer. The result is
 // re-read with the strict validator before it is renamed into place, so `outPath` only ever
-// holds a complete, valid model.
+// holds a complete, valid model. The output carries a content digest over its final bytes:
+// written in the same pass for float types, added by a streaming rewrite after quantization.
 
 import { rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 
-import { ConvertError } from '../errors.js';
+import { ConvertError, ModelFormatError } from '../errors.js';
 import { LLAMA_FILE_TYPE, POOLING_TYPE_LAST } from '../gguf/ggufTypes.js';
 import type { GgufMetadata, GgufValue, WritableTensorType } from '../gguf/ggufTypes.js';
+import { copyGguf } from '../gguf/copyGguf.js';
 import { ARCHITECTURE, GGML_QUANTIZATION_VERSION, KEY, LOGTRIAGE_FORMAT_VERSION } from '../gguf/modelKeys.js';
 import { qwen2TensorSpecs } from '../gguf/qwen2Tensors.js';
 import { readGgufHeader } from '../gguf/readGguf.js';
@@ -199,6 +201,7 @@ async function writeFloatGguf(
   options: ResolvedConvertOptions,
   plan: readonly PlannedTensor[],
   metadata: GgufMetadata,
+  digest: boolean,
 ): Promise<void> {
   const bytesTotal = plan.reduce((sum, t) => sum + (t.source.byteLength / FLOAT_DTYPE_SIZE[t.source.dtype]) * FLOAT_DTYPE_SIZE[t.type], 0);
   let bytesDone = 0;
@@ -212,7 +215,7 @@ async function writeFloatGguf(
         options.onProgress?.({ phase: 'write', tensor: tensor.ggufName, bytesDone, bytesTotal });
       }),
   }));
-  await writeGguf(path, metadata, tensors);
+  await writeGguf(path, metadata, tensors, { digest });
 }
 
 /**
@@ -237,14 +240,21 @@ export async function convertCheckpoint(hfDir: string, outPath: string, options:
 
   const floatPath = `${target}.tmp-${process.pid}-float`;
   const quantizedPath = `${target}.tmp-${process.pid}-quantized`;
+  const digestedPath = `${target}.tmp-${process.pid}-digested`;
+  const quantizedType: QuantizedConvertType | undefined = opts.type === 'q8_0' || opts.type === 'q4_0' || opts.type === 'q4_k_m' ? opts.type : undefined;
   try {
-    await writeFloatGguf(floatPath, opts, plan, metadata);
+    await writeFloatGguf(floatPath, opts, plan, metadata, quantizedType === undefined);
     let finalPath = floatPath;
-    if (opts.type === 'q8_0' || opts.type === 'q4_0' || opts.type === 'q4_k_m') {
+    if (quantizedType !== undefined) {
       opts.onProgress?.({ phase: 'quantize', bytesDone: 0, bytesTotal: 1 });
-      await (opts.quantize ?? addonQuantize)(floatPath, quantizedPath, opts.type satisfies QuantizedConvertType, opts.threads);
+      await (opts.quantize ?? addonQuantize)(floatPath, quantizedPath, quantizedType, opts.threads);
       opts.onProgress?.({ phase: 'quantize', bytesDone: 1, bytesTotal: 1 });
-      finalPath = quantizedPath;
+      await rm(floatPath, { force: true }); // before the digest pass, which needs room for one more copy
+      await copyGguf(quantizedPath, digestedPath).catch((error: unknown) => {
+        const what = error instanceof ModelFormatError ? 'The converted file failed validation' : 'The quantized file could not be digested';
+        throw new ConvertError(`${what}: ${(error as Error).message}`, { cause: error });
+      });
+      finalPath = digestedPath;
     }
     const model = await checkOutput(finalPath, head);
     await rename(finalPath, target);
@@ -261,5 +271,6 @@ export async function convertCheckpoint(hfDir: string, outPath: string, options:
   } finally {
     await rm(floatPath, { force: true });
     await rm(quantizedPath, { force: true });
+    await rm(digestedPath, { force: true });
   }
 }

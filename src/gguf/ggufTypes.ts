@@ -125,11 +125,10 @@ const GGML_TYPES: readonly GgmlTypeInfo[] = [
 ];
 
 export const GGML_TYPE_BY_ID: ReadonlyMap<number, GgmlTypeInfo> = new Map(GGML_TYPES.map((t) => [t.id, t]));
+export const GGML_TYPE_BY_NAME: ReadonlyMap<string, GgmlTypeInfo> = new Map(GGML_TYPES.map((t) => [t.name, t]));
 
-/** The float types our writer emits directly. */
+/** The float types the converter produces itself (quantized types come from llama.cpp). */
 export type WritableTensorType = 'F32' | 'F16' | 'BF16';
-export const WRITABLE_TENSOR_TYPE_ID: Readonly<Record<WritableTensorType, number>> = { F32: 0, F16: 1, BF16: 30 };
-export const WRITABLE_TENSOR_TYPE_SIZE: Readonly<Record<WritableTensorType, number>> = { F32: 4, F16: 2, BF16: 2 };
 
 /** llama_ftype values (include/llama.h) written to general.file_type. */
 export const LLAMA_FILE_TYPE = {
@@ -166,6 +165,9 @@ export interface GgufTensorInfo {
   readonly byteSize: number;
 }
 
+/** `[start, end)` absolute file offsets. */
+export type ByteSpan = readonly [number, number];
+
 export interface GgufHeader {
   readonly version: number;
   readonly fileSize: number;
@@ -174,4 +176,9 @@ export interface GgufHeader {
   readonly dataOffset: number;
   readonly metadata: GgufMetadata;
   readonly tensors: readonly GgufTensorInfo[];
+  /** Set by readGgufHeader: where each key/value pair and each tensor-info record sits in the file (for the digest). */
+  readonly spans?: {
+    readonly metadata: ReadonlyMap<string, ByteSpan>;
+    readonly tensorInfos: readonly ByteSpan[];
+  };
 }

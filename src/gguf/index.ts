@@ -3,5 +3,7 @@
 
 export { readGgufHeader, MAX_GGUF_HEADER_BYTES } from './readGguf.js';
 export { validateLogtriageModel } from './validateLogtriageModel.js';
+export { verifyModel } from './verifyModel.js';
+export type { VerifyOptions, VerifyResult } from './verifyModel.js';
 export type { ClassificationHead, LogtriageModelInfo } from './validateLogtriageModel.js';
 export type { GgmlTypeInfo, GgufHeader, GgufMetadata, GgufTensorInfo, GgufValue } from './ggufTypes.js';

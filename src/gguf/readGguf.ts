@@ -19,7 +19,7 @@ import {
   GGUF_SCALAR_SIZE,
   GGUF_VALUE_TYPE,
 } from './ggufTypes.js';
-import type { GgufHeader, GgufMetadata, GgufScalarTypeName, GgufTensorInfo, GgufValue } from './ggufTypes.js';
+import type { ByteSpan, GgufHeader, GgufMetadata, GgufScalarTypeName, GgufTensorInfo, GgufValue } from './ggufTypes.js';
 
 /** Headers above this size are refused: a real 151k-token vocabulary needs about 10 MB. */
 export const MAX_GGUF_HEADER_BYTES = 256 * 1024 * 1024;
@@ -282,18 +282,24 @@ export async function readGgufHeader(path: string): Promise<GgufHeader> {
     const kvCount = await cursor.count('Metadata key count', Math.floor(cursor.budget / MIN_KV_BYTES));
 
     const metadata: GgufMetadata = new Map();
+    const metadataSpans = new Map<string, ByteSpan>();
     for (let i = 0; i < kvCount; i++) {
+      const start = cursor.position;
       const key = await cursor.string(`Metadata key ${i}`);
       if (key.length === 0) throw new ModelFormatError(`Metadata key ${i} is empty`);
       if (metadata.has(key)) throw new ModelFormatError(`Metadata key '${key}' appears twice`);
       metadata.set(key, await readValue(cursor, key));
+      metadataSpans.set(key, [start, cursor.position]);
     }
     const alignment = readAlignment(metadata);
 
     const raw: RawTensorInfo[] = [];
+    const tensorInfoSpans: ByteSpan[] = [];
     const names = new Set<string>();
     for (let i = 0; i < tensorCount; i++) {
+      const start = cursor.position;
       const info = await readTensorInfo(cursor, i);
+      tensorInfoSpans.push([start, cursor.position]);
       if (names.has(info.name)) throw new ModelFormatError(`Tensor '${info.name}' appears twice`);
       names.add(info.name);
       raw.push(info);
@@ -303,7 +309,7 @@ export async function readGgufHeader(path: string): Promise<GgufHeader> {
       throw new ModelFormatError(`Data section would start at ${dataOffset}, beyond the file size ${fileSize}`);
     }
     const tensors = placeTensors(raw, alignment, dataOffset, fileSize);
-    return { version, fileSize, alignment, dataOffset, metadata, tensors };
+    return { version, fileSize, alignment, dataOffset, metadata, tensors, spans: { metadata: metadataSpans, tensorInfos: tensorInfoSpans } };
   } finally {
     await fh.close();
   }

@@ -8,6 +8,7 @@
 import { ModelFormatError } from '../errors.js';
 import { POOLING_TYPE_LAST, TOKEN_TYPE } from './ggufTypes.js';
 import type { GgufHeader, GgufMetadata, GgufValue } from './ggufTypes.js';
+import { readStoredDigest } from './contentDigest.js';
 import { ARCHITECTURE, KEY, LOGTRIAGE_FORMAT_VERSION } from './modelKeys.js';
 import { qwen2TensorSpecs } from './qwen2Tensors.js';
 
@@ -235,6 +236,8 @@ export function validateLogtriageModel(header: GgufHeader): LogtriageModelInfo {
   const padTokenId = meta.has(KEY.padTokenId) ? meta.tokenId(KEY.padTokenId, nVocab) : undefined;
 
   checkTensors(header, { nEmbd, nLayers, nHead, nHeadKv, nFf, nVocab });
+  // Only the digest's shape: comparing it with the content is verifyModel's job (a full read).
+  readStoredDigest(header.metadata, header.tensors.length);
   return {
     arch: ARCHITECTURE, formatVersion, fileType, name,
     nEmbd, nLayers, nCtxTrain, nHead, nHeadKv, nFf, nVocab,

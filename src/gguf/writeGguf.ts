@@ -2,8 +2,12 @@
 // A small streaming GGUF v3 writer. The header (metadata and tensor infos, whose offsets follow
 // from shapes and types alone) is written first; then each tensor's bytes are pulled chunk by
 // chunk from its source, so a multi-GB tensor never sits in memory. Output goes to a temporary
-// file that is renamed into place only when complete and is removed on any failure.
+// file that is renamed into place only when complete and is removed on any failure. With
+// `digest`, the tensors are hashed as they stream and the header, written first with placeholder
+// hashes of the same length, is overwritten in place at the end (contentDigest.ts).
 
+import { createHash } from 'node:crypto';
+import type { Hash } from 'node:crypto';
 import { open, rename, rm } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 
@@ -16,19 +20,25 @@ import {
   GGUF_SCALAR_SIZE,
   GGUF_VALUE_TYPE,
   GGUF_VERSION,
-  WRITABLE_TENSOR_TYPE_ID,
-  WRITABLE_TENSOR_TYPE_SIZE,
+  GGML_TYPE_BY_NAME,
 } from './ggufTypes.js';
-import type { GgufMetadata, GgufScalarTypeName, GgufValue, WritableTensorType } from './ggufTypes.js';
+import type { GgmlTypeInfo, GgufMetadata, GgufScalarTypeName, GgufValue } from './ggufTypes.js';
+import { DIGEST_KEY, DIGEST_PREFIX, DIGEST_VERSION, isDigestedKey, PLACEHOLDER_HASH } from './contentDigest.js';
 
 export interface GgufTensorSource {
   /** The GGUF tensor name (shorter than 64 bytes). */
   readonly name: string;
   /** PyTorch / safetensors order, outermost dimension first; written reversed as ggml `ne`. */
   readonly shape: readonly number[];
-  readonly type: WritableTensorType;
+  /** A ggml type name (ggufTypes.ts): 'F32', 'F16', 'BF16', or a quantized type when copying tensors. */
+  readonly type: string;
   /** Yields the tensor's bytes, already in `type`, in order; they must add up to the tensor's size exactly. */
   readonly chunks: () => AsyncIterable<Uint8Array>;
+}
+
+export interface WriteGgufOptions {
+  /** Write the content digest (contentDigest.ts); any logtriage.digest.* keys in `metadata` are replaced. */
+  readonly digest?: boolean;
 }
 
 export interface WriteGgufResult {
@@ -84,6 +94,11 @@ class ByteSink {
     this.buf.write(value, at + 8, 'utf8');
   }
 
+  /** A view of bytes already written; valid until the next write. */
+  view(start: number, end: number): Buffer {
+    return this.buf.subarray(start, end);
+  }
+
   toBuffer(): Buffer {
     return this.buf.subarray(0, this.length);
   }
@@ -117,6 +132,7 @@ function writeValue(sink: ByteSink, key: string, value: GgufValue): void {
 
 interface PlannedTensor {
   readonly source: GgufTensorSource;
+  readonly type: GgmlTypeInfo;
   readonly offset: number;
   readonly byteSize: number;
 }
@@ -134,57 +150,97 @@ function planTensors(tensors: readonly GgufTensorSource[]): PlannedTensor[] {
     if (shape.length < 1 || shape.length > GGML_MAX_DIMS || !shape.every((d) => Number.isSafeInteger(d) && d > 0)) {
       throw new RangeError(`Tensor '${name}' has invalid shape [${shape.join(', ')}]`);
     }
-    const byteSize = shape.reduce((a, b) => a * b, 1) * WRITABLE_TENSOR_TYPE_SIZE[type];
-    const planned = { source, offset, byteSize };
+    const info = GGML_TYPE_BY_NAME.get(type);
+    if (info === undefined) throw new RangeError(`Tensor '${name}' has unknown ggml type '${type}'`);
+    if (shape.at(-1)! % info.blockSize !== 0) {
+      throw new RangeError(`Tensor '${name}' of type ${type}: innermost dimension ${shape.at(-1)} is not a multiple of ${info.blockSize}`);
+    }
+    const byteSize = (shape.reduce((a, b) => a * b, 1) / info.blockSize) * info.typeSize;
+    const planned = { source, type: info, offset, byteSize };
     offset = alignUp(offset + byteSize, GGUF_ALIGNMENT);
     return planned;
   });
 }
 
-function encodeHeader(metadata: GgufMetadata, planned: readonly PlannedTensor[]): Buffer {
+interface EncodedHeader {
+  readonly bytes: Buffer;
+  /** Where each tensor's info record (name, dims, type, offset) sits in `bytes`. */
+  readonly tensorInfoSpans: readonly (readonly [number, number])[];
+}
+
+const hashOf = (data: Uint8Array): string => createHash('sha256').update(data).digest('hex');
+
+/** `tensorHashes` (one per tensor, placeholders allowed) turns the digest on. */
+function encodeHeader(metadata: GgufMetadata, planned: readonly PlannedTensor[], tensorHashes?: readonly string[]): EncodedHeader {
   const alignment = metadata.get('general.alignment');
   if (alignment && !(alignment.type === 'u32' && alignment.value === GGUF_ALIGNMENT)) {
     throw new RangeError(`general.alignment must be u32 ${GGUF_ALIGNMENT}`);
   }
-  const entries = [...metadata];
+  const entries = [...metadata].filter(([key]) => tensorHashes === undefined || !key.startsWith(DIGEST_PREFIX));
   if (!alignment) entries.push(['general.alignment', { type: 'u32', value: GGUF_ALIGNMENT }]);
+  const digestEntries = tensorHashes === undefined ? 0 : Object.keys(DIGEST_KEY).length;
 
   const sink = new ByteSink();
   sink.scalar('u32', GGUF_MAGIC);
   sink.scalar('u32', GGUF_VERSION);
   sink.scalar('u64', BigInt(planned.length));
-  sink.scalar('u64', BigInt(entries.length));
+  sink.scalar('u64', BigInt(entries.length + digestEntries));
+  const digestedKeys: string[] = [];
+  const keyHashes: string[] = [];
   for (const [key, value] of entries) {
+    const start = sink.length;
     sink.string(key);
     writeValue(sink, key, value);
+    if (tensorHashes !== undefined && isDigestedKey(key)) {
+      digestedKeys.push(key);
+      keyHashes.push(hashOf(sink.view(start, sink.length)));
+    }
   }
-  for (const { source, offset } of planned) {
+  if (tensorHashes !== undefined) {
+    const strings = (value: string[]): GgufValue => ({ type: 'array', itemType: 'string', value });
+    const digest: [string, GgufValue][] = [
+      [DIGEST_KEY.version, { type: 'u32', value: DIGEST_VERSION }],
+      [DIGEST_KEY.tensors, strings([...tensorHashes])],
+      [DIGEST_KEY.metadataKeys, strings(digestedKeys)],
+      [DIGEST_KEY.metadata, strings(keyHashes)],
+    ];
+    for (const [key, value] of digest) {
+      sink.string(key);
+      writeValue(sink, key, value);
+    }
+  }
+  const tensorInfoSpans = planned.map(({ source, type, offset }) => {
+    const start = sink.length;
     sink.string(source.name);
     sink.scalar('u32', source.shape.length);
     for (const dim of [...source.shape].reverse()) sink.scalar('u64', BigInt(dim));
-    sink.scalar('u32', WRITABLE_TENSOR_TYPE_ID[source.type]);
+    sink.scalar('u32', type.id);
     sink.scalar('u64', BigInt(offset));
-  }
+    return [start, sink.length] as const;
+  });
   sink.bytes(new Uint8Array(alignUp(sink.length, GGUF_ALIGNMENT) - sink.length));
-  return sink.toBuffer();
+  return { bytes: sink.toBuffer(), tensorInfoSpans };
 }
 
-async function writeAll(fh: FileHandle, data: Uint8Array): Promise<void> {
+/** Writes all of `data` at the current position, or at `position` when given. */
+async function writeAll(fh: FileHandle, data: Uint8Array, position?: number): Promise<void> {
   let done = 0;
   while (done < data.length) {
-    const { bytesWritten } = await fh.write(data, done, data.length - done);
+    const { bytesWritten } = await fh.write(data, done, data.length - done, position === undefined ? null : position + done);
     done += bytesWritten;
   }
 }
 
-async function writeTensorData(fh: FileHandle, planned: readonly PlannedTensor[]): Promise<number> {
+/** Writes the tensors after the header; `hashes[i]`, when given, already holds tensor i's info record and gets its bytes. */
+async function writeTensorData(fh: FileHandle, planned: readonly PlannedTensor[], hashes?: readonly Hash[]): Promise<number> {
   let position = 0;
-  for (const { source, byteSize } of planned) {
+  for (const [index, { source, byteSize }] of planned.entries()) {
     let written = 0;
     for await (const chunk of source.chunks()) {
       if (written + chunk.length > byteSize) {
         throw new RangeError(`Tensor '${source.name}': source yielded more than ${byteSize} bytes`);
       }
+      hashes?.[index]!.update(chunk);
       await writeAll(fh, chunk);
       written += chunk.length;
     }
@@ -200,24 +256,32 @@ async function writeTensorData(fh: FileHandle, planned: readonly PlannedTensor[]
 
 /**
  * Writes a GGUF v3 file at `outPath` (via `<outPath>.tmp-<pid>` and a rename). Metadata keys are
- * written in map order, with `general.alignment = 32` appended when absent.
+ * written in map order, with `general.alignment = 32` appended when absent, then the digest keys.
  */
 export async function writeGguf(
   outPath: string,
   metadata: GgufMetadata,
   tensors: readonly GgufTensorSource[],
+  options: WriteGgufOptions = {},
 ): Promise<WriteGgufResult> {
   const planned = planTensors(tensors);
-  const header = encodeHeader(metadata, planned);
+  const header = encodeHeader(metadata, planned, options.digest ? planned.map(() => PLACEHOLDER_HASH) : undefined);
+  const hashes = options.digest ? header.tensorInfoSpans.map(([start, end]) => createHash('sha256').update(header.bytes.subarray(start, end))) : undefined;
   const tmpPath = `${outPath}.tmp-${process.pid}`;
   const fh = await open(tmpPath, 'w');
   try {
-    await writeAll(fh, header);
-    const dataBytes = await writeTensorData(fh, planned);
+    await writeAll(fh, header.bytes);
+    const dataBytes = await writeTensorData(fh, planned, hashes);
+    if (hashes) {
+      const final = encodeHeader(metadata, planned, hashes.map((h) => h.digest('hex')));
+      // Hex hashes are fixed-width, so the final header fits exactly where the placeholder was.
+      if (final.bytes.length !== header.bytes.length) throw new Error('Digest header changed length');
+      await writeAll(fh, final.bytes, 0);
+    }
     await fh.sync();
     await fh.close();
     await rename(tmpPath, outPath);
-    return { bytes: header.length + dataBytes };
+    return { bytes: header.bytes.length + dataBytes };
   } catch (error) {
     await fh.close().catch(() => undefined); // already closed when rename failed
     await rm(tmpPath, { force: true });

@@ -8,7 +8,8 @@ import { dirname, join } from 'node:path';
 import { convertCheckpoint } from '../convert/index.js';
 import type { ConvertType } from '../convert/convertOptions.js';
 import { readHfConfig } from '../convert/readHfConfig.js';
-import { ConvertError, HubError, ModelNotCachedError, ValidationError } from '../errors.js';
+import { ConvertError, HubError, IntegrityError, ModelNotCachedError, ValidationError } from '../errors.js';
+import { requireVerifiedModel } from '../gguf/verifyModel.js';
 import { DEFAULT_GGUF_TYPE, DEFAULT_REPO_ID, DEFAULT_REVISION, pullCommandFor } from './defaults.js';
 import { downloadVerifiedFile } from './downloadVerifiedFile.js';
 import { HubClient } from './hubClient.js';
@@ -146,6 +147,11 @@ export async function pullModel(model: string = DEFAULT_REPO_ID, options: PullOp
     name: ref.repoId.split('/')[1]!,
     ...(opts.threads === undefined ? {} : { threads: opts.threads }),
     ...(opts.onProgress === undefined ? {} : { onProgress: (detail) => opts.onProgress!({ phase: 'convert', detail }) }),
+  });
+  // Re-read what was written against its digest: a bad disk or a full one shows up here, not as odd scores later.
+  await requireVerifiedModel(path, opts.onProgress === undefined ? {} : { onProgress: (bytesDone, bytesTotal) => opts.onProgress!({ phase: 'verify', bytesDone, bytesTotal }) }).catch(async (error: unknown) => {
+    if (error instanceof IntegrityError) await rm(path, { force: true });
+    throw error;
   });
   return { ...result, cached: false };
 }

@@ -5,10 +5,11 @@ import { z } from 'zod';
 import { CONVERT_TYPES, type ConvertProgress } from '../convert/convertOptions.js';
 import { parseOptions } from '../options.js';
 
-/** Reported as bytes arrive (all files of the checkpoint together), then as the GGUF is written. */
+/** Reported as bytes arrive (all files of the checkpoint together), as the GGUF is written, then as it is verified. */
 export type PullProgress =
   | { readonly phase: 'download'; readonly file: string; readonly bytesDone: number; readonly bytesTotal: number }
-  | { readonly phase: 'convert'; readonly detail: ConvertProgress };
+  | { readonly phase: 'convert'; readonly detail: ConvertProgress }
+  | { readonly phase: 'verify'; readonly bytesDone: number; readonly bytesTotal: number };
 
 const isFunction = (v: unknown): boolean => typeof v === 'function';
 

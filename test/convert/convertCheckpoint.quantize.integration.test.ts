@@ -10,7 +10,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { convertCheckpoint } from '../../src/convert/index.js';
+import { createHash } from 'node:crypto';
 import { readGgufHeader } from '../../src/gguf/readGguf.js';
+import { verifyModel } from '../../src/gguf/verifyModel.js';
 import { RANDOM_CHECKPOINT_LABELS, makeRandomCheckpoint } from '../../scripts/make-random-checkpoint.js';
 
 let dir: string;
@@ -52,6 +54,15 @@ describe.each([
       else if (matrixType !== undefined && tensor.name !== 'token_embd.weight') expect(tensor.type.name, tensor.name).toBe(matrixType);
       else expect(['F32', 'F16', 'BF16'], tensor.name).not.toContain(tensor.type.name);
     }
+    // The digest covers the quantized bytes, as they are in the final file.
+    const bytes = readFileSync(outPath);
+    const hashes = header.metadata.get('logtriage.digest.tensors')!.value as string[];
+    header.tensors.forEach((tensor, i) => {
+      const [infoStart, infoEnd] = header.spans!.tensorInfos[i]!;
+      const data = bytes.subarray(header.dataOffset + tensor.offset, header.dataOffset + tensor.offset + tensor.byteSize);
+      expect(createHash('sha256').update(bytes.subarray(infoStart, infoEnd)).update(data).digest('hex'), tensor.name).toBe(hashes[i]);
+    });
+    expect(await verifyModel(outPath)).toMatchObject({ status: 'verified', tensors: header.tensors.length });
     expect((await readdir(dir)).filter((f) => f.includes('.tmp-'))).toEqual([]);
     await rm(outPath);
   });

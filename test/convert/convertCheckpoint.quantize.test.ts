@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The quantized path with an injected quantizer, plus option validation. The real quantizer
 // (the addon's llama_model_quantize) is covered by convertCheckpoint.quantize.integration.test.ts.
-import { copyFile, mkdtemp, open, readdir, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -10,9 +10,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConvertError, ValidationError } from '../../src/errors.js';
 import { convertCheckpoint } from '../../src/convert/index.js';
 import type { ConvertProgress, QuantizeFn } from '../../src/convert/index.js';
-import type { GgufHeader } from '../../src/gguf/ggufTypes.js';
+import type { GgufHeader, GgufMetadata } from '../../src/gguf/ggufTypes.js';
 import { readGgufHeader } from '../../src/gguf/readGguf.js';
-import { writeGguf } from '../../src/gguf/writeGguf.js';
+import { verifyModel } from '../../src/gguf/verifyModel.js';
+import { copyGguf } from '../../src/gguf/copyGguf.js';
 import { makeRandomCheckpoint } from '../../scripts/make-random-checkpoint.js';
 import { tinyCheckpointDir } from '../fixtures/index.js';
 
@@ -35,29 +36,8 @@ async function outDir(): Promise<string> {
 }
 
 /** Rewrites `input` to `output` with `edit` applied to its metadata (a stand-in for a quantizer that loses data). */
-async function rewrite(input: string, output: string, edit: (header: GgufHeader) => void): Promise<void> {
-  const header = await readGgufHeader(input);
-  edit(header);
-  const fh = await open(input, 'r');
-  try {
-    await writeGguf(
-      output,
-      header.metadata,
-      header.tensors.map((t) => ({
-        name: t.name,
-        shape: [...t.ne].reverse(),
-        type: t.type.name as 'F32' | 'F16' | 'BF16',
-        chunks: async function* () {
-          const bytes = new Uint8Array(t.byteSize);
-          await fh.read(bytes, 0, t.byteSize, header.dataOffset + t.offset);
-          yield bytes;
-        },
-      })),
-    );
-  } finally {
-    await fh.close();
-  }
-}
+const rewrite = (input: string, output: string, edit: (metadata: GgufMetadata) => void): Promise<void> =>
+  copyGguf(input, output, { editMetadata: edit, digest: false });
 
 describe('convertCheckpoint() with a quantizer', () => {
   it('hands the quantizer a float GGUF in the source dtype, then publishes its output', async () => {
@@ -89,6 +69,19 @@ describe('convertCheckpoint() with a quantizer', () => {
     expect(result.type).toBe('q4_k_m');
     expect(result.outPath).toBe(join(out, 'm.gguf'));
     expect(await readdir(out)).toEqual(['m.gguf']);
+    // The quantizer's input carries no digest; its output gets one over the final bytes.
+    expect(call!.header.metadata.has('logtriage.digest.version')).toBe(false);
+    expect(await verifyModel(result.outPath)).toMatchObject({ status: 'verified', tensors: 26 });
+  });
+
+  it('replaces digest keys the quantizer copied from its input with ones for its output', async () => {
+    const quantize: QuantizeFn = (input, output) =>
+      rewrite(input, output, (metadata) => {
+        metadata.set('logtriage.digest.version', { type: 'u32', value: 1 });
+        metadata.set('logtriage.digest.tensors', { type: 'array', itemType: 'string', value: Array<string>(26).fill('f'.repeat(64)) });
+      });
+    const result = await convertCheckpoint(checkpoint, join(await outDir(), 'm.gguf'), { type: 'q8_0', quantize });
+    expect(await verifyModel(result.outPath)).toMatchObject({ status: 'verified', tensors: 26 });
   });
 
   it('keeps F32 for an F32 checkpoint and uses every core by default', async () => {
@@ -124,8 +117,8 @@ describe('convertCheckpoint() with a quantizer', () => {
   it('refuses a quantizer output whose head differs from score.weight', async () => {
     const out = await outDir();
     const quantize: QuantizeFn = (input, output) =>
-      rewrite(input, output, (header) => {
-        const head = header.metadata.get('logtriage.head.weight') as { value: Float32Array };
+      rewrite(input, output, (metadata) => {
+        const head = metadata.get('logtriage.head.weight') as { value: Float32Array };
         head.value[0] = head.value[0]! + 1e-3;
       });
     await expect(convertCheckpoint(checkpoint, join(out, 'm.gguf'), { type: 'q8_0', quantize })).rejects.toThrow(/classification head differs from score.weight/);

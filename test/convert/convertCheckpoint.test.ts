@@ -90,6 +90,7 @@ describe('convertCheckpoint() on qwen2-tiny-public', () => {
       'tokenizer.ggml.model', 'tokenizer.ggml.pre', 'tokenizer.ggml.tokens', 'tokenizer.ggml.token_type',
       'tokenizer.ggml.merges', 'tokenizer.ggml.eos_token_id', 'tokenizer.ggml.bos_token_id',
       'tokenizer.ggml.padding_token_id', 'tokenizer.ggml.add_bos_token', 'general.alignment',
+      'logtriage.digest.version', 'logtriage.digest.tensors', 'logtriage.digest.metadata_keys', 'logtriage.digest.metadata',
     ]);
   });
 

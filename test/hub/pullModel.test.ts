@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ChecksumError, ConvertError, HubAuthError, HubError, ModelNotCachedError, ValidationError } from '../../src/errors.js';
-import { readGgufHeader, validateLogtriageModel } from '../../src/gguf/index.js';
+import { readGgufHeader, validateLogtriageModel, verifyModel } from '../../src/gguf/index.js';
 import { MAX_RESUMES } from '../../src/hub/downloadVerifiedFile.js';
 import { pullModel, type PullProgress } from '../../src/hub/index.js';
 import { RANDOM_CHECKPOINT_LABELS, makeRandomCheckpoint } from '../../scripts/make-random-checkpoint.js';
@@ -89,6 +89,12 @@ describe('pullModel()', () => {
     expect(last.bytesDone).toBe(last.bytesTotal);
     expect(downloads.every((p, i) => i === 0 || p.bytesDone >= downloads[i - 1]!.bytesDone)).toBe(true);
     expect(progress.some((p) => p.phase === 'convert')).toBe(true);
+    // What was written is read back against its digest, after the conversion.
+    const verifies = progress.filter((p) => p.phase === 'verify');
+    expect(verifies.length).toBeGreaterThan(0);
+    expect(progress.findIndex((p) => p.phase === 'verify')).toBeGreaterThan(progress.findLastIndex((p) => p.phase === 'convert'));
+    expect(verifies.at(-1)!.bytesDone).toBe(verifies.at(-1)!.bytesTotal);
+    expect((await verifyModel(result.path)).status).toBe('verified');
   });
 
   it('finds a pulled model in the cache and fetches nothing again, unless forced', async () => {

@@ -16,7 +16,7 @@ export interface PullCommandOptions {
 
 const megabytes = (bytes: number): string => (bytes / 1e6).toFixed(1);
 
-const PHASE_LABEL = { download: 'downloading', write: 'converting ', quantize: 'quantizing ' } as const;
+const PHASE_LABEL = { download: 'downloading', write: 'converting ', quantize: 'quantizing ', verify: 'verifying  ' } as const;
 
 /** One bar on stderr, restarted for each phase: bytes downloaded, GGUF bytes written, quantization. */
 function progressBar(): { update: (p: PullProgress) => void; stop: () => void } {
@@ -25,8 +25,9 @@ function progressBar(): { update: (p: PullProgress) => void; stop: () => void } 
   let shown: keyof typeof PHASE_LABEL | undefined;
   return {
     update(p) {
-      const phase = p.phase === 'download' ? p.phase : p.detail.phase;
-      const [done, total, file] = p.phase === 'download' ? [p.bytesDone, p.bytesTotal, p.file] : [p.detail.bytesDone, p.detail.bytesTotal, p.detail.tensor ?? ''];
+      const phase = p.phase === 'convert' ? p.detail.phase : p.phase;
+      const [done, total, file] =
+        p.phase === 'download' ? [p.bytesDone, p.bytesTotal, p.file] : p.phase === 'verify' ? [p.bytesDone, p.bytesTotal, ''] : [p.detail.bytesDone, p.detail.bytesTotal, p.detail.tensor ?? ''];
       // The quantize phase counts 0 then 1 of 1 step, not bytes.
       const payload = { phase: PHASE_LABEL[phase], amount: phase === 'quantize' ? 'llama.cpp' : `${megabytes(done)}/${megabytes(total)} MB`, file };
       if (shown !== phase) {

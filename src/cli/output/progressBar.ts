@@ -42,3 +42,29 @@ export function progressBar(options: ProgressOptions): Progress {
     stop: () => bar.stop(),
   };
 }
+
+/** A bar for one long read of a known size (verify): percentage, MB done, MB/s and ETA. */
+export function byteProgressBar(options: { stream: NodeJS.WritableStream; verb: string }): { update(bytesDone: number, bytesTotal: number): void; stop(): void } {
+  const bar = new cliProgress.SingleBar({
+    stream: options.stream,
+    format: `${options.verb} {bar} {percentage}% | {done}/{total_mb} MB | {rate} MB/s | ETA {eta_formatted}`,
+    hideCursor: true,
+    clearOnComplete: true,
+    etaBuffer: 50,
+    fps: 5,
+  });
+  const started = performance.now();
+  let running = false;
+  return {
+    update(bytesDone, bytesTotal) {
+      const seconds = (performance.now() - started) / 1000;
+      const payload = { done: (bytesDone / 1e6).toFixed(0), total_mb: (bytesTotal / 1e6).toFixed(0), rate: seconds > 0 ? (bytesDone / 1e6 / seconds).toFixed(0) : '0' };
+      if (!running) bar.start(bytesTotal, bytesDone, payload);
+      else bar.update(bytesDone, payload);
+      running = true;
+    },
+    stop: () => {
+      if (running) bar.stop();
+    },
+  };
+}

@@ -173,7 +173,8 @@ export async function shrinkTinyModel(path: string, keep: number): Promise<TinyG
   } finally {
     await fh.close();
   }
-  const meta = new Map(header.metadata);
+  // The digest describes the original file, not this derivative.
+  const meta = new Map([...header.metadata].filter(([key]) => !key.startsWith('logtriage.digest.')));
   const tokens = meta.get('tokenizer.ggml.tokens')!.value as string[];
   const types = meta.get('tokenizer.ggml.token_type')!.value as Int32Array;
   const CONTROL = 3;
