@@ -95,6 +95,7 @@ function packPlatform(platform, addonDir, outDir) {
   const manifestPath = join(addonDir, 'logtriage-build.json');
   if (!existsSync(join(addonDir, 'logtriage.node')) || !existsSync(manifestPath)) fail(`${addonDir} holds no built addon: run \`npm run build:native\``);
   const manifest = readJson(manifestPath);
+  if (!manifest.llamaCpp?.commit) fail(`${manifestPath} predates the release manifest: rebuild with \`npm run build:native\``);
   if (manifest.platform !== platform) fail(`${addonDir} was built for ${manifest.platform}, not ${platform}`);
   if (manifest.sanitize) fail(`${addonDir} is a sanitizer build: not for release`);
 
