@@ -19,8 +19,7 @@ import { NODE_LLAMA_CPP_VERSION as NLC_VERSION, PLATFORMS, isRuntimeLibrary } fr
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(join(root, 'package.json'));
-const platform = `${process.platform}-${process.arch}`;
-const FROM_SOURCE_NEEDS = 'cmake >= 3.15, a C++17 compiler, and the npm packages cmake-js@8.0.0 and node-addon-api@8.9.2';
+const hostPlatform = `${process.platform}-${process.arch}`;
 
 const { values: args } = parseArgs({
   options: {
@@ -30,8 +29,14 @@ const { values: args } = parseArgs({
     tools: { type: 'boolean', default: false },
     debug: { type: 'boolean', default: false },
     out: { type: 'string', default: join(root, 'build') },
+    // Cross-compile (Linux hosts, linux-arm64 only): CXX_linux_arm64 or Debian's aarch64-linux-gnu-g++.
+    platform: { type: 'string', default: `${process.platform}-${process.arch}` },
   },
 });
+const platform = args.platform;
+const CROSS = {
+  'linux-arm64': { processor: 'aarch64', cxx: process.env.CXX_linux_arm64 || 'aarch64-linux-gnu-g++' },
+};
 
 const log = (msg) => process.stderr.write(`[logtriage build] ${msg}\n`);
 
@@ -67,9 +72,8 @@ function checkTools({ git }) {
     if (!compilers.some(onPath)) missing.push(`a C++17 compiler (none of ${compilers.join(', ')} on PATH; set CXX)`);
   }
   if (git && !onPath('git')) missing.push("git (to unpack llama.cpp from node-llama-cpp's bundle)");
-  for (const pkg of ['cmake-js', 'node-addon-api']) {
-    if (!packageDir(pkg, require)) missing.push(`the npm package ${pkg} (\`npm install --no-save cmake-js@8.0.0 node-addon-api@8.9.2\`)`);
-  }
+  const packages = ['cmake-js', 'node-addon-api'].filter((pkg) => !packageDir(pkg, require));
+  if (packages.length > 0) missing.push(`the npm packages ${packages.join(', ')} (\`npm install --no-save cmake-js@8.0.0 node-addon-api@8.9.2\`)`);
   if (missing.length > 0) fail(`cannot build the addon from source, missing: ${missing.join('; ')}`);
 }
 
@@ -252,6 +256,7 @@ async function compileAddon(headers, libDir) {
     debug: args.debug,
     runtimeDirectory: nodeHeadersDir(),
     cMakeOptions: {
+      ...crossCompileOptions(),
       LLAMA_SOURCE_DIR: headers.dir,
       LLAMA_LIB_DIR: libDir,
       LOGTRIAGE_LLAMA_RELEASE: headers.release,
@@ -260,6 +265,15 @@ async function compileAddon(headers, libDir) {
   };
   const buildSystem = new BuildSystem(options);
   await buildSystem.rebuild();
+}
+
+/** CMake's cross-compiling mode for --platform other than this machine's. */
+function crossCompileOptions() {
+  if (platform === hostPlatform) return {};
+  const cross = CROSS[platform];
+  if (!cross || process.platform !== 'linux') fail(`cannot cross-compile for ${platform} on ${hostPlatform} (supported: linux-arm64 on Linux)`);
+  if (!onPath(cross.cxx)) fail(`${cross.cxx} is not on PATH (Debian: apt-get install g++-aarch64-linux-gnu; or set CXX_linux_arm64)`);
+  return { CMAKE_SYSTEM_NAME: 'Linux', CMAKE_SYSTEM_PROCESSOR: cross.processor, CMAKE_CXX_COMPILER: cross.cxx };
 }
 
 // The addon finds these next to itself ($ORIGIN / @loader_path rpath; Windows searches the
@@ -286,7 +300,7 @@ function buildManifest(headers, libDir, fromSource) {
     gpu: args.gpu || null,
     sanitize: args.sanitize,
     napiVersion: 8,
-    builtWith: { node: process.version, compiler: process.env.CXX ?? 'default' },
+    builtWith: { node: process.version, compiler: CROSS[platform]?.cxx ?? process.env.CXX ?? 'default' },
   };
 }
 
@@ -299,6 +313,7 @@ async function main() {
     return;
   }
   const fromSource = args['from-source'] || Boolean(args.gpu);
+  if (fromSource && platform !== hostPlatform) fail('--from-source builds for this machine only; cross-compiling links the prebuilt libraries');
   checkTools({ git: Boolean(nlc) && !existsSync(join(cacheRoot(), 'llama.cpp', `${NLC_VERSION}-${nlc.release}`, 'include', 'llama.h')) });
   const headers = llamaHeaders(nlc);
   const libDir = fromSource ? buildLlamaFromSource(llamaFullSource(nlc, headers)) : prebuiltLibDir(nlc);

@@ -175,6 +175,18 @@ describe.runIf(onLinuxX64)('npm install of the packed tarballs on linux-x64, no 
     expect(cli.stderr).not.toMatch(/\n\s+at /);
   });
 
+  it('a from-source build without the tools names each missing one in one line, no stack, no git needed', () => {
+    const build = run('node', [join(project, 'node_modules', 'logtriage', 'scripts', 'build-native.mjs')], project);
+    expect(build.status).toBe(1);
+    const errors = build.stderr.trim().split('\n');
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(/^\[logtriage build\] error: cannot build the addon from source, missing: cmake >= 3\.15 \(not found on PATH\); a C\+\+17 compiler/);
+    expect(errors[0]).toContain('npm install --no-save cmake-js@8.0.0 node-addon-api@8.9.2');
+    expect(errors[0]).not.toMatch(/git/);
+    const headers = readdirSync(join(project, 'node_modules', 'logtriage', 'llama-headers', 'include')).sort();
+    expect(headers).toEqual(['llama-cpp.h', 'llama.h']);
+  });
+
   it("the addon needs no newer glibc / libstdc++ than node-llama-cpp's libraries", () => {
     const nlcDir = join(repoRoot, 'node_modules', '@node-llama-cpp', 'linux-x64', 'bins', 'linux-x64');
     const nlcLibs = readdirSync(nlcDir).filter((f) => f.endsWith('.so')).map((f) => join(nlcDir, f));
