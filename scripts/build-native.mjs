@@ -287,7 +287,7 @@ function copyLibraries(libDir, outDir) {
 /** The build manifest, shipped in each @logtriage/<platform> package as lib/logtriage-build.json. */
 function buildManifest(headers, libDir, fromSource) {
   const libs = readdirSync(libDir).filter(isRuntimeLibrary);
-  const variant = (name) => /ggml-cpu-?([\w]*)/.exec(name)?.[1] || 'default';
+  const variant = (name) => name.replace(/^(lib)?ggml-cpu-?/, '').replace(/\.(so|dylib|dll)$/, '') || 'default';
   return {
     logtriage: JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version,
     platform,
@@ -300,7 +300,7 @@ function buildManifest(headers, libDir, fromSource) {
     gpu: args.gpu || null,
     sanitize: args.sanitize,
     napiVersion: 8,
-    builtWith: { node: process.version, compiler: CROSS[platform]?.cxx ?? process.env.CXX ?? 'default' },
+    builtWith: { node: process.version, compiler: platform === hostPlatform ? (process.env.CXX ?? 'default') : CROSS[platform].cxx },
   };
 }
 
