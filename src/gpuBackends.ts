@@ -1,12 +1,17 @@
 // SPDX-License-Identifier: MIT
-// GPU backends from node-llama-cpp 3.21.1's GPU packages (optional dependencies). Their
+// GPU backends from node-llama-cpp 3.21.1's GPU packages, which a user adds on purpose (one
+// `npm install` each; none is a dependency, so a CPU-only install pulls no CUDA or Vulkan). Their
 // libggml-base is byte-identical to the CPU package's that the addon links, so the addon stays
 // one binary per platform and each GPU backend library is loaded into ggml's registry at run
 // time. A backend whose driver or runtime is missing fails to load; that is recorded, not thrown.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { unpackedAsarPath } from './asarPath.js';
 import type { NativeBinding } from './native.js';
+
+/** The node-llama-cpp release whose libraries the addon links; a GPU package must be this version. */
+export const NODE_LLAMA_CPP_VERSION = '3.21.1';
 
 export interface GpuBackendCandidate {
   backend: 'cuda' | 'vulkan';
@@ -20,6 +25,8 @@ export interface GpuBackendProbe {
   path: string;
   loaded: boolean;
   error?: string;
+  /** The command that adds this backend, e.g. `npm install @node-llama-cpp/linux-x64-vulkan@3.21.1`. */
+  install: string;
 }
 
 const require = createRequire(import.meta.url);
@@ -50,18 +57,32 @@ const CANDIDATES: Record<string, GpuBackendCandidate[]> = {
   ],
 };
 
-/** The folder of an installed package (their `exports` hide package.json from require.resolve). */
+/**
+ * The folder of an installed package (their `exports` hide package.json from require.resolve):
+ * where Node would resolve it from logtriage, then from the working directory's project, which
+ * is where a user who runs a global or npx logtriage adds the GPU package.
+ */
 function packageDir(pkg: string): string | undefined {
-  for (const base of require.resolve.paths(pkg) ?? []) {
+  const fromCwd = createRequire(join(process.cwd(), 'package.json'));
+  for (const base of [...(require.resolve.paths(pkg) ?? []), ...(fromCwd.resolve.paths(pkg) ?? [])]) {
     const dir = join(base, pkg);
-    if (existsSync(join(dir, 'package.json'))) return dir;
+    if (existsSync(join(dir, 'package.json'))) return unpackedAsarPath(dir);
   }
   return undefined;
 }
 
+function packageVersion(dir: string): string | undefined {
+  try {
+    return (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version?: string }).version;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
- * Whether this machine looks like it has hardware for `backend`. The GPU packages install on
- * every linux-x64 / win32-x64 machine, so failing to load one is only news where a GPU exists.
+ * Whether this machine looks like it has hardware for `backend`. A GPU package can be present
+ * without the hardware (an image built elsewhere, a shared lockfile), so failing to load one is
+ * only news where a GPU exists; a missing one is worth suggesting only there.
  */
 export function gpuHardwareLikely(backend: string): boolean {
   if (process.platform !== 'linux') return true;
@@ -69,24 +90,39 @@ export function gpuHardwareLikely(backend: string): boolean {
   return existsSync('/dev/dri');
 }
 
+/** For `info --devices`: the package to add when this machine has a GPU its backend is missing for. */
+export function gpuBackendHint(probe: GpuBackendProbe): string {
+  if (probe.loaded || probe.error !== 'not installed' || !gpuHardwareLikely(probe.backend)) return '';
+  return `; this machine seems to have a ${probe.backend === 'cuda' ? 'NVIDIA GPU' : 'GPU'}: add it with \`${probe.install}\``;
+}
+
 /** Loads every GPU backend installed for this platform; returns what happened to each. */
 export function loadGpuBackends(binding: NativeBinding, platform = `${process.platform}-${process.arch}`): GpuBackendProbe[] {
   if (process.env.LOGTRIAGE_GPU_BACKENDS === '0') return [];
   const probes: GpuBackendProbe[] = [];
   for (const candidate of CANDIDATES[platform] ?? []) {
+    const install = `npm install ${candidate.files[0]!.pkg}@${NODE_LLAMA_CPP_VERSION}`;
     let probe: GpuBackendProbe = {
       backend: candidate.backend,
       path: candidate.files.map((f) => f.pkg).join(' or '),
       loaded: false,
       error: 'not installed',
+      install,
     };
     const errors: string[] = [];
     for (const { pkg, path } of candidate.files) {
       const dir = packageDir(pkg);
       if (!dir || !existsSync(join(dir, path))) continue;
+      const version = packageVersion(dir);
+      if (version !== NODE_LLAMA_CPP_VERSION) {
+        // Another release's backend would load against our libggml-base with a different ABI.
+        errors.push(`${pkg}@${version ?? '?'} found, ${NODE_LLAMA_CPP_VERSION} required`);
+        probe = { backend: candidate.backend, path: join(dir, path), loaded: false, error: errors.join(' | '), install };
+        continue;
+      }
       const result = binding.loadBackend(join(dir, path));
       if (!result.loaded) errors.push(result.error ?? `${join(dir, path)} failed to load`);
-      probe = { backend: candidate.backend, path: join(dir, path), loaded: result.loaded, ...(result.loaded ? {} : { error: errors.join(' | ') }) };
+      probe = { backend: candidate.backend, path: join(dir, path), loaded: result.loaded, ...(result.loaded ? {} : { error: errors.join(' | ') }), install };
       if (result.loaded) break;
     }
     probes.push(probe);

@@ -9,7 +9,7 @@ import { ModelLoadError } from '../../errors.js';
 import { readGgufHeader, validateLogtriageModel, type GgufHeader } from '../../gguf/index.js';
 import { KEY } from '../../gguf/modelKeys.js';
 import { resolveModel } from '../../hub/index.js';
-import type { GpuBackendProbe } from '../../gpuBackends.js';
+import { gpuBackendHint, type GpuBackendProbe } from '../../gpuBackends.js';
 import type { NativeDevice } from '../../native.js';
 import { openOptionsSchema, parseOptions } from '../../options.js';
 import { modelFacts, planRuntime, summarizePlan, type PlanSummary } from '../../runtimePlan.js';
@@ -166,7 +166,7 @@ function formatDevices(devices: NativeDevice[], probes: readonly GpuBackendProbe
     const memory = d.memoryTotal > 0 ? `, ${gib(d.memoryFree)} free of ${gib(d.memoryTotal)}` : '';
     return `  ${e(d.name)} (${e(d.backend)}, ${d.type}${memory}): ${e(d.description)}\n`;
   });
-  const backends = probes.map((p) => `  ${p.backend}: ${p.loaded ? `loaded from ${e(p.path)}` : `not loaded (${e(p.error ?? 'unknown')})`}\n`);
+  const backends = probes.map((p) => `  ${p.backend}: ${p.loaded ? `loaded from ${e(p.path)}` : `not loaded (${e(p.error ?? 'unknown')})${gpuBackendHint(p)}`}\n`);
   return `llama.cpp ${e(llamaRelease)}; devices:\n${lines.join('') || '  none\n'}${backends.length > 0 ? `GPU backends:\n${backends.join('')}` : ''}`;
 }
 
