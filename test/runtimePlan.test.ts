@@ -20,8 +20,8 @@ const device = (name: string, backend: string, type: NativeDevice['type'] = 'gpu
 const CPU = device('CPU', 'CPU', 'cpu');
 const CUDA = device('CUDA0', 'CUDA');
 const VULKAN = device('Vulkan0', 'Vulkan');
-const CUDA_FAILED: GpuBackendProbe = { backend: 'cuda', path: 'libggml-cuda.so', loaded: false, error: 'libcuda.so.1: cannot open shared object file' };
-const NOT_INSTALLED: GpuBackendProbe = { backend: 'vulkan', path: '@node-llama-cpp/linux-x64-vulkan', loaded: false, error: 'not installed' };
+const CUDA_FAILED: GpuBackendProbe = { backend: 'cuda', path: 'libggml-cuda.so', loaded: false, error: 'libcuda.so.1: cannot open shared object file', install: 'npm install @node-llama-cpp/linux-x64-cuda@3.21.1' };
+const NOT_INSTALLED: GpuBackendProbe = { backend: 'vulkan', path: '@node-llama-cpp/linux-x64-vulkan', loaded: false, error: 'not installed', install: 'npm install @node-llama-cpp/linux-x64-vulkan@3.21.1' };
 
 // A Qwen2 0.5B-like model: 24 layers, 64-wide heads, 32k training context.
 const F16: ModelFacts = { fileType: LLAMA_FILE_TYPE.MOSTLY_F16, nEmbd: 896, nHead: 14, nLayers: 24, nCtxTrain: 32_768, cpuRepacks: false };
