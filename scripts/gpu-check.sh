@@ -63,14 +63,18 @@ fi
 export CUDA_CACHE_MAXSIZE=${CUDA_CACHE_MAXSIZE:-4294967296}
 
 stage_unpack() {
-  local from=$1
+  local from want name file
+  from=$(cd "$1" && pwd) || return 1
   mkdir -p "$GPU_CHECK_HOME/node-bin"
   cd "$GPU_CHECK_HOME" || return 1
   tar -xJf "$from/payload.tar.xz" || return 1
   xz -dc "$from/node.xz" > node-bin/node && chmod +x node-bin/node || return 1
-  xz -dc "$from/libggml-cuda.so.xz" > repo/node_modules/@node-llama-cpp/linux-x64-cuda/bins/linux-x64-cuda/libggml-cuda.so || return 1
-  (cd node-bin && ln -sf ../repo/node_modules/@node-llama-cpp/linux-x64-cuda/bins/linux-x64-cuda/libggml-cuda.so . &&
-    sha256sum -c "$from/SHA256SUMS") || return 1
+  xz -dc "$from/libggml-cuda.so.xz" > "$(cuda_backend_file)" || return 1
+  while read -r want name; do
+    case $name in node) file=node-bin/node ;; *) file=$(cuda_backend_file) ;; esac
+    [ "$(sha256sum < "$file" | cut -d' ' -f1)" = "$want" ] || { log "SHA-256 of $name differs from the bundle's"; return 1; }
+  done < "$from/SHA256SUMS"
+  log "SHA-256 of node and libggml-cuda.so verified"
   [ -x /usr/bin/time ] || cp bin/time /usr/bin/time || return 1
   cp "$from/gpu-check.sh" "$GPU_CHECK_HOME/gpu-check.sh"
   mkdir -p cache/llama-tools
@@ -79,6 +83,7 @@ stage_unpack() {
 }
 
 stage_unpack_weights() {
+  [ -d "$GPU_CHECK_HOME/shared" ] || { log "nothing unpacked in $GPU_CHECK_HOME (a fresh machine?): run unpack first"; return 1; }
   cp "$1/model.safetensors" "$GPU_CHECK_HOME/shared/fixtures/qwen2-tiny-public/model/model.safetensors"
 }
 
