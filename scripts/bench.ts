@@ -5,6 +5,7 @@
 //   npm run bench                          # tiny + 1.5B-shaped F16/Q8_0 (all contenders), Q4_0/Q4_K_M (logtriage + llama-bench)
 //   npm run bench -- --smoke --out dir     # CI: tiny model, few lines; must run and write the report
 //   npm run bench -- --models f16 --lines 64 --run 8 --rounds 2 --threads 2
+//   npm run bench -- --gpu cuda --models f16,q8_0 --lines 1024   # every contender on the GPU (scripts/gpu-check.sh)
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, homedir, totalmem } from 'node:os';
@@ -12,6 +13,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import { convertCheckpoint, type ConvertType } from '../src/convert/index.js';
+import { installedGpuBackendFile } from '../src/gpuBackends.js';
 import { LogClassifier } from '../src/index.js';
 import { ResultCache } from '../src/resultCache.js';
 import { compileChild } from './bench/compileChild.js';
@@ -35,8 +37,16 @@ const { values: args } = parseArgs({
     seed: { type: 'string', default: '7' },
     out: { type: 'string', default: join(root, 'bench-results') },
     docs: { type: 'boolean', default: false },
+    // Convert the models (cached) and exit: a timed session then starts with them in place.
+    prepare: { type: 'boolean', default: false },
+    // A GPU backend for every contender: logtriage opens with `gpu`, llama.cpp's tools get -ngl 99.
+    gpu: { type: 'string' },
   },
 });
+const gpu = args.gpu as 'cuda' | 'vulkan' | 'metal' | undefined;
+if (gpu !== undefined && !['cuda', 'vulkan', 'metal'].includes(gpu)) throw new Error(`--gpu must be cuda, vulkan or metal (got '${gpu}')`);
+// llama.cpp's tools load the same GPU library as the addon (Metal is built into the macOS libraries).
+const toolGpu = gpu ? { backendPath: installedGpuBackendFile(gpu) ?? '' } : undefined;
 
 const smoke = args.smoke;
 const threads = Number(args.threads);
@@ -119,7 +129,8 @@ function contendersFor(model: string, modelName: string, p95: number): Contender
     ...(mode === 'concurrent' ? {} : { linesPerDecode: batchSize }),
     run: (lines) =>
       runChild('contenderLogtriage.ts', {
-        model, linesFile: writeLines(lines), mode, batchSize, batchTokens: Math.max(512, batchSize * p95), callers: 50, prefixSharing, threads, ...extra,
+        model, linesFile: writeLines(lines), mode, batchSize, batchTokens: Math.max(512, batchSize * p95), callers: 50, prefixSharing, threads,
+        ...(gpu ? { options: { gpu } } : {}), ...extra,
       }),
   });
   const list: Contender[] = [
@@ -130,22 +141,31 @@ function contendersFor(model: string, modelName: string, p95: number): Contender
   if (full || smoke) list.push(ours('logtriage batch 32', 'batch', 32), ours('logtriage 50 concurrent callers', 'concurrent', 1));
   // Batch 128 only differs from 32 when a round has more than 32 lines.
   if (full && Math.ceil(nLines / rounds) > 32) list.push(ours('logtriage batch 128', 'batch', 128));
-  if (full || smoke) {
+  // A GPU's decode cost barely grows with batch width until it is full: find where lines/s peaks.
+  if (full && gpu && Math.ceil(nLines / rounds) > 128) list.push(ours('logtriage batch 256', 'batch', 256));
+  // node-llama-cpp's contender runs on the CPU only; on a GPU run its row would compare unlike with like.
+  if ((full || smoke) && !gpu) {
     list.push({ name: 'node-llama-cpp getEmbeddingFor', linesPerDecode: 1, run: (lines) => runChild('contenderNodeLlamaCpp.ts', { model, linesFile: writeLines(lines), threads }) });
   }
   const tools = llamaToolsDir();
   if (tools) {
     if (full || smoke) {
-      for (const ctx of [512, 2048]) {
+      for (const ctx of gpu ? [512, 2048, 8192] : [512, 2048]) {
         list.push({
-          name: `llama-embedding -c ${ctx}`,
-          run: (lines, meanTokens) => runLlamaEmbedding(tools, model, lines, { threads, ctx, workDir, tokens: Math.round(meanTokens * lines.length) }),
+          name: `llama-embedding -c ${ctx}${gpu ? ' -ngl 99' : ''}`,
+          run: (lines, meanTokens) => runLlamaEmbedding(tools, model, lines, { threads, ctx, workDir, tokens: Math.round(meanTokens * lines.length), gpu: toolGpu }),
         });
       }
     }
-    list.push({ name: 'llama-bench pp512', run: () => runLlamaBench(tools, model, { threads, promptTokens: 512, ubatch: 512, repetitions: smoke ? 1 : 2, workDir }) });
+    list.push({ name: 'llama-bench pp512', run: () => runLlamaBench(tools, model, { threads, promptTokens: 512, ubatch: 512, repetitions: smoke ? 1 : 2, workDir, gpu: toolGpu }) });
   }
   return list;
+}
+
+/** llama-embedding packs lines up to its context (`-c N`) per decode. */
+function embeddingLinesPerDecode(name: string, meanTokens: number): number | undefined {
+  const ctx = /^llama-embedding -c (\d+)/.exec(name)?.[1];
+  return ctx ? Number(ctx) / meanTokens : undefined;
 }
 
 let linesFileCounter = 0;
@@ -236,10 +256,27 @@ async function machine(): Promise<string> {
   } catch {
     // not Linux: the CPU model is enough
   }
-  return `${cpu} (${cpus().length} logical CPUs${flags ? `, ${flags}` : ''}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ${process.platform}-${process.arch}, Node ${process.versions.node}`;
+  const host = `${cpu} (${cpus().length} logical CPUs${flags ? `, ${flags}` : ''}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ${process.platform}-${process.arch}, Node ${process.versions.node}`;
+  return gpu ? `${await gpuName()}; ${host}` : host;
+}
+
+/** The card the GPU rows ran on, as its driver names it. */
+async function gpuName(): Promise<string> {
+  if (gpu !== 'cuda') return `${gpu} GPU`;
+  try {
+    const { stdout } = await execFileAsync('nvidia-smi', ['--query-gpu=name,memory.total,driver_version', '--format=csv,noheader']);
+    const [name, memory, driver] = stdout.trim().split('\n')[0]!.split(', ');
+    return `${name} (${memory}, driver ${driver})`;
+  } catch {
+    return 'CUDA GPU (nvidia-smi not found)';
+  }
 }
 
 async function main(): Promise<void> {
+  if (args.prepare) {
+    for (const name of modelNames) log(`ready: ${await prepareModel(name)}`);
+    return;
+  }
   const lines = sampleLines();
   const tiny = await prepareModel('tiny');
   const tokenizer = await LogClassifier.open(tiny, { threads, gpu: 'cpu' });
@@ -266,7 +303,7 @@ async function main(): Promise<void> {
         perRound[i]!.push(await contenders[i]!.run(part, meanTokens));
       }
     }
-    const rows = contenders.map((c, i) => row(c.name, combineRounds(perRound[i]!), c.linesPerDecode ?? (c.name.startsWith('llama-embedding') ? Number(c.name.split(' ').pop()) / meanTokens : undefined)));
+    const rows = contenders.map((c, i) => row(c.name, combineRounds(perRound[i]!), c.linesPerDecode ?? embeddingLinesPerDecode(c.name, meanTokens)));
     const sizeMiB = statSync(file).size / 2 ** 20;
     models.push({
       name: name === 'tiny' ? 'qwen2-tiny-public F32 (parity model)' : `Qwen2-1.5B-shaped ${name.toUpperCase()}`,

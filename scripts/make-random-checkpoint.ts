@@ -9,8 +9,8 @@
 import { mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { basename, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 import { convertFloatChunk } from '../src/convert/convertFloats.js';
@@ -236,7 +236,9 @@ async function main(): Promise<void> {
   console.error(`Wrote ${(bytes / 2 ** 30).toFixed(2)} GiB of ${dtype} weights to ${outDir} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+// By file name, not import.meta.url: bundled into another script (scripts/bundle-gpu-check.mjs) this
+// module shares that script's URL, and must not run its own main there.
+if (/^make-random-checkpoint\.[cm]?[jt]s$/.test(basename(process.argv[1] ?? ''))) {
   main().catch((error: unknown) => {
     console.error(error instanceof Error ? error.message : error);
     process.exitCode = 1;

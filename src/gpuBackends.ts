@@ -96,6 +96,18 @@ export function gpuBackendHint(probe: GpuBackendProbe): string {
   return `; this machine seems to have a ${probe.backend === 'cuda' ? 'NVIDIA GPU' : 'GPU'}: add it with \`${probe.install}\``;
 }
 
+/** The installed library of `backend` that loadGpuBackends tries first, for other programs (llama.cpp's tools) to load. */
+export function installedGpuBackendFile(backend: string, platform = `${process.platform}-${process.arch}`): string | undefined {
+  for (const candidate of CANDIDATES[platform] ?? []) {
+    if (candidate.backend !== backend) continue;
+    for (const { pkg, path } of candidate.files) {
+      const dir = packageDir(pkg);
+      if (dir && existsSync(join(dir, path))) return join(dir, path);
+    }
+  }
+  return undefined;
+}
+
 /** Loads every GPU backend installed for this platform; returns what happened to each. */
 export function loadGpuBackends(binding: NativeBinding, platform = `${process.platform}-${process.arch}`): GpuBackendProbe[] {
   if (process.env.LOGTRIAGE_GPU_BACKENDS === '0') return [];

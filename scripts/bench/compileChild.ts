@@ -3,7 +3,9 @@
 // tsx each child carried ~75 MiB of transpiler in its peak RSS. esbuild bundles our sources
 // (npm packages stay external) into <repo>/.bench-build/, one level below the repository root
 // like src/, so the addon and package lookups relative to the module resolve as they do there.
-import { build } from 'esbuild';
+// LOGTRIAGE_BENCH_PREBUILT=<folder> uses children compiled beforehand (scripts/bundle-gpu-check.mjs),
+// for a machine that has Node but no node_modules.
+import { existsSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -14,7 +16,14 @@ const compiled = new Map<string, string>();
 export async function compileChild(script: string): Promise<string> {
   const cached = compiled.get(script);
   if (cached) return cached;
+  const prebuilt = process.env.LOGTRIAGE_BENCH_PREBUILT;
+  if (prebuilt) {
+    const file = join(prebuilt, `${basename(script, '.ts')}.mjs`);
+    if (!existsSync(file)) throw new Error(`LOGTRIAGE_BENCH_PREBUILT names ${prebuilt}, which has no ${basename(file)}`);
+    return file;
+  }
   const outfile = join(root, '.bench-build', `${basename(script, '.ts')}.mjs`);
+  const { build } = await import('esbuild');
   await build({
     entryPoints: [join(root, 'scripts', 'bench', script)],
     outfile,
