@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -142,6 +143,45 @@ describe('writeGguf()', () => {
     await expect(writeGguf(path, new Map(), [source('x', [1, 1, 1, 1, 1])])).rejects.toThrow(/invalid shape/);
     await expect(writeGguf(path, new Map([['general.alignment', { type: 'u32', value: 64 }]]), [])).rejects.toThrow(/alignment/);
     await expect(writeGguf(path, new Map([['k', { type: 'array', itemType: 'string', value: ['ok', 'lone \ud800'] }]]), [])).rejects.toThrow(/not well-formed UTF-16/);
+    await expect(writeGguf(path, new Map(), [{ ...source('x', [32]), type: 'Q9_9' }])).rejects.toThrow("Tensor 'x' has unknown ggml type 'Q9_9'");
+    await expect(writeGguf(path, new Map(), [{ ...source('x', [2, 48]), type: 'Q8_0' }])).rejects.toThrow('innermost dimension 48 is not a multiple of 32');
     expect((await readdir(dir)).filter((f) => f.startsWith('invalid'))).toEqual([]);
+  });
+
+  it('copies quantized tensors as raw blocks (size from the type block size)', async () => {
+    const q8 = new Uint8Array(2 * 34).map((_, i) => i); // 2 rows of one Q8_0 block (32 values, 34 bytes)
+    const path = join(dir, 'q8.gguf');
+    await writeGguf(path, new Map(), [{ name: 'q', shape: [2, 32], type: 'Q8_0', chunks: chunked(q8) }]);
+    const header = await readGgufHeader(path);
+    expect(header.tensors.map((t) => [t.name, t.type.name, t.ne, t.byteSize])).toEqual([['q', 'Q8_0', [32, 2], 68]]);
+    expect(new Uint8Array((await readFile(path)).subarray(header.dataOffset, header.dataOffset + 68))).toEqual(q8);
+  });
+
+  it('with digest: appends the four digest keys last, replacing stale ones, with real hashes where the placeholders were', async () => {
+    const stale: GgufMetadata = new Map([
+      ['general.architecture', { type: 'string', value: 'qwen2' }],
+      ['logtriage.digest.version', { type: 'u32', value: 7 }],
+      ['general.name', { type: 'string', value: 'n' }],
+    ]);
+    const path = join(dir, 'digest.gguf');
+    const { bytes } = await writeGguf(path, stale, tensors, { digest: true });
+    const header = await readGgufHeader(path);
+    expect(bytes).toBe(header.fileSize);
+    expect([...header.metadata.keys()]).toEqual([
+      'general.architecture', 'general.name', 'general.alignment',
+      'logtriage.digest.version', 'logtriage.digest.tensors', 'logtriage.digest.metadata_keys', 'logtriage.digest.metadata',
+    ]);
+    expect(header.metadata.get('logtriage.digest.version')).toEqual({ type: 'u32', value: 1 });
+    expect(header.metadata.get('logtriage.digest.metadata_keys')!.value).toEqual(['general.architecture', 'general.alignment']);
+    const file = await readFile(path);
+    const sha = (...parts: Uint8Array[]) => parts.reduce((h, p) => h.update(p), createHash('sha256')).digest('hex');
+    const [archStart, archEnd] = header.spans!.metadata.get('general.architecture')!;
+    expect((header.metadata.get('logtriage.digest.metadata')!.value as string[])[0]).toBe(sha(file.subarray(archStart, archEnd)));
+    const expected = header.tensors.map((t, i) => {
+      const [start, end] = header.spans!.tensorInfos[i]!;
+      return sha(file.subarray(start, end), file.subarray(header.dataOffset + t.offset, header.dataOffset + t.offset + t.byteSize));
+    });
+    expect(header.metadata.get('logtriage.digest.tensors')!.value).toEqual(expected);
+    expect(expected).not.toContain('0'.repeat(64));
   });
 });
