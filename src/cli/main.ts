@@ -14,6 +14,7 @@ import { evalCommand, LABELED_FORMATS, type EvalCliOptions } from './commands/ev
 import { infoCommand } from './commands/info.js';
 import { LOG_LEVELS, parsePort, serveCommand, type ServeCliOptions } from './commands/serve.js';
 import { pullCommand, type PullCommandOptions } from './commands/pull.js';
+import { registerWorkerCommand } from './commands/worker.js';
 import { OUTPUT_FORMATS } from './output/recordWriter.js';
 
 function positiveInt(value: string): number {
@@ -198,6 +199,8 @@ function buildProgram(): Command {
     .action(async (opts: ServeCliOptions) => {
       await serveCommand(opts);
     });
+
+  registerWorkerCommand(program);
 
   return program;
 }
