@@ -6,6 +6,8 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ClassificationResult, LogClassifier } from '../classifier.js';
 import { parseOptions } from '../options.js';
 import { HttpError } from './errors.js';
+import { forwardRecords } from './forwardRecords.js';
+import { registerHfInferenceRoute } from './hfInferenceRoute.js';
 import { enrichRecord, parseNdjson, readField, recordsOf, skipReason } from './ingestRecords.js';
 import type { ServerMetrics } from './metrics.js';
 import {
@@ -190,11 +192,29 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
       const results = toClassify.length > 0 ? await classifyAdmitted(reply, toClassify, INGEST_CHUNK_LINES) : [];
       let next = 0;
       const enriched = records.map((r, i) => enrichRecord(r, skipped[i] ?? results[next++]!, labels, options.ecs));
+      if (options.forwardUrl !== undefined) {
+        await forwardRecords(enriched, framing, {
+          url: options.forwardUrl,
+          format: options.forwardFormat,
+          timeoutMs: options.forwardTimeoutMs,
+          headers: options.forwardHeaders,
+        });
+      }
       if (framing === 'ndjson') {
         return reply.type('application/x-ndjson').send(enriched.map((r) => `${JSON.stringify(r)}\n`).join(''));
       }
       return framing === 'array' ? enriched : enriched[0];
     });
+  });
+
+  registerHfInferenceRoute(app, {
+    labels,
+    maxClientBatchSize: options.maxClientBatchSize,
+    classify: async (reply, texts) => {
+      const results = await classifyAdmitted(reply, texts, Infinity);
+      checkTruncation(results, options.autoTruncate, options.truncationDirection, 'inputs');
+      return results;
+    },
   });
 
   app.get('/health', async () => {

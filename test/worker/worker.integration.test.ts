@@ -46,7 +46,7 @@ function expectExactlyOnce(results: StoredResult[], seqs: number[], lines: reado
   expect(mismatches).toBe(0);
 }
 
-const workerArgs = (server: NatsServer) => ['--servers', server.url, '--model', MODEL, '--threads', '1', '--ack-wait', '2', '--batch-size', '32', '--quiet'];
+const workerArgs = (server: NatsServer) => ['--servers', server.url, '--model', MODEL, '--threads', '1', '--ack-wait', '2', '--batch-size', '32'];
 
 describe('logtriage worker on JetStream', () => {
   let lines: string[];
@@ -65,7 +65,9 @@ describe('logtriage worker on JetStream', () => {
       const workers: WorkerChild[] = [];
       const nc = await connect({ servers: server.url });
       try {
-        for (let i = 0; i < 3; i++) workers.push(await spawnWorker(workerArgs(server)));
+        // One at a time: the first creates the streams and consumer, the others find them.
+        workers.push(await spawnWorker(workerArgs(server)));
+        workers.push(...(await Promise.all([spawnWorker(workerArgs(server)), spawnWorker(workerArgs(server))])));
         const seqs = await publishLines(nc, 'logs.raw.test', lines);
         if (killOne) {
           // Mid-run: the victim holds a batch in the classifier and more pulled ahead, none acked.
@@ -84,6 +86,7 @@ describe('logtriage worker on JetStream', () => {
         }
       } finally {
         for (const w of workers) w.child.kill('SIGKILL');
+        if (workers.some((w) => /warn|fail/i.test(w.stderr()))) console.error(workers.map((w) => w.stderr()).join('\n'));
         await nc.close();
         await server.dispose();
       }

@@ -5,9 +5,10 @@
 import { InvalidArgumentError } from 'commander';
 import { LogClassifier } from '../../classifier.js';
 import { createServer } from '../../server/index.js';
+import { FORWARD_FORMATS, type ForwardFormat } from '../../server/forwardRecords.js';
 import { LOG_LEVELS } from '../../server/serverOptions.js';
 
-export { LOG_LEVELS };
+export { FORWARD_FORMATS, LOG_LEVELS };
 
 export interface ServeCliOptions {
   /** GGUF path or pulled hub repo id; undefined: the pulled default model. */
@@ -30,6 +31,17 @@ export interface ServeCliOptions {
   requestTimeout: number;
   logLevel: (typeof LOG_LEVELS)[number];
   logBodies?: boolean;
+  forward?: string;
+  forwardFormat: ForwardFormat;
+  forwardTimeout: number;
+  forwardHeader: Record<string, string>;
+}
+
+/** Adds one `Name: value` header to the ones collected so far (a repeatable flag). */
+export function collectHeader(value: string, previous: Record<string, string>): Record<string, string> {
+  const colon = value.indexOf(':');
+  if (colon < 1) throw new InvalidArgumentError(`expected 'Name: value', got '${value}'`);
+  return { ...previous, [value.slice(0, colon).trim()]: value.slice(colon + 1).trim() };
 }
 
 /** A TCP port; 0 picks a free one. */
@@ -62,6 +74,10 @@ export async function serveCommand(opts: ServeCliOptions): Promise<void> {
       logBodies: Boolean(opts.logBodies),
       ...(opts.apiKey ? { apiKey: opts.apiKey } : {}),
       ...(opts.modelId ? { modelId: opts.modelId } : {}),
+      ...(opts.forward ? { forwardUrl: opts.forward } : {}),
+      forwardFormat: opts.forwardFormat,
+      forwardTimeoutMs: opts.forwardTimeout * 1000,
+      forwardHeaders: opts.forwardHeader,
     });
     await app.listen({ host: opts.host, port: opts.port });
   } catch (err) {
