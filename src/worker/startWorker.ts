@@ -93,7 +93,8 @@ export class JetStreamWorker {
   async stop(): Promise<void> {
     if (!this.stopping) {
       this.stopping = true;
-      await this.messages?.close();
+      // close() settles once the iterator in run() has ended, so it is not awaited here.
+      void this.messages?.close();
       this.wake();
     }
     await this.done;
@@ -103,7 +104,7 @@ export class JetStreamWorker {
     const consumer = await this.js.consumers.get(this.options.stream, this.options.durable);
     // The client keeps at most this many messages pulled ahead of the batches.
     this.messages = await consumer.consume({ max_messages: this.options.batchSize * (this.options.batchesInFlight + 1) });
-    if (this.stopping) await this.messages.close();
+    if (this.stopping) void this.messages.close();
     void this.watchStatus(this.messages);
     const batching = this.batchLoop();
     try {

@@ -7,6 +7,8 @@ import { repoRoot } from '../fixtures/index.js';
 export interface WorkerChild {
   child: ChildProcessWithoutNullStreams;
   stderr: () => string;
+  /** http://host:port/metrics when started with --metrics-port. */
+  metricsUrl: string | undefined;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
@@ -25,7 +27,8 @@ export function spawnWorker(args: string[]): Promise<WorkerChild> {
   return new Promise((resolve, reject) => {
     child.stderr.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();
-      if (/logtriage worker: ready/.test(stderr)) resolve({ child, stderr: () => stderr, exited });
+      const ready = /logtriage worker: ready.*?(?: metrics (http:\S+))?\n/.exec(stderr);
+      if (ready) resolve({ child, stderr: () => stderr, metricsUrl: ready[1], exited });
     });
     void exited.then(({ code }) => reject(new Error(`worker exited with ${code} before ready: ${stderr}`)));
   });

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LogClassifier, type ClassificationResult } from '../../src/index.js';
 import { JetStreamWorker } from '../../src/worker/index.js';
 import { tinyModel } from '../fixtures/index.js';
-import { sampleLines, waitFor } from '../server/helpers.js';
+import { metricValue, sampleLines, waitFor } from '../server/helpers.js';
 import { startNatsServer, type NatsServer } from './natsServer.js';
 import { readStream, type StoredResult } from './readStream.js';
 import { spawnWorker, type WorkerChild } from './spawnWorker.js';
@@ -31,6 +31,19 @@ async function outputCount(nc: NatsConnection, stream: string): Promise<number> 
   return (await jsm.streams.info(stream)).state.messages;
 }
 
+/** Waits until the output stream holds `count` messages, polling every 250 ms. */
+async function waitForOutputs(nc: NatsConnection, count: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let seen = 0;
+  while ((seen = await outputCount(nc, 'LOGS_CLASSIFIED')) < count) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${count} outputs (${seen} so far)`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** Generous: three workers and this process share two cores with everything else on the machine. */
+const TEST_TIMEOUT_MS = 300_000;
+
 /** Each input sequence has exactly one stored result, equal to the direct classification of its line. */
 function expectExactlyOnce(results: StoredResult[], seqs: number[], lines: readonly string[], direct: ClassificationResult[]): void {
   expect(results).toHaveLength(lines.length);
@@ -46,7 +59,7 @@ function expectExactlyOnce(results: StoredResult[], seqs: number[], lines: reado
   expect(mismatches).toBe(0);
 }
 
-const workerArgs = (server: NatsServer) => ['--servers', server.url, '--model', MODEL, '--threads', '1', '--ack-wait', '2', '--batch-size', '32'];
+const workerArgs = (server: NatsServer) => ['--servers', server.url, '--model', MODEL, '--threads', '1', '--ack-wait', '2', '--batch-size', '32', '--metrics-port', '0'];
 
 describe('logtriage worker on JetStream', () => {
   let lines: string[];
@@ -61,6 +74,8 @@ describe('logtriage worker on JetStream', () => {
 
   for (const killOne of [false, true]) {
     it(`3 workers${killOne ? ', one killed with SIGKILL mid-batch,' : ''} publish exactly one result per input, equal to classifyMany`, async () => {
+      // The kill test needs a run long enough to kill into, not all 3,000 lines again.
+      const count = killOne ? LINES / 2 : LINES;
       const server = await startNatsServer();
       const workers: WorkerChild[] = [];
       const nc = await connect({ servers: server.url });
@@ -68,19 +83,26 @@ describe('logtriage worker on JetStream', () => {
         // One at a time: the first creates the streams and consumer, the others find them.
         workers.push(await spawnWorker(workerArgs(server)));
         workers.push(...(await Promise.all([spawnWorker(workerArgs(server)), spawnWorker(workerArgs(server))])));
-        const seqs = await publishLines(nc, 'logs.raw.test', lines);
+        const seqs = await publishLines(nc, 'logs.raw.test', lines.slice(0, count));
         if (killOne) {
           // Mid-run: the victim holds a batch in the classifier and more pulled ahead, none acked.
-          await waitFor(async () => (await outputCount(nc, 'LOGS_CLASSIFIED')) >= LINES / 3, 'a third of the results', 60_000);
+          await waitForOutputs(nc, count / 3, 120_000);
           workers[0]!.child.kill('SIGKILL');
           expect((await workers[0]!.exited).signal).toBe('SIGKILL');
         }
-        await waitFor(async () => (await outputCount(nc, 'LOGS_CLASSIFIED')) >= LINES, `${LINES} results`, 90_000);
+        await waitForOutputs(nc, count, 240_000);
         const jsm = await jetstreamManager(nc);
         await waitFor(async () => (await jsm.consumers.info('LOGS', 'logtriage')).num_ack_pending === 0, 'every input acked', 30_000);
-        expectExactlyOnce(await readStream(nc, 'LOGS_CLASSIFIED', 'logs.classified'), seqs, lines, direct);
+        expectExactlyOnce(await readStream(nc, 'LOGS_CLASSIFIED', 'logs.classified'), seqs, lines.slice(0, count), direct);
         expect(await readStream(nc, 'LOGS_CLASSIFIED', 'logs.dead')).toHaveLength(0);
-        for (const w of workers.slice(killOne ? 1 : 0)) {
+        const survivors = workers.slice(killOne ? 1 : 0);
+        const scraped = await Promise.all(survivors.map(async (w) => (await fetch(w.metricsUrl!)).text()));
+        const sum = (name: string) => scraped.reduce((n, text) => n + (metricValue(text, name) ?? NaN), 0);
+        // The survivors published everything the victim had not: their results and their redeliveries.
+        expect(sum('logtriage_worker_lines_out_total')).toBeGreaterThan(killOne ? count / 3 : count - 1);
+        if (killOne) expect(sum('logtriage_worker_redeliveries_total')).toBeGreaterThan(0);
+        else expect(sum('logtriage_worker_redeliveries_total')).toBe(0);
+        for (const w of survivors) {
           w.child.kill('SIGTERM');
           expect(await w.exited).toEqual({ code: 0, signal: null });
         }
@@ -104,12 +126,12 @@ describe('logtriage worker on JetStream', () => {
     let nc = await connect({ servers: server.url });
     try {
       const seqs = await publishLines(nc, 'logs.raw.test', part);
-      await waitFor(async () => (await outputCount(nc, 'LOGS_CLASSIFIED')) >= 100, '100 results', 60_000);
+      await waitForOutputs(nc, 100, 120_000);
       expect(await outputCount(nc, 'LOGS_CLASSIFIED')).toBeLessThan(part.length);
       await nc.close();
       await server.restart();
       nc = await connect({ servers: server.url });
-      await waitFor(async () => (await outputCount(nc, 'LOGS_CLASSIFIED')) >= part.length, `${part.length} results after the restart`, 90_000);
+      await waitForOutputs(nc, part.length, 240_000);
       const results = await readStream(nc, 'LOGS_CLASSIFIED', 'logs.classified');
       expectExactlyOnce(results, seqs, part, direct.slice(0, part.length));
     } finally {
@@ -117,5 +139,5 @@ describe('logtriage worker on JetStream', () => {
       await nc.close();
       await server.dispose();
     }
-  });
+  }, TEST_TIMEOUT_MS);
 });
