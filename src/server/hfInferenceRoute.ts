@@ -18,14 +18,18 @@ export interface HfInferenceRouteContext {
   classify: (reply: FastifyReply, texts: string[]) => Promise<ClassificationResult[]>;
 }
 
+/** A request's string-or-list input as a list: empty is a 400, more than `maxBatch` a 422. */
+export function inputTexts(input: string | string[], maxBatch: number, field: string): string[] {
+  const texts = typeof input === 'string' ? [input] : input;
+  if (texts.length === 0) throw new HttpError('empty', `\`${field}\` cannot be empty`);
+  if (texts.length > maxBatch) throw new HttpError('validation', `batch size ${texts.length} > maximum allowed batch size ${maxBatch}`);
+  return texts;
+}
+
 export function registerHfInferenceRoute(app: FastifyInstance, ctx: HfInferenceRouteContext): void {
   app.post('/', async (request, reply): Promise<HfClassificationResponse> => {
     const body = parseOptions(hfClassificationRequestSchema, request.body, 'request body');
-    const texts = typeof body.inputs === 'string' ? [body.inputs] : body.inputs;
-    if (texts.length === 0) throw new HttpError('empty', '`inputs` cannot be empty');
-    if (texts.length > ctx.maxClientBatchSize) {
-      throw new HttpError('validation', `batch size ${texts.length} > maximum allowed batch size ${ctx.maxClientBatchSize}`);
-    }
+    const texts = inputTexts(body.inputs, ctx.maxClientBatchSize, 'inputs');
     const fn = body.parameters?.function_to_apply ?? 'softmax';
     const topK = body.parameters?.top_k ?? ctx.labels.length;
     const results = await ctx.classify(reply, texts);

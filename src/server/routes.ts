@@ -7,7 +7,7 @@ import type { ClassificationResult, LogClassifier } from '../classifier.js';
 import { parseOptions } from '../options.js';
 import { HttpError } from './errors.js';
 import { forwardRecords } from './forwardRecords.js';
-import { registerHfInferenceRoute } from './hfInferenceRoute.js';
+import { inputTexts, registerHfInferenceRoute } from './hfInferenceRoute.js';
 import { enrichRecord, parseNdjson, readField, recordsOf, skipReason } from './ingestRecords.js';
 import type { ServerMetrics } from './metrics.js';
 import {
@@ -144,11 +144,7 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
 
   app.post('/v1/classify', async (request, reply): Promise<ClassifyResponse> => {
     const body = parseOptions(classifyRequestSchema, request.body, 'request body');
-    const texts = typeof body.input === 'string' ? [body.input] : body.input;
-    if (texts.length === 0) throw new HttpError('empty', '`input` cannot be empty');
-    if (texts.length > options.maxClientBatchSize) {
-      throw new HttpError('validation', `batch size ${texts.length} > maximum allowed batch size ${options.maxClientBatchSize}`);
-    }
+    const texts = inputTexts(body.input, options.maxClientBatchSize, 'input');
     const results = await classifyAdmitted(reply, texts, Infinity);
     checkTruncation(results, options.autoTruncate, options.truncationDirection, 'input');
     setComputeHeaders(reply, texts, results);
