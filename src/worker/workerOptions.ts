@@ -57,9 +57,9 @@ export const workerOptionsSchema = z
   })
   .strict()
   .refine((o) => [o.creds !== undefined, o.token !== undefined, o.user !== undefined].filter(Boolean).length <= 1, {
-    message: 'give at most one of creds, token, or user + password',
+    message: 'at most one of creds, token, or user + password',
   })
-  .refine((o) => (o.user === undefined) === (o.password === undefined), { message: 'user and password go together' });
+  .refine((o) => (o.user === undefined) === (o.password === undefined), { message: 'user and password together' });
 
 export type WorkerOptions = z.input<typeof workerOptionsSchema>;
 export type ResolvedWorkerOptions = z.output<typeof workerOptionsSchema>;

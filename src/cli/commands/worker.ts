@@ -4,8 +4,10 @@
 // at once with 1. Flags are declared here (registerWorkerCommand) so main.ts only hooks it in.
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { LogClassifier } from '../../classifier.js';
+import { parseOptions } from '../../options.js';
 import { physicalCores } from '../../physicalCores.js';
 import { JetStreamWorker, serveWorkerMetrics, type WorkerOptions } from '../../worker/index.js';
+import { workerOptionsSchema } from '../../worker/workerOptions.js';
 import { parsePort } from './serve.js';
 
 export interface WorkerCliOptions {
@@ -124,6 +126,8 @@ export async function workerCommand(opts: WorkerCliOptions): Promise<void> {
     ...(opts.password !== undefined ? { password: opts.password } : {}),
     ...(opts.tlsCa !== undefined ? { tlsCa: opts.tlsCa } : {}),
   };
+  // Bad flags are a usage error before the model is loaded.
+  parseOptions(workerOptionsSchema, options, 'worker options');
   const classifier = await LogClassifier.open(opts.model, {
     threads: opts.threads,
     truncation: opts.truncation,
