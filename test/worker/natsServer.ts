@@ -19,8 +19,16 @@ export interface NatsServer {
   dispose(): Promise<void>;
 }
 
+/** Servers still running; killed when the test process exits, so a timed-out test leaves none behind. */
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
 function launch(args: string[]): Promise<{ child: ChildProcess; port: number }> {
   const child = spawn(NATS_SERVER, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  running.add(child);
+  child.once('close', () => running.delete(child));
   let log = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`nats-server did not start in 10 s: ${log}`)), 10_000);

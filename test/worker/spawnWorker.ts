@@ -15,11 +15,19 @@ export interface WorkerChild {
 const cliEntry = `import { main } from ${JSON.stringify(join(repoRoot, 'src', 'cli', 'main.ts'))};
 process.exitCode = await main(['node', 'logtriage', ...process.argv.slice(1)]);`;
 
+/** Workers still running; killed when the test process exits, so a timed-out test leaves none behind. */
+const running = new Set<ChildProcessWithoutNullStreams>();
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
 export function spawnWorker(args: string[]): Promise<WorkerChild> {
   const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', cliEntry, 'worker', ...args], {
     cwd: repoRoot,
     stdio: ['pipe', 'pipe', 'pipe'],
   });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   let stderr = '';
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.on('exit', (code, signal) => resolve({ code, signal })),
