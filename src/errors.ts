@@ -19,7 +19,10 @@ export type ErrorCode =
   | 'ERR_HUB'
   | 'ERR_HUB_AUTH'
   | 'ERR_CHECKSUM'
-  | 'ERR_MODEL_NOT_CACHED';
+  | 'ERR_MODEL_NOT_CACHED'
+  | 'ERR_MESSAGE_FORMAT'
+  | 'ERR_MAX_DELIVER'
+  | 'ERR_BROKER';
 
 export class LogTriageError extends Error {
   readonly code: ErrorCode;
@@ -160,5 +163,29 @@ export class ModelNotCachedError extends LogTriageError {
   constructor(message: string) {
     super('ERR_MODEL_NOT_CACHED', message);
     this.name = 'ModelNotCachedError';
+  }
+}
+
+/** A queued message cannot be classified as it is (not UTF-8, not JSON, no message field); it is dead-lettered, never retried. */
+export class MessageFormatError extends LogTriageError {
+  constructor(message: string) {
+    super('ERR_MESSAGE_FORMAT', message);
+    this.name = 'MessageFormatError';
+  }
+}
+
+/** A queued message was delivered more times than allowed without being acknowledged (each try crashed or timed out). */
+export class MaxDeliverError extends LogTriageError {
+  constructor(readonly deliveries: number, readonly maxDeliver: number) {
+    super('ERR_MAX_DELIVER', `delivered ${deliveries} times, more than max-deliver ${maxDeliver}: every earlier try ended without an ack`);
+    this.name = 'MaxDeliverError';
+  }
+}
+
+/** The message broker (NATS JetStream) refused a request, or its streams and consumer are not set up as required. */
+export class BrokerError extends LogTriageError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_BROKER', message, options);
+    this.name = 'BrokerError';
   }
 }

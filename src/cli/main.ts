@@ -11,9 +11,10 @@ import { classifyCommand, collectLabels, parseMinScore, type ClassifyFlags } fro
 import { convertCommand } from './commands/convert.js';
 import { evalCommand, LABELED_FORMATS, type EvalCliOptions } from './commands/eval.js';
 import { infoCommand } from './commands/info.js';
-import { LOG_LEVELS, parsePort, serveCommand, type ServeCliOptions } from './commands/serve.js';
+import { collectHeader, FORWARD_FORMATS, LOG_LEVELS, parsePort, serveCommand, type ServeCliOptions } from './commands/serve.js';
 import { pullCommand, type PullCommandOptions } from './commands/pull.js';
 import { addModelFlags, ENGINE_FLAGS, modelOption, openOptionsFrom, positiveInt, SERVE_FLAGS, THREADS } from './modelFlags.js';
+import { registerWorkerCommand } from './commands/worker.js';
 import { verifyCommand } from './commands/verify.js';
 import { OUTPUT_FORMATS } from './output/recordTypes.js';
 
@@ -181,10 +182,16 @@ function buildProgram(): Command {
     // The library logs nothing by default; the command logs requests unless told otherwise.
     .addOption(new Option('--log-level <level>', 'request logs (pino JSON on stderr; bodies only with --log-bodies)').choices(LOG_LEVELS).default('info'))
     .option('--log-bodies', 'also log request bodies (they may hold sensitive data)')
+    .option('--forward <url>', '/ingest forwards the enriched records here and answers after it accepted them (502/503 otherwise)')
+    .addOption(new Option('--forward-format <format>', "'same' framing as received, or 'es-bulk' (_bulk create actions) (default: same)").choices(FORWARD_FORMATS))
+    .option('--forward-timeout <s>', `seconds the --forward endpoint has to answer (default: ${serverDefaults.forwardTimeoutMs / 1000})`, positiveInt)
+    .option('--forward-header <header>', "'Name: value' added to forwards (repeatable)", collectHeader)
     .addHelpText('after', '\nExamples:\n  $ logtriage serve --model models/logs-f16.gguf --port 8080\n  $ LOGTRIAGE_API_KEY=secret logtriage serve --model models/logs-f16.gguf --host 0.0.0.0 --message-field log')
     .action(async (opts: Omit<ServeCliOptions, 'open'>) => {
       await serveCommand({ ...opts, open: openOptionsFrom(opts, SERVE_FLAGS) });
     });
+
+  registerWorkerCommand(program);
 
   return program;
 }

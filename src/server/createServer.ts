@@ -107,7 +107,7 @@ export function createServer(classifier: LogClassifier, serverOptions: ServerOpt
     const httpError = toHttpError(err);
     if (httpError.kind === 'internal') request.log.error({ err }, 'internal error');
     else request.log.info({ kind: httpError.kind, message: httpError.message }, 'request refused');
-    if (httpError.kind === 'overloaded' || httpError.kind === 'unhealthy') reply.header('retry-after', String(RETRY_AFTER_SECONDS));
+    if (httpError.status === 429 || httpError.status === 503) reply.header('retry-after', String(RETRY_AFTER_SECONDS));
     return reply.code(httpError.status).send(httpError.body());
   });
 

@@ -24,8 +24,12 @@ export const ERROR_STATUS = {
   backend: 424,
   /** A bug in logtriage. */
   internal: 500,
+  /** `--forward`: the downstream answered an error, so the records did not arrive. */
+  bad_gateway: 502,
   /** The model is not loaded or the server is draining (TEI `unhealthy`). */
   unhealthy: 503,
+  /** `--forward`: the downstream did not answer (refused, timed out); retry after `Retry-After`. */
+  downstream_unavailable: 503,
   /** The client went away before the answer; recorded in logs and metrics, never sent. */
   cancelled: 499,
 } as const;

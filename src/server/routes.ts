@@ -6,6 +6,8 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ClassificationResult, LogClassifier } from '../classifier.js';
 import { parseOptions } from '../options.js';
 import { HttpError } from './errors.js';
+import { forwardRecords } from './forwardRecords.js';
+import { inputTexts, registerHfInferenceRoute } from './hfInferenceRoute.js';
 import { enrichRecord, parseNdjson, readField, recordsOf, skipReason } from './ingestRecords.js';
 import type { ServerMetrics } from './metrics.js';
 import {
@@ -142,11 +144,7 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
 
   app.post('/v1/classify', async (request, reply): Promise<ClassifyResponse> => {
     const body = parseOptions(classifyRequestSchema, request.body, 'request body');
-    const texts = typeof body.input === 'string' ? [body.input] : body.input;
-    if (texts.length === 0) throw new HttpError('empty', '`input` cannot be empty');
-    if (texts.length > options.maxClientBatchSize) {
-      throw new HttpError('validation', `batch size ${texts.length} > maximum allowed batch size ${options.maxClientBatchSize}`);
-    }
+    const texts = inputTexts(body.input, options.maxClientBatchSize, 'input');
     const results = await classifyAdmitted(reply, texts, Infinity);
     checkTruncation(results, options.autoTruncate, options.truncationDirection, 'input');
     setComputeHeaders(reply, texts, results);
@@ -190,11 +188,29 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
       const results = toClassify.length > 0 ? await classifyAdmitted(reply, toClassify, INGEST_CHUNK_LINES) : [];
       let next = 0;
       const enriched = records.map((r, i) => enrichRecord(r, skipped[i] ?? results[next++]!, labels, options.ecs));
+      if (options.forwardUrl !== undefined) {
+        await forwardRecords(enriched, framing, {
+          url: options.forwardUrl,
+          format: options.forwardFormat,
+          timeoutMs: options.forwardTimeoutMs,
+          headers: options.forwardHeaders,
+        });
+      }
       if (framing === 'ndjson') {
         return reply.type('application/x-ndjson').send(enriched.map((r) => `${JSON.stringify(r)}\n`).join(''));
       }
       return framing === 'array' ? enriched : enriched[0];
     });
+  });
+
+  registerHfInferenceRoute(app, {
+    labels,
+    maxClientBatchSize: options.maxClientBatchSize,
+    classify: async (reply, texts) => {
+      const results = await classifyAdmitted(reply, texts, Infinity);
+      checkTruncation(results, options.autoTruncate, options.truncationDirection, 'inputs');
+      return results;
+    },
   });
 
   app.get('/health', async () => {

@@ -92,3 +92,24 @@ export interface InfoResponse {
     llama_release: string;
   };
 }
+
+/**
+ * `POST /`: the HuggingFace Inference API text-classification task, as `@huggingface/inference`
+ * `textClassification({endpointUrl})` and Python `InferenceClient.text_classification` send it.
+ * Unknown fields are ignored, as there.
+ */
+export const hfClassificationRequestSchema = z.object({
+  inputs: z.union([z.string(), z.array(z.string())], { error: 'a string or a list of strings' }),
+  parameters: z
+    .object({
+      /** Labels per input, best first; absent or null for all of them. */
+      top_k: z.number().int().min(1).nullable().optional(),
+      function_to_apply: z.enum(['softmax', 'sigmoid', 'none']).nullable().optional(),
+    })
+    .nullable()
+    .optional(),
+});
+export type HfClassificationRequest = z.output<typeof hfClassificationRequestSchema>;
+
+/** One list of `{label, score}` per input, best first (a single string input is a batch of one). */
+export type HfClassificationResponse = Prediction[][];

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Options of createServer(), with their defaults (TEI's where TEI has the option).
 import { z } from 'zod';
+import { FORWARD_FORMATS } from './forwardRecords.js';
 
 const positiveInt = (max: number) => z.number().int().min(1).max(max);
 
@@ -32,6 +33,14 @@ export const serverOptionsSchema = z
     logLevel: z.enum(LOG_LEVELS).default('silent'),
     /** Also log request bodies (at info, beside the request logs); off by default because logs may be sensitive. */
     logBodies: z.boolean().default(false),
+    /** `/ingest` forwards the enriched records here and answers only once the downstream accepted them (502/503 otherwise). */
+    forwardUrl: z.url({ protocol: /^https?$/ }).optional(),
+    /** 'same': the framing the shipper sent; 'es-bulk': Elasticsearch `_bulk` create actions. */
+    forwardFormat: z.enum(FORWARD_FORMATS).default('same'),
+    /** Time the downstream has to answer a forward; then 503. */
+    forwardTimeoutMs: positiveInt(600_000).default(10_000),
+    /** Headers added to every forward (e.g. the downstream's Authorization). */
+    forwardHeaders: z.record(z.string(), z.string()).default({}),
     logStream: z.custom<NodeJS.WritableStream>((v) => typeof (v as NodeJS.WritableStream)?.write === 'function', {
       message: 'a writable stream',
     }).optional(),

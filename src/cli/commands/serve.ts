@@ -6,9 +6,10 @@ import { InvalidArgumentError } from 'commander';
 import { LogClassifier } from '../../classifier.js';
 import type { OpenOptions } from '../../options.js';
 import { createServer } from '../../server/index.js';
+import { FORWARD_FORMATS, type ForwardFormat } from '../../server/forwardRecords.js';
 import { LOG_LEVELS } from '../../server/serverOptions.js';
 
-export { LOG_LEVELS };
+export { FORWARD_FORMATS, LOG_LEVELS };
 
 /** The flags of `logtriage serve`; undefined ones take serverOptionsSchema's defaults. */
 export interface ServeCliOptions {
@@ -30,6 +31,17 @@ export interface ServeCliOptions {
   requestTimeout?: number;
   logLevel: (typeof LOG_LEVELS)[number];
   logBodies?: boolean;
+  forward?: string;
+  forwardFormat?: ForwardFormat;
+  forwardTimeout?: number;
+  forwardHeader?: Record<string, string>;
+}
+
+/** Adds one `Name: value` header to the ones collected so far (a repeatable flag). */
+export function collectHeader(value: string, previous: Record<string, string>): Record<string, string> {
+  const colon = value.indexOf(':');
+  if (colon < 1) throw new InvalidArgumentError(`expected 'Name: value', got '${value}'`);
+  return { ...previous, [value.slice(0, colon).trim()]: value.slice(colon + 1).trim() };
 }
 
 /** A TCP port; 0 picks a free one. */
@@ -57,6 +69,10 @@ export async function serveCommand(opts: ServeCliOptions): Promise<void> {
       logBodies: Boolean(opts.logBodies),
       apiKey: opts.apiKey,
       modelId: opts.modelId,
+      forwardUrl: opts.forward,
+      forwardFormat: opts.forwardFormat,
+      forwardTimeoutMs: opts.forwardTimeout === undefined ? undefined : opts.forwardTimeout * 1000,
+      forwardHeaders: opts.forwardHeader,
     });
     await app.listen({ host: opts.host, port: opts.port });
   } catch (err) {

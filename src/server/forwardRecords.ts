@@ -1,0 +1,59 @@
+// SPDX-License-Identifier: MIT
+// `--forward`: enriched /ingest records go on to a downstream HTTP endpoint (Vector's
+// http_server source, Fluent Bit's http input, an Elasticsearch-compatible _bulk) before the
+// shipper gets its answer. Vector and Fluent Bit ignore response bodies, so this is how the
+// classification reaches a sink; a failed forward fails the request (5xx) and the shipper retries.
+import { HttpError } from './errors.js';
+import type { LogRecord } from './ingestRecords.js';
+
+export const FORWARD_FORMATS = ['same', 'es-bulk'] as const;
+export type ForwardFormat = (typeof FORWARD_FORMATS)[number];
+
+export interface ForwardTarget {
+  url: string;
+  /** 'same': the framing the shipper sent (JSON array, one object, NDJSON); 'es-bulk': `_bulk` create actions. */
+  format: ForwardFormat;
+  timeoutMs: number;
+  /** Extra request headers (e.g. the downstream's Authorization). */
+  headers: Record<string, string>;
+}
+
+/** The request body and its content type. */
+function encode(records: LogRecord[], framing: 'ndjson' | 'array' | 'object', format: ForwardFormat): { body: string; type: string } {
+  if (format === 'es-bulk') {
+    // `create` works for data streams and plain indices; the index comes from the URL (/<index>/_bulk).
+    return { body: records.map((r) => `{"create":{}}\n${JSON.stringify(r)}\n`).join(''), type: 'application/x-ndjson' };
+  }
+  if (framing === 'ndjson') return { body: records.map((r) => `${JSON.stringify(r)}\n`).join(''), type: 'application/x-ndjson' };
+  return { body: JSON.stringify(framing === 'array' ? records : records[0]), type: 'application/json' };
+}
+
+/** Posts the records; resolves once the downstream answered 2xx (and, for _bulk, reported no item error). */
+export async function forwardRecords(records: LogRecord[], framing: 'ndjson' | 'array' | 'object', target: ForwardTarget): Promise<void> {
+  const { body, type } = encode(records, framing, target.format);
+  let response: Response;
+  try {
+    response = await fetch(target.url, {
+      method: 'POST',
+      body,
+      headers: { ...target.headers, 'content-type': type },
+      signal: AbortSignal.timeout(target.timeoutMs),
+    });
+  } catch (err) {
+    const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).name;
+    throw new HttpError('downstream_unavailable', `forwarding ${records.length} records failed: the downstream did not answer (${cause})`);
+  }
+  const text = await response.text().catch(() => '');
+  if (!response.ok) {
+    throw new HttpError('bad_gateway', `forwarding ${records.length} records failed: the downstream answered ${response.status} ${text.slice(0, 200)}`);
+  }
+  if (target.format === 'es-bulk') {
+    let errors: unknown;
+    try {
+      errors = (JSON.parse(text) as { errors?: unknown }).errors;
+    } catch {
+      throw new HttpError('bad_gateway', 'forwarding failed: the _bulk answer is not JSON');
+    }
+    if (errors !== false) throw new HttpError('bad_gateway', `forwarding failed: the _bulk answer reports item errors: ${text.slice(0, 200)}`);
+  }
+}

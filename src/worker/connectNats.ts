@@ -1,0 +1,26 @@
+// SPDX-License-Identifier: MIT
+// A NATS connection from the worker's options: the client's own reconnect logic (forever), and
+// one authentication method (creds file, token, or user + password), TLS with a custom CA.
+import { readFileSync } from 'node:fs';
+import { connect, credsAuthenticator, type NatsConnection, type NodeConnectionOptions } from '@nats-io/transport-node';
+import { BrokerError } from '../errors.js';
+import type { ResolvedWorkerOptions } from './workerOptions.js';
+
+export async function connectNats(options: ResolvedWorkerOptions): Promise<NatsConnection> {
+  const connection: NodeConnectionOptions = {
+    servers: options.servers,
+    name: options.name,
+    // Reconnect forever: a broker restart or a node failover must not end the worker.
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 500,
+    ...(options.token !== undefined ? { token: options.token } : {}),
+    ...(options.user !== undefined ? { user: options.user, pass: options.password } : {}),
+    ...(options.creds !== undefined ? { authenticator: credsAuthenticator(readFileSync(options.creds)) } : {}),
+    ...(options.tlsCa !== undefined ? { tls: { caFile: options.tlsCa } } : {}),
+  };
+  try {
+    return await connect(connection);
+  } catch (err) {
+    throw new BrokerError(`cannot connect to NATS at ${options.servers.join(', ')}: ${(err as Error).message}`, { cause: err });
+  }
+}

@@ -1,0 +1,250 @@
+// SPDX-License-Identifier: MIT
+// A JetStream classifier worker: pulls from a durable consumer, classifies in batches through
+// classifyMany(), publishes each result with Nats-Msg-Id = its source stream and sequence (a
+// redelivery after a crash is dropped by the output stream's duplicate window), and acks each
+// message only once its result (or dead letter) is acknowledged by JetStream. Redelivery,
+// backpressure (max_ack_pending) and reconnects are the engine's and the client's own.
+import { jetstream, jetstreamManager, type ConsumerMessages, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
+import { headers, type NatsConnection } from '@nats-io/transport-node';
+import type { ClassificationResult, LogClassifier } from '../classifier.js';
+import { EmptyInputError, InputTooLongError, LogTriageError, MaxDeliverError, MessageFormatError } from '../errors.js';
+import { parseOptions } from '../options.js';
+import { enrichRecord } from '../server/ingestRecords.js';
+import { connectNats } from './connectNats.js';
+import { decodeMessage, type DecodedMessage } from './decodeMessage.js';
+import { ensureStreams, type WorkerTopology } from './ensureStreams.js';
+import { createWorkerMetrics, type WorkerMetrics } from './workerMetrics.js';
+import { workerOptionsSchema, type ResolvedWorkerOptions, type WorkerOptions } from './workerOptions.js';
+
+/** What the dead-letter subject receives: the error and where the message came from. */
+export interface DeadLetter {
+  error: { code: string; name: string; message: string };
+  stream: string;
+  seq: number;
+  subject: string;
+  deliveries: number;
+  /** The payload as text when it is UTF-8, else `data_base64`. */
+  data?: string;
+  data_base64?: string;
+}
+
+/** Input errors that belong to one line: the line is dead-lettered, the rest of its batch goes on. */
+const isLineError = (err: unknown) => err instanceof InputTooLongError || err instanceof EmptyInputError;
+
+export interface WorkerEvents {
+  /** Something went wrong that the worker survives (a publish refused, a consumer notice). */
+  onWarning?: (message: string, err?: unknown) => void;
+}
+
+export class JetStreamWorker {
+  readonly metrics: WorkerMetrics;
+  private readonly js: JetStreamClient;
+  private messages: ConsumerMessages | undefined;
+  /** Received and not yet taken into a batch. */
+  private readonly waiting: JsMsg[] = [];
+  /** Received and not yet acked or left for redelivery: working() goes to each while a batch is long. */
+  private readonly held = new Set<JsMsg>();
+  private batchesRunning = 0;
+  private stopping = false;
+  private wake: () => void = () => {};
+  private readonly workingTimer: NodeJS.Timeout;
+  readonly done: Promise<void>;
+
+  private constructor(
+    private readonly classifier: LogClassifier,
+    private readonly nc: NatsConnection,
+    readonly options: ResolvedWorkerOptions,
+    readonly topology: WorkerTopology,
+    private readonly events: WorkerEvents,
+  ) {
+    this.js = jetstream(nc);
+    this.metrics = createWorkerMetrics(async () => {
+      const jsm = await jetstreamManager(nc);
+      const info = await jsm.consumers.info(options.stream, options.durable);
+      return { pending: info.num_pending, ackPending: info.num_ack_pending };
+    });
+    // A third of the ack wait: a batch that waits in the classifier's queue never reaches it.
+    this.workingTimer = setInterval(() => {
+      for (const m of this.held) m.working();
+    }, Math.max(100, Math.floor(options.ackWaitMs / 3)));
+    this.workingTimer.unref();
+    this.done = this.run();
+  }
+
+  /** Connects, sets up the streams and consumer, and starts pulling. */
+  static async start(classifier: LogClassifier, workerOptions: WorkerOptions = {}, events: WorkerEvents = {}): Promise<JetStreamWorker> {
+    const options = parseOptions(workerOptionsSchema, workerOptions, 'worker options');
+    const nc = await connectNats(options);
+    try {
+      const topology = await ensureStreams(await jetstreamManager(nc), options);
+      return new JetStreamWorker(classifier, nc, options, topology, events);
+    } catch (err) {
+      await nc.close();
+      throw err;
+    }
+  }
+
+  /** True while connected and not draining. */
+  get healthy(): boolean {
+    return !this.stopping && !this.nc.isClosed() && !this.nc.isDraining();
+  }
+
+  /** Stops pulling, finishes and acks the messages in hand, closes the connection. Resolves when done. */
+  async stop(): Promise<void> {
+    if (!this.stopping) {
+      this.stopping = true;
+      // close() settles once the iterator in run() has ended, so it is not awaited here.
+      void this.messages?.close();
+      this.wake();
+    }
+    await this.done;
+  }
+
+  private async run(): Promise<void> {
+    const consumer = await this.js.consumers.get(this.options.stream, this.options.durable);
+    // The client keeps at most this many messages pulled ahead of the batches.
+    this.messages = await consumer.consume({ max_messages: this.options.batchSize * (this.options.batchesInFlight + 1) });
+    if (this.stopping) void this.messages.close();
+    void this.watchStatus(this.messages);
+    const batching = this.batchLoop();
+    try {
+      for await (const m of this.messages) {
+        this.metrics.linesIn.inc();
+        if (m.redelivered) this.metrics.redeliveries.inc();
+        this.held.add(m);
+        this.waiting.push(m);
+        this.wake();
+      }
+    } finally {
+      this.stopping = true;
+      this.wake();
+      await batching;
+      clearInterval(this.workingTimer);
+      await this.nc.drain().catch(() => this.nc.close());
+    }
+  }
+
+  private async watchStatus(messages: ConsumerMessages): Promise<void> {
+    for await (const s of messages.status()) {
+      if (s.type === 'heartbeats_missed' || s.type === 'consumer_not_found' || s.type === 'stream_not_found' || s.type === 'consumer_deleted') {
+        this.events.onWarning?.(`consumer ${this.options.durable}: ${s.type}`);
+      }
+    }
+  }
+
+  /** Takes what has arrived (up to batchSize) whenever a batch slot is free: batches grow under load, stay small when idle. */
+  private async batchLoop(): Promise<void> {
+    const running = new Set<Promise<void>>();
+    for (;;) {
+      if (this.waiting.length > 0 && running.size < this.options.batchesInFlight) {
+        const batch = this.waiting.splice(0, this.options.batchSize);
+        const p = this.processBatch(batch)
+          .catch((err: unknown) => this.giveBack(batch, err))
+          .finally(() => {
+            running.delete(p);
+            this.wake();
+          });
+        running.add(p);
+        continue;
+      }
+      if (this.stopping && this.waiting.length === 0 && running.size === 0) return;
+      await new Promise<void>((resolve) => (this.wake = resolve));
+    }
+  }
+
+  /** A batch the classifier failed on as a whole (backend error): nak'd for another try, up to max-deliver. */
+  private giveBack(batch: JsMsg[], err: unknown): void {
+    this.events.onWarning?.(`a batch of ${batch.length} failed; nak'd for redelivery`, err);
+    for (const m of batch) {
+      if (!this.held.delete(m)) continue;
+      m.nak();
+    }
+  }
+
+  private async processBatch(batch: JsMsg[]): Promise<void> {
+    const started = performance.now();
+    this.metrics.batchLines.observe(batch.length);
+    const decoded: Array<DecodedMessage | LogTriageError> = batch.map((m) => {
+      if (m.info.deliveryCount > this.options.maxDeliver) return new MaxDeliverError(m.info.deliveryCount, this.options.maxDeliver);
+      try {
+        return decodeMessage(m.data, this.options.input, this.options.messageField);
+      } catch (err) {
+        if (err instanceof MessageFormatError) return err;
+        throw err;
+      }
+    });
+    const outcomes = await this.classify(decoded);
+    await Promise.all(batch.map((m, i) => this.finish(m, decoded[i]!, outcomes[i]!)));
+    this.metrics.batchDuration.observe((performance.now() - started) / 1000);
+  }
+
+  /** One outcome per message: a result, or the error that dead-letters it. */
+  private async classify(decoded: Array<DecodedMessage | LogTriageError>): Promise<Array<ClassificationResult | LogTriageError>> {
+    const texts = decoded.flatMap((d) => (d instanceof LogTriageError ? [] : [d.text]));
+    let results: Array<ClassificationResult | LogTriageError>;
+    try {
+      results = texts.length > 0 ? await this.classifier.classifyMany(texts) : [];
+    } catch (err) {
+      if (!isLineError(err)) throw err;
+      // One line is refused (too long with truncation 'error'): settle each line alone; they still share decodes.
+      const settled = await Promise.allSettled(texts.map((t) => this.classifier.classify(t)));
+      results = settled.map((s) => {
+        if (s.status === 'fulfilled') return s.value;
+        if (isLineError(s.reason)) return s.reason as LogTriageError;
+        throw s.reason;
+      });
+    }
+    let next = 0;
+    return decoded.map((d) => (d instanceof LogTriageError ? d : results[next++]!));
+  }
+
+  private msgId(m: JsMsg): string {
+    return `${m.info.stream}:${m.seq}`;
+  }
+
+  /** Publishes the result or dead letter, then acks; a refused publish leaves the message to the engine's redelivery. */
+  private async finish(m: JsMsg, decoded: DecodedMessage | LogTriageError, outcome: ClassificationResult | LogTriageError): Promise<void> {
+    const h = headers();
+    h.set('Logtriage-Source-Subject', m.subject);
+    h.set('Logtriage-Source-Seq', String(m.seq));
+    let subject: string;
+    let payload: string;
+    if (outcome instanceof LogTriageError) {
+      subject = this.options.deadLetterSubject;
+      h.set('Logtriage-Error-Code', outcome.code);
+      payload = JSON.stringify(this.deadLetter(m, outcome));
+    } else {
+      subject = this.options.outSubject;
+      payload = JSON.stringify(enrichRecord((decoded as DecodedMessage).record, outcome, this.classifier.labels, this.options.ecs));
+    }
+    try {
+      await this.js.publish(subject, payload, { msgID: this.msgId(m), headers: h });
+    } catch (err) {
+      this.metrics.publishFailures.inc();
+      this.held.delete(m);
+      this.events.onWarning?.(`publishing the result of ${this.msgId(m)} failed; it will be redelivered`, err);
+      return;
+    }
+    m.ack();
+    this.held.delete(m);
+    if (outcome instanceof LogTriageError) this.metrics.deadLettered.inc({ code: outcome.code });
+    else this.metrics.linesOut.inc();
+  }
+
+  private deadLetter(m: JsMsg, err: LogTriageError): DeadLetter {
+    let text: string | undefined;
+    try {
+      text = new TextDecoder('utf-8', { fatal: true }).decode(m.data);
+    } catch {
+      text = undefined;
+    }
+    return {
+      error: { code: err.code, name: err.name, message: err.message },
+      stream: m.info.stream,
+      seq: m.seq,
+      subject: m.subject,
+      deliveries: m.info.deliveryCount,
+      ...(text !== undefined ? { data: text } : { data_base64: Buffer.from(m.data).toString('base64') }),
+    };
+  }
+}
