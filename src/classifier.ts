@@ -22,6 +22,7 @@ import {
 } from './options.js';
 import { BatchQueue, type BatchTiming } from './queue.js';
 import { ResultCache } from './resultCache.js';
+import { sizeContext } from './sizeContext.js';
 import { applyFunction, softmax } from './scores.js';
 
 /** Why a result deserves a second look. */
@@ -51,8 +52,12 @@ export interface ClassificationResult {
 export interface ClassifierStats {
   /** Tokens of the lines sent to the model (cache hits excluded). */
   tokensIn: number;
-  /** Tokens actually decoded: fewer than tokensIn when lines of a batch share a prefix or repeat. */
+  /** Tokens actually decoded: fewer than tokensIn when lines share a prefix within a call or with cached lines. */
   tokensDecoded: number;
+  /** Tokens whose KV cells came from the cross-call prefix cache (`prefixCache`) instead of a decode. */
+  tokensReused: number;
+  /** Cross-call prefix cache: its budget and the KV cells it holds now (both 0 when off). */
+  prefixCache: { budget: number; cells: number };
   /** Exact-repeat cache: lines looked up, found, and held. */
   cache: { lookups: number; hits: number; size: number };
 }
@@ -87,6 +92,8 @@ export interface ClassifierInfo {
   flashAttn: string;
   /** KV cache type (f32, f16, q8_0). */
   kvCacheType: string;
+  /** KV cells the cross-call prefix cache may keep (0: off). */
+  prefixCacheCells: number;
   /** Whether the weights are memory-mapped (see `useMmap`). */
   useMmap: boolean;
   specialTokens: 'plain' | 'parse';
@@ -219,9 +226,10 @@ export class LogClassifier {
         throw new ValidationError(`maxTokens ${maxTokens} is more than the model's training context ${native.nCtxTrain}`);
       }
       const batchTokens = Math.min(opts.batchTokens, maxTokens);
+      const prefixCacheCells = opts.prefixCache === false ? 0 : opts.prefixCache.cells;
       const context = await callNative(() =>
         binding.Context.create(model, {
-          nCtx: Math.max(maxTokens, batchTokens),
+          nCtx: sizeContext(maxTokens, batchTokens, prefixCacheCells),
           nBatch: batchTokens,
           nUbatch: Math.min(opts.ubatchTokens ?? (gpuLayers > 0 ? 512 : 256), batchTokens),
           // llama.cpp asserts if a decode may hold more outputs (one per line) than tokens.
@@ -232,6 +240,7 @@ export class LogClassifier {
           nLabels: meta.labels.length,
           head: meta.head.weight,
           sharePrefixes: opts.prefixSharing,
+          prefixCacheCells,
           ...(meta.head.bias ? { bias: meta.head.bias } : {}),
         }),
       );
@@ -256,6 +265,7 @@ export class LogClassifier {
         ubatchTokens: ctxInfo.nUbatch,
         flashAttn: ctxInfo.flashAttn,
         kvCacheType: ctxInfo.kvType,
+        prefixCacheCells: ctxInfo.prefixCacheCells,
         useMmap,
         specialTokens: opts.specialTokens,
         llamaRelease: binding.llamaRelease,
@@ -337,7 +347,13 @@ export class LogClassifier {
   stats(): ClassifierStats {
     this.assertOpen();
     const ctx = this.context.info();
-    return { tokensIn: ctx.tokensIn, tokensDecoded: ctx.tokensDecoded, cache: this.cache.stats() };
+    return {
+      tokensIn: ctx.tokensIn,
+      tokensDecoded: ctx.tokensDecoded,
+      tokensReused: ctx.tokensReused,
+      prefixCache: { budget: ctx.prefixCacheCells, cells: ctx.prefixCacheHeld },
+      cache: this.cache.stats(),
+    };
   }
 
   /** HuggingFace-pipeline-shaped output: per input, `[{label, score}]` best first. */
