@@ -226,7 +226,8 @@ export class LogClassifier {
         throw new ValidationError(`maxTokens ${maxTokens} is more than the model's training context ${native.nCtxTrain}`);
       }
       const batchTokens = Math.min(opts.batchTokens, maxTokens);
-      const prefixCacheCells = opts.prefixCache === false ? 0 : opts.prefixCache.cells;
+      // prefixSharing: false is the every-token-computed baseline: no cells shared across calls either.
+      const prefixCacheCells = opts.prefixCache === false || !opts.prefixSharing ? 0 : opts.prefixCache.cells;
       const context = await callNative(() =>
         binding.Context.create(model, {
           nCtx: sizeContext(maxTokens, batchTokens, prefixCacheCells),

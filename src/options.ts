@@ -46,7 +46,7 @@ export const openOptionsSchema = z
     /**
      * Keep the KV cells of recently decoded lines across calls, so that a line decodes only what
      * follows its longest cached prefix (see docs/api.md#prefix-cache). `cells`: most KV cells
-     * kept (LRU by line); false turns it off.
+     * kept (LRU by line); false turns it off, as does `prefixSharing: false`.
      */
     prefixCache: z
       .union([z.literal(false), z.object({ cells: z.number().int().min(1).max(1_048_576).default(DEFAULT_PREFIX_CACHE_CELLS) }).strict()])

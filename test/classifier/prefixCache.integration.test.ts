@@ -46,6 +46,19 @@ describe('LogClassifier prefix cache (F32)', () => {
     expect(uncached.stats().prefixCache).toEqual({ budget: 0, cells: 0 });
   });
 
+  it('is off with prefixSharing: false, the every-token-computed baseline', async () => {
+    const baseline = await LogClassifier.open(tinyModel('f32'), { ...common, prefixSharing: false });
+    try {
+      expect(baseline.info.prefixCacheCells).toBe(0);
+      const lines = systemLines(0, 3);
+      await oneByOne(baseline, lines);
+      expect(baseline.stats().tokensReused).toBe(0);
+      expect(baseline.stats().tokensDecoded).toBe(baseline.stats().tokensIn);
+    } finally {
+      await baseline.dispose();
+    }
+  });
+
   it('equals the uncached computation on sequential calls, and reuses tokens across them', async () => {
     const lines = systemLines(0, 24);
     const before = cached.stats();
