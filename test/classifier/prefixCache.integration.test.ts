@@ -27,7 +27,8 @@ async function oneByOne(clf: LogClassifier, lines: readonly string[]): Promise<C
 }
 
 describe('LogClassifier prefix cache (F32)', () => {
-  const common = { threads: 2, resultCache: 0 } as const;
+  // One thread: these check logits, not speed, and stay quick on a busy host (see docs/performance.md, "Busy hosts").
+  const common = { threads: 1, resultCache: 0 } as const;
   let cached: LogClassifier;
   let uncached: LogClassifier;
   beforeAll(async () => {
@@ -167,7 +168,7 @@ describe('LogClassifier prefix cache (F32)', () => {
 
 describe('LogClassifier prefix cache lifecycle', () => {
   it('disposes while lines are cached and a call is running', async () => {
-    const clf = await LogClassifier.open(tinyModel('f32'), { threads: 2, resultCache: 0 });
+    const clf = await LogClassifier.open(tinyModel('f32'), { threads: 1, resultCache: 0 });
     await oneByOne(clf, systemLines(0, 10));
     expect(clf.stats().prefixCache.cells).toBeGreaterThan(0);
     const running = clf.classifyMany(systemLines(1, 200));
