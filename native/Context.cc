@@ -103,6 +103,14 @@ Napi::Value Context::JS_create(const Napi::CallbackInfo & info) {
         return ThrowError(env, code::kInvalidArgument, "create: flashAttn must be true, false or 'auto'");
     }
     p.sharePrefixes = opts.Get("sharePrefixes").IsUndefined() || opts.Get("sharePrefixes").ToBoolean().Value();
+    Napi::Value cacheCells = opts.Get("prefixCacheCells");
+    if (!cacheCells.IsUndefined()) {
+        const double d = cacheCells.IsNumber() ? cacheCells.As<Napi::Number>().DoubleValue() : -1;
+        if (!(d >= 0 && d <= 1e7 && d == static_cast<double>(static_cast<uint32_t>(d)))) {
+            return ThrowError(env, code::kInvalidArgument, "create: prefixCacheCells must be a non-negative integer");
+        }
+        p.prefixCacheCells = static_cast<uint32_t>(d);
+    }
     const std::string kvType = opts.Get("kvType").IsString() ? opts.Get("kvType").As<Napi::String>().Utf8Value() : "f16";
     if (kvType == "f32") {
         p.kvType = GGML_TYPE_F32;
@@ -182,6 +190,9 @@ Napi::Value Context::JS_info(const Napi::CallbackInfo & info) {
     out.Set("sharePrefixes", p.sharePrefixes);
     out.Set("tokensIn", static_cast<double>(state_->tokensIn.load()));
     out.Set("tokensDecoded", static_cast<double>(state_->tokensDecoded.load()));
+    out.Set("tokensReused", static_cast<double>(state_->tokensReused.load()));
+    out.Set("prefixCacheCells", state_->prefixCache ? state_->prefixCache->Budget() : 0);
+    out.Set("prefixCacheHeld", state_->cachedCells.load());
     return out;
 }
 

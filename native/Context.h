@@ -12,6 +12,7 @@
 
 #include "Batch.h"
 #include "Model.h"
+#include "PrefixCache.h"
 
 #include <llama-cpp.h>
 #include <napi.h>
@@ -55,6 +56,9 @@ struct ContextParams {
     llama_flash_attn_type flashAttn = LLAMA_FLASH_ATTN_TYPE_DISABLED;
     ggml_type kvType = GGML_TYPE_F16;
     bool sharePrefixes = true;  // see DecodePlan.h
+    // Most KV cells the cross-call prefix cache keeps (PrefixCache.h); 0 turns it off. Capped
+    // at nCtx - nBatch so that a full decode always finds free cells.
+    uint32_t prefixCacheCells = 0;
 };
 
 struct ContextState {
@@ -70,6 +74,11 @@ struct ContextState {
     // decoded (fewer when prefix sharing finds common prefixes or duplicates).
     std::atomic<uint64_t> tokensIn{ 0 };
     std::atomic<uint64_t> tokensDecoded{ 0 };
+    // Tokens whose KV cells came from the prefix cache instead of a decode, and cells it holds
+    // (written by the worker, read by info() on the JS thread).
+    std::atomic<uint64_t> tokensReused{ 0 };
+    std::atomic<uint32_t> cachedCells{ 0 };
+    std::unique_ptr<PrefixCache> prefixCache;  // guarded by `mutex`
 };
 
 class Context : public Napi::ObjectWrap<Context> {
@@ -82,12 +91,14 @@ class Context : public Napi::ObjectWrap<Context> {
 
   private:
     // create(model: Model, { nCtx, nBatch, nUbatch, nSeqMax, threads, flashAttn: boolean|'auto', kvType: 'f32'|'f16'|'q8_0', head: Float32Array,
-    //   nLabels, bias?: Float32Array, sharePrefixes?: boolean (default true) }) -> Promise<Context>
+    //   nLabels, bias?: Float32Array, sharePrefixes?: boolean (default true), prefixCacheCells?: number (default 0: off) })
+    //   -> Promise<Context>
     static Napi::Value JS_create(const Napi::CallbackInfo & info);
     // classify(tokens: Int32Array, offsets: Uint32Array) -> Promise<Float32Array>
     // Sequence i is tokens[offsets[i], offsets[i+1]); the result holds nLabels logits per sequence.
     Napi::Value JS_classify(const Napi::CallbackInfo & info);
-    // info() -> { nCtx, nBatch, nUbatch, nSeqMax, threads, nLabels, flashAttn, kvType, sharePrefixes, tokensIn, tokensDecoded }
+    // info() -> { nCtx, nBatch, nUbatch, nSeqMax, threads, nLabels, flashAttn, kvType, sharePrefixes, tokensIn, tokensDecoded,
+    //   tokensReused, prefixCacheCells (the budget in effect), prefixCacheHeld (cells held now) }
     Napi::Value JS_info(const Napi::CallbackInfo & info);
     // dispose() -> Promise<void>; idempotent; a running classify() rejects with ABORTED.
     Napi::Value JS_dispose(const Napi::CallbackInfo & info);

@@ -6,6 +6,7 @@
 //   npm run bench -- --smoke --out dir     # CI: tiny model, few lines; must run and write the report
 //   npm run bench -- --models f16 --lines 64 --run 8 --rounds 2 --threads 2
 //   npm run bench -- --gpu cuda --models f16,q8_0 --lines 1024   # every contender on the GPU (scripts/gpu-check.sh)
+//   npm run bench -- --scenario streaming --models q8_0   # one call per line / per 4 lines, prefix cache on and off (scripts/bench/streaming.ts)
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, homedir, totalmem } from 'node:os';
@@ -20,6 +21,7 @@ import { compileChild } from './bench/compileChild.js';
 import { llamaToolsDir, runLlamaBench, runLlamaEmbedding, timed } from './bench/llamaTools.js';
 import { renderMarkdown, renderSvg, ourPeakRssMiB, rssBoundMiB, type BenchReport, type ContenderRow, type ModelReport, type TypeParity } from './bench/report.js';
 import { combineRounds, percentile, type ContenderResult } from './bench/results.js';
+import { runStreaming } from './bench/streaming.js';
 import { defaultCheckpointDir, makeRandomCheckpoint } from './make-random-checkpoint.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -29,6 +31,7 @@ const execFileAsync = promisify(execFile);
 const { values: args } = parseArgs({
   options: {
     smoke: { type: 'boolean', default: false },
+    scenario: { type: 'string', default: 'sample' },
     models: { type: 'string' },
     lines: { type: 'string' },
     run: { type: 'string' },
@@ -49,11 +52,13 @@ if (gpu !== undefined && !['cuda', 'vulkan', 'metal'].includes(gpu)) throw new E
 const toolGpu = gpu ? { backendPath: installedGpuBackendFile(gpu) ?? '' } : undefined;
 
 const smoke = args.smoke;
+const streaming = args.scenario === 'streaming';
+if (!['sample', 'streaming'].includes(args.scenario)) throw new Error(`--scenario must be 'sample' or 'streaming', not '${args.scenario}'`);
 const threads = Number(args.threads);
-const nLines = Number(args.lines ?? (smoke ? 12 : 40));
+const nLines = Number(args.lines ?? (smoke ? 12 : streaming ? 200 : 40));
 // Consecutive lines taken from each file: a log stream is runs of one system's lines.
-const runLength = Number(args.run ?? 4);
-const rounds = Number(args.rounds ?? (smoke ? 1 : 2));
+const runLength = Number(args.run ?? (streaming ? 40 : 4));
+const rounds = Number(args.rounds ?? (smoke || streaming ? 1 : 2));
 const seed = Number(args.seed);
 const modelNames = (args.models ?? (smoke ? 'tiny' : 'tiny,f16,q8_0,q4_0,q4_k_m')).split(',');
 const outDir = resolve(args.out);
@@ -277,8 +282,22 @@ async function main(): Promise<void> {
     for (const name of modelNames) log(`ready: ${await prepareModel(name)}`);
     return;
   }
-  const lines = sampleLines();
   const tiny = await prepareModel('tiny');
+  if (streaming) {
+    const countTokens = async (texts: string[]) => {
+      const tokenizer = await LogClassifier.open(tiny, { threads, gpu: 'cpu' });
+      try {
+        return (await tokenizer.tokenizeMany(texts)).map((ids) => ids.length);
+      } finally {
+        await tokenizer.dispose();
+      }
+    };
+    const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim();
+    const deps = { threads, seed, rounds, outDir, workDir, command, machine, log, prepareModel, runChild, countTokens, tinyModel: tiny };
+    process.stdout.write(await runStreaming(modelNames, nLines, runLength, loghubFiles(), mulberry32(seed), deps));
+    return;
+  }
+  const lines = sampleLines();
   const tokenizer = await LogClassifier.open(tiny, { threads, gpu: 'cpu' });
   const counts = (await tokenizer.tokenizeMany(lines)).map((ids) => ids.length);
   await tokenizer.dispose();

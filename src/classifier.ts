@@ -50,8 +50,12 @@ export interface ClassificationResult {
 export interface ClassifierStats {
   /** Tokens of the lines sent to the model (cache hits excluded). */
   tokensIn: number;
-  /** Tokens actually decoded: fewer than tokensIn when lines of a batch share a prefix or repeat. */
+  /** Tokens actually decoded: fewer than tokensIn when lines share a prefix within a call or with cached lines. */
   tokensDecoded: number;
+  /** Tokens whose KV cells came from the cross-call prefix cache (`prefixCache`) instead of a decode. */
+  tokensReused: number;
+  /** Cross-call prefix cache: its budget and the KV cells it holds now (both 0 when off). */
+  prefixCache: { budget: number; cells: number };
   /** Exact-repeat cache: lines looked up, found, and held. */
   cache: { lookups: number; hits: number; size: number };
 }
@@ -86,6 +90,8 @@ export interface ClassifierInfo {
   flashAttn: string;
   /** KV cache type (f32, f16, q8_0). */
   kvCacheType: string;
+  /** KV cells the cross-call prefix cache may keep (0: off). */
+  prefixCacheCells: number;
   /** Whether the weights are memory-mapped (see `useMmap`). */
   useMmap: boolean;
   specialTokens: 'plain' | 'parse';
@@ -179,6 +185,7 @@ export class LogClassifier {
         nLabels: meta.labels.length,
         head: meta.head.weight,
         sharePrefixes: opts.prefixSharing,
+        prefixCacheCells: plan.prefixCacheCells.value,
         ...(meta.head.bias ? { bias: meta.head.bias } : {}),
       });
       const ctxInfo = context.info();
@@ -202,6 +209,7 @@ export class LogClassifier {
         ubatchTokens: ctxInfo.nUbatch,
         flashAttn: ctxInfo.flashAttn,
         kvCacheType: ctxInfo.kvType,
+        prefixCacheCells: ctxInfo.prefixCacheCells,
         useMmap: plan.useMmap.value,
         specialTokens: opts.specialTokens,
         llamaRelease: binding.llamaRelease,
@@ -284,7 +292,13 @@ export class LogClassifier {
   stats(): ClassifierStats {
     this.assertOpen();
     const ctx = this.context.info();
-    return { tokensIn: ctx.tokensIn, tokensDecoded: ctx.tokensDecoded, cache: this.cache.stats() };
+    return {
+      tokensIn: ctx.tokensIn,
+      tokensDecoded: ctx.tokensDecoded,
+      tokensReused: ctx.tokensReused,
+      prefixCache: { budget: ctx.prefixCacheCells, cells: ctx.prefixCacheHeld },
+      cache: this.cache.stats(),
+    };
   }
 
   /** HuggingFace-pipeline-shaped output: per input, `[{label, score}]` best first. */

@@ -65,6 +65,8 @@ export interface NativeContextOptions {
   bias?: Float32Array;
   /** Decode tokens shared by several lines' prefixes once (default true). */
   sharePrefixes?: boolean;
+  /** Most KV cells the cross-call prefix cache keeps (default 0: off); capped at nCtx - nBatch. */
+  prefixCacheCells?: number;
 }
 
 export interface NativeContextInfo {
@@ -82,6 +84,12 @@ export interface NativeContextInfo {
   tokensIn: number;
   /** Tokens actually decoded (fewer when lines share prefixes or repeat). */
   tokensDecoded: number;
+  /** Tokens whose KV cells came from the cross-call prefix cache instead of a decode. */
+  tokensReused: number;
+  /** The prefix cache's cell budget in effect (0: off). */
+  prefixCacheCells: number;
+  /** Cells the prefix cache holds now. */
+  prefixCacheHeld: number;
 }
 
 export interface NativeContext {

@@ -12,6 +12,9 @@ export const FUNCTION_TO_APPLY_CHOICES = ['softmax', 'sigmoid', 'none'] as const
 
 const positiveInt = (max: number) => z.number().int().min(1).max(max);
 
+/** Default cell budget of the cross-call prefix cache (docs/performance.md, "prefix cache"). */
+export const DEFAULT_PREFIX_CACHE_CELLS = 512;
+
 /** Options of `LogClassifier.open()`. */
 export const openOptionsSchema = z
   .object({
@@ -40,6 +43,14 @@ export const openOptionsSchema = z
     rejectWhitespace: z.boolean().default(true),
     /** Decode a prefix shared by lines of one batch once (see docs/model-format.md#inference). */
     prefixSharing: z.boolean().default(true),
+    /**
+     * Keep the KV cells of recently decoded lines across calls, so that a line decodes only what
+     * follows its longest cached prefix (see docs/api.md#prefix-cache). `cells`: most KV cells
+     * kept (LRU by line); false turns it off, as does `prefixSharing: false`.
+     */
+    prefixCache: z
+      .union([z.literal(false), z.object({ cells: z.number().int().min(1).max(1_048_576).default(DEFAULT_PREFIX_CACHE_CELLS) }).strict()])
+      .default({ cells: DEFAULT_PREFIX_CACHE_CELLS }),
     /** Lines whose logits are kept for exact repeats (LRU, by tokens); 0 turns the cache off. */
     resultCache: z.number().int().min(0).max(1_000_000).default(4096),
     /**

@@ -58,6 +58,8 @@ export interface RuntimePlan {
   nBatch: Choice<number>;
   nUbatch: Choice<number>;
   nSeqMax: Choice<number>;
+  /** KV cells the cross-call prefix cache may keep (0: off). */
+  prefixCacheCells: Choice<number>;
   /** Budgets of one native classify() call (BatchQueue limits). */
   linesPerCall: Choice<number>;
   tokensPerCall: Choice<number>;
@@ -163,6 +165,13 @@ function decideMaxTokens(opts: ResolvedOpenOptions, model: ModelFacts): Choice<n
   return { value: opts.maxTokens, why: `maxTokens: ${opts.maxTokens}` };
 }
 
+function decidePrefixCacheCells(opts: ResolvedOpenOptions): Choice<number> {
+  // prefixSharing: false is the every-token-computed baseline: no cells shared across calls either.
+  if (!opts.prefixSharing) return { value: 0, why: 'prefixSharing: false turns the prefix cache off too' };
+  if (opts.prefixCache === false) return { value: 0, why: 'prefixCache: false' };
+  return { value: opts.prefixCache.cells, why: `prefixCache.cells ${opts.prefixCache.cells}` };
+}
+
 /** Every run-time choice of LogClassifier.open(); throws BackendError / ValidationError when the options cannot be met. */
 export function planRuntime(opts: ResolvedOpenOptions, model: ModelFacts, machine: MachineFacts): RuntimePlan {
   const { device, gpuFallback } = decideDevice(opts.gpu, machine);
@@ -174,6 +183,7 @@ export function planRuntime(opts: ResolvedOpenOptions, model: ModelFacts, machin
   const onGpu = gpuLayers.value > 0;
   const ubatch = opts.ubatchTokens ?? (onGpu ? DEFAULT_UBATCH.gpu : DEFAULT_UBATCH.cpu);
   const nSeqMax = Math.min(opts.batchSize, nBatch);
+  const prefixCacheCells = decidePrefixCacheCells(opts);
   return {
     device,
     gpuLayers,
@@ -181,13 +191,18 @@ export function planRuntime(opts: ResolvedOpenOptions, model: ModelFacts, machin
     flashAttn,
     kvType,
     maxTokens,
-    nCtx: { value: Math.max(maxTokens.value, nBatch), why: 'room for the longest line (maxTokens) and for a full batch (nBatch)' },
+    // llama.cpp frees no cell a sequence holds: a decode that found no free cells beside the prefix cache would fail with KV_SLOT.
+    nCtx: {
+      value: Math.max(maxTokens.value, nBatch + prefixCacheCells.value),
+      why: 'room for the longest line (maxTokens), and for a full batch (nBatch) beside the prefix cache',
+    },
     nBatch: { value: nBatch, why: `batchTokens ${opts.batchTokens}, at most maxTokens` },
     nUbatch: {
       value: Math.min(ubatch, nBatch),
       why: `${opts.ubatchTokens !== undefined ? `ubatchTokens ${opts.ubatchTokens}` : `default ${ubatch} on the ${onGpu ? 'GPU' : 'CPU'}`}, at most nBatch`,
     },
     nSeqMax: { value: nSeqMax, why: `batchSize ${opts.batchSize}, at most nBatch: llama.cpp asserts if a decode may hold more outputs (one per line) than tokens` },
+    prefixCacheCells,
     linesPerCall: { value: nSeqMax * DECODES_PER_CALL, why: `${DECODES_PER_CALL} decodes' worth of lines (nSeqMax x ${DECODES_PER_CALL}) per native call` },
     tokensPerCall: { value: nBatch * DECODES_PER_CALL, why: `${DECODES_PER_CALL} decodes' worth of tokens (nBatch x ${DECODES_PER_CALL}) per native call` },
     ...(gpuFallback !== undefined && { gpuFallback }),

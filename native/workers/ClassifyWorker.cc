@@ -65,18 +65,44 @@ bool ClassifyWorker::ApplyHead(const DecodeGroup & group, const std::vector<uint
 
 bool ClassifyWorker::RunGroup(const DecodeGroup & group) {
     Batch & batch = *state_->batch;
+    PrefixCache & cache = *state_->prefixCache;
+    llama_memory_t memory = llama_get_memory(state_->ctx.get());
+    // The trie node of each plan node whose cell is cached: a set closed under parents that
+    // stops at outputs, since an output's hidden state has to be computed.
+    std::vector<int32_t> cachedAs(group.nodes.size(), -1);
+    if (cache.Enabled()) {
+        for (size_t i = 0; i < group.nodes.size(); i++) {
+            const DecodeNode & node = group.nodes[i];
+            const int32_t parent = node.parent < 0 ? PrefixCache::kRoot : cachedAs[node.parent];
+            if (parent >= 0 && !node.output) {
+                cachedAs[i] = cache.Child(parent, node.token);
+            }
+        }
+    } else {
+        llama_memory_clear(memory, true);
+    }
     batch.Clear();
     // Outputs come back in batch order.
     std::vector<uint32_t> rowOfNode(group.nodes.size(), 0);
     uint32_t outputs = 0;
     for (size_t i = 0; i < group.nodes.size(); i++) {
         const DecodeNode & node = group.nodes[i];
+        if (cachedAs[i] >= 0) {
+            reused_++;
+            continue;
+        }
+        if (node.parent >= 0 && cachedAs[node.parent] >= 0) {
+            // The first decoded node of its path: its sequences take the cached cells above it.
+            for (llama_seq_id seq : node.seqs) {
+                cache.CopyPath(cachedAs[node.parent], seq);
+            }
+        }
         batch.Add(node.token, node.pos, node.seqs, node.output);
         if (node.output) {
             rowOfNode[i] = outputs++;
         }
     }
-    llama_memory_clear(llama_get_memory(state_->ctx.get()), true);
+    decoded_ += static_cast<uint64_t>(batch.Size());
     state_->capture.Reset();
     if (!Decode()) {
         return false;
@@ -86,7 +112,39 @@ bool ClassifyWorker::RunGroup(const DecodeGroup & group) {
              " hidden states for " + std::to_string(outputs) + " outputs");
         return false;
     }
+    if (cache.Enabled()) {
+        KeepInCache(group, memory);
+    }
     return ApplyHead(group, rowOfNode);
+}
+
+void ClassifyWorker::KeepInCache(const DecodeGroup & group, llama_memory_t memory) {
+    PrefixCache & cache = *state_->prefixCache;
+    std::vector<bool> hasChild(group.nodes.size(), false);
+    for (const DecodeNode & node : group.nodes) {
+        if (node.parent >= 0) {
+            hasChild[node.parent] = true;
+        }
+    }
+    std::vector<llama_token> path;
+    for (size_t i = 0; i < group.nodes.size(); i++) {
+        if (hasChild[i]) {
+            continue;
+        }
+        // A leaf has one sequence, which holds its whole path.
+        path.assign(group.nodes[i].pos + 1, 0);
+        for (int32_t j = static_cast<int32_t>(i); j >= 0; j = group.nodes[j].parent) {
+            path[group.nodes[j].pos] = group.nodes[j].token;
+        }
+        cache.Insert(path.data(), static_cast<uint32_t>(path.size()), group.nodes[i].seqs.front());
+    }
+    // The decode's sequences end here; the cells they alone held become free.
+    for (size_t i = 0; i < group.nodes.size(); i++) {
+        if (!hasChild[i]) {
+            llama_memory_seq_rm(memory, group.nodes[i].seqs.front(), -1, -1);
+        }
+    }
+    cache.EvictTo(cache.Budget());
 }
 
 bool ClassifyWorker::RunLongLine(const DecodeGroup & group) {
@@ -94,7 +152,8 @@ bool ClassifyWorker::RunLongLine(const DecodeGroup & group) {
     const uint32_t line = group.outputs.front().line;
     const uint32_t begin = offsets_[line];
     const uint32_t len = offsets_[line + 1] - begin;
-    llama_memory_clear(llama_get_memory(state_->ctx.get()), true);
+    // It may need every cell of the context.
+    state_->prefixCache->Clear();
     state_->capture.Reset();
     for (uint32_t start = 0; start < len; start += static_cast<uint32_t>(batch.Capacity())) {
         batch.Clear();
@@ -105,6 +164,8 @@ bool ClassifyWorker::RunLongLine(const DecodeGroup & group) {
             return false;
         }
     }
+    decoded_ += len;
+    llama_memory_seq_rm(llama_get_memory(state_->ctx.get()), 0, -1, -1);
     // The only output is the last token's: row 0.
     std::vector<uint32_t> rowOfNode(len, 0);
     return ApplyHead(group, rowOfNode);
@@ -126,16 +187,22 @@ void ClassifyWorker::Execute() {
         const DecodePlan plan = PlanDecodes(tokens_, offsets_, static_cast<uint32_t>(state_->batch->Capacity()), p.nSeqMax, p.sharePrefixes);
         for (const DecodeGroup & group : plan.groups) {
             if (!(group.longLine ? RunLongLine(group) : RunGroup(group))) {
+                // llama.cpp does not promise the KV state after a failed decode.
+                state_->prefixCache->Clear();
                 return;
             }
         }
         state_->tokensIn += plan.tokensIn;
-        state_->tokensDecoded += plan.tokensDecoded;
+        state_->tokensDecoded += decoded_;
+        state_->tokensReused += reused_;
     } catch (const std::bad_alloc &) {
+        state_->prefixCache->Clear();
         Fail(code::kOutOfMemory, "Out of memory during classification");
     } catch (const std::exception & e) {
+        state_->prefixCache->Clear();
         Fail(code::kDecodeFatal, std::string("classification failed: ") + e.what());
     }
+    state_->cachedCells = state_->prefixCache->Cells();
 }
 
 Napi::Value ClassifyWorker::Resolve() {

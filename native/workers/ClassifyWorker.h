@@ -2,7 +2,8 @@
 // Runs one classification call: DecodePlan turns the lines into llama_decode calls (prefix
 // tries within n_batch tokens and n_seq_max sequences), HiddenCapture takes each output's
 // final-norm hidden state, and the head turns it into logits. A line longer than n_batch is
-// decoded alone, in n_batch chunks over its KV cells.
+// decoded alone, in n_batch chunks over its KV cells. With the prefix cache, the plan's nodes
+// whose cells are cached from earlier calls are not decoded, and the group's lines are cached.
 #pragma once
 
 #include "../Context.h"
@@ -26,12 +27,16 @@ class ClassifyWorker : public PromiseWorker {
     bool Decode();
     bool RunGroup(const DecodeGroup & group);
     bool RunLongLine(const DecodeGroup & group);
+    // Caches the paths of the group's leaves and releases the decode's sequences.
+    void KeepInCache(const DecodeGroup & group, llama_memory_t memory);
     bool ApplyHead(const DecodeGroup & group, const std::vector<uint32_t> & rowOfNode);
 
     std::shared_ptr<ContextState> state_;
     std::vector<llama_token> tokens_;
     std::vector<uint32_t> offsets_;
     std::vector<float> logits_;
+    uint64_t decoded_ = 0;  // tokens this call decoded
+    uint64_t reused_ = 0;   // tokens whose cells came from the prefix cache
 };
 
 }  // namespace logtriage

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "CreateContextWorker.h"
 
+#include <algorithm>
 #include <cstring>
 #include <new>
 
@@ -67,6 +68,11 @@ void CreateContextWorker::Execute() {
         }
         state_->ctx.reset(ctx);
         state_->batch = std::make_unique<Batch>(static_cast<int32_t>(p.nBatch), static_cast<int32_t>(p.nSeqMax));
+        // Holders take the seq ids no decode uses (see PrefixCache.h).
+        const uint32_t holders = static_cast<uint32_t>(llama_max_parallel_sequences()) - p.nSeqMax;
+        const uint32_t budget = holders == 0 ? 0 : std::min(p.prefixCacheCells, p.nCtx - p.nBatch);
+        state_->prefixCache = std::make_unique<PrefixCache>(budget, static_cast<llama_seq_id>(p.nSeqMax), holders);
+        state_->prefixCache->Attach(llama_get_memory(ctx));
     } catch (const std::bad_alloc &) {
         Fail(code::kOutOfMemory, "Out of memory while creating the context");
     } catch (const std::exception & e) {

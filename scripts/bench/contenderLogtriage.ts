@@ -2,6 +2,7 @@
 // Benchmark child: logtriage on one GGUF and a lines file. Prints one JSON result on stdout.
 //   mode 'batch': classifyMany over all lines with `batchSize` lines per decode
 //   mode 'sequential': classify() one line at a time (batch 1; gives single-line latency)
+//   mode 'chunks': classifyMany() on `batchSize` lines at a time, one call after the other (a worker fetching small batches)
 //   mode 'concurrent': `callers` concurrent classify() callers, default batching
 import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -11,7 +12,7 @@ import { percentile, type ContenderResult } from './results.js';
 interface Args {
   model: string;
   linesFile: string;
-  mode: 'batch' | 'sequential' | 'concurrent';
+  mode: 'batch' | 'sequential' | 'chunks' | 'concurrent';
   batchSize: number;
   batchTokens: number;
   callers: number;
@@ -42,6 +43,12 @@ const started = performance.now();
 let tokens = 0;
 if (args.mode === 'batch') {
   tokens = (await clf.classifyMany(lines)).reduce((n, r) => n + r.tokens, 0);
+} else if (args.mode === 'chunks') {
+  for (let i = 0; i < lines.length; i += args.batchSize) {
+    const t = performance.now();
+    tokens += (await clf.classifyMany(lines.slice(i, i + args.batchSize))).reduce((n, r) => n + r.tokens, 0);
+    latencies.push(performance.now() - t);
+  }
 } else if (args.mode === 'sequential') {
   for (const line of lines) {
     const t = performance.now();
@@ -70,6 +77,7 @@ const result: ContenderResult = {
   seconds,
   loadMs,
   tokensDecoded: stats.tokensDecoded,
+  tokensReused: stats.tokensReused,
   eventLoopP99Ms: loopDelay.percentile(99) / 1e6,
   ...(latencies.length > 0 ? { latencyP50Ms: percentile(latencies, 50), latencyP99Ms: percentile(latencies, 99) } : {}),
 };

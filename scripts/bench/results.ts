@@ -9,6 +9,8 @@ export interface ContenderResult {
   loadMs: number;
   /** Tokens actually decoded (logtriage: fewer with prefix sharing). */
   tokensDecoded?: number;
+  /** logtriage: tokens whose KV cells came from the cross-call prefix cache. */
+  tokensReused?: number;
   eventLoopP99Ms?: number;
   latencyP50Ms?: number;
   latencyP99Ms?: number;
@@ -43,6 +45,7 @@ export function combineRounds(rounds: readonly ContenderResult[]): ContenderResu
   };
   const optional: Array<[keyof ContenderResult, number | undefined]> = [
     ['tokensDecoded', rounds.some((r) => r.tokensDecoded !== undefined) ? sum((r) => r.tokensDecoded) : undefined],
+    ['tokensReused', rounds.some((r) => r.tokensReused !== undefined) ? sum((r) => r.tokensReused) : undefined],
     ['eventLoopP99Ms', max((r) => r.eventLoopP99Ms)],
     ['latencyP50Ms', median((r) => r.latencyP50Ms)],
     ['latencyP99Ms', max((r) => r.latencyP99Ms)],

@@ -134,6 +134,19 @@ export function createMetrics(classifier: LogClassifier): ServerMetrics {
   for (const label of labels) metrics.results.inc({ label }, 0);
   statsCounter(registry, classifier, 'logtriage_tokens_in_total', 'Tokens of the lines sent to the model (result-cache hits excluded)', (s) => s.tokensIn);
   statsCounter(registry, classifier, 'logtriage_tokens_decoded_total', 'Tokens decoded: fewer than tokens in when lines share a prefix or repeat', (s) => s.tokensDecoded);
+  statsCounter(registry, classifier, 'logtriage_prefix_cache_tokens_reused_total', 'Tokens whose KV cells came from the cross-call prefix cache instead of a decode', (s) => s.tokensReused);
+  new Gauge({
+    name: 'logtriage_prefix_cache_cells',
+    help: 'KV cells the cross-call prefix cache holds',
+    registers,
+    collect() {
+      try {
+        this.set(classifier.stats().prefixCache.cells);
+      } catch {
+        // disposed: keep the last value
+      }
+    },
+  });
   statsCounter(registry, classifier, 'logtriage_result_cache_lookups_total', 'Lines looked up in the exact-repeat result cache', (s) => s.cache.lookups);
   statsCounter(registry, classifier, 'logtriage_result_cache_hits_total', 'Lines answered from the exact-repeat result cache', (s) => s.cache.hits);
   return metrics;

@@ -26,7 +26,8 @@ describe('LogClassifier prefix sharing (F32)', () => {
   let shared: LogClassifier;
   let unshared: LogClassifier;
   beforeAll(async () => {
-    const common = { threads: 2, resultCache: 0 } as const;
+    // In-call sharing alone: the cross-call prefix cache has its own tests (prefixCache.integration.test.ts).
+    const common = { threads: 2, resultCache: 0, prefixCache: false } as const;
     shared = await LogClassifier.open(tinyModel('f32'), { ...common, prefixSharing: true });
     unshared = await LogClassifier.open(tinyModel('f32'), { ...common, prefixSharing: false });
   });
@@ -54,7 +55,7 @@ describe('LogClassifier prefix sharing (F32)', () => {
     const cases = expectedCases().filter((c) => c.logits !== null);
     expect(cases.length).toBe(EXPECTED_CASE_COUNT - 1);
     const reference = (c: ExpectedCase): number[] => c.hf_newer_pooled_logits ?? c.logits!;
-    const parse = await LogClassifier.open(tinyModel('f32'), { threads: 2, resultCache: 0, specialTokens: 'parse', rejectWhitespace: false });
+    const parse = await LogClassifier.open(tinyModel('f32'), { threads: 2, resultCache: 0, prefixCache: false, specialTokens: 'parse', rejectWhitespace: false });
     try {
       // Each case twice, so every line shares all its tokens with another one.
       const results = await parse.classifyMany([...cases.map((c) => c.text), ...cases.map((c) => c.text)]);
@@ -71,7 +72,7 @@ describe('LogClassifier prefix sharing (F32)', () => {
   });
 
   it('holds when the trie is cut by small decode budgets (3 sequences, 64 tokens)', async () => {
-    const small = await LogClassifier.open(tinyModel('f32'), { threads: 2, resultCache: 0, batchSize: 3, batchTokens: 64 });
+    const small = await LogClassifier.open(tinyModel('f32'), { threads: 2, resultCache: 0, prefixCache: false, batchSize: 3, batchTokens: 64 });
     try {
       const lines = [...trickyBatch(), expectedCases().find((c) => c.name === 'long_2000_chars')!.text];
       expect(maxDiff(await small.classifyMany(lines), await unshared.classifyMany(lines))).toBeLessThanOrEqual(TOL);

@@ -293,6 +293,18 @@ describe('GET /health, /info, /metrics', () => {
     expect(metricValue(res.text, 'logtriage_queue_depth')).toBe(0);
   });
 
+  it('counts tokens reused from the prefix cache across requests', async () => {
+    const before = metricValue((await get(`${server.url}/metrics`)).text, 'logtriage_prefix_cache_tokens_reused_total')!;
+    expect(before).toBeGreaterThanOrEqual(0);
+    for (const user of ['root', 'admin']) {
+      expect((await post(`${server.url}/predict`, { inputs: `sshd[4242]: Failed password for ${user} from 203.0.113.9 port 22 ssh2` })).status).toBe(200);
+    }
+    const text = (await get(`${server.url}/metrics`)).text;
+    // The second line shares "sshd[4242]: Failed password for " with the first.
+    expect(metricValue(text, 'logtriage_prefix_cache_tokens_reused_total')! - before).toBeGreaterThanOrEqual(5);
+    expect(metricValue(text, 'logtriage_prefix_cache_cells')).toBeGreaterThan(0);
+  });
+
   it('answers an unknown route with a TEI 404 body', async () => {
     const res = await get(`${server.url}/embed`);
     expect(res.status).toBe(404);
