@@ -17,7 +17,8 @@ export type ErrorCode =
   | 'ERR_HUB'
   | 'ERR_HUB_AUTH'
   | 'ERR_CHECKSUM'
-  | 'ERR_MODEL_NOT_CACHED';
+  | 'ERR_MODEL_NOT_CACHED'
+  | 'ERR_CALIBRATION';
 
 export class LogTriageError extends Error {
   readonly code: ErrorCode;
@@ -145,5 +146,13 @@ export class ModelNotCachedError extends LogTriageError {
   constructor(message: string) {
     super('ERR_MODEL_NOT_CACHED', message);
     this.name = 'ModelNotCachedError';
+  }
+}
+
+/** Calibration cannot be fitted from the labeled lines given: too few per label, or no finite best fit. */
+export class CalibrationError extends LogTriageError {
+  constructor(message: string) {
+    super('ERR_CALIBRATION', message);
+    this.name = 'CalibrationError';
   }
 }
