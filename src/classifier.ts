@@ -5,6 +5,8 @@ import { existsSync } from 'node:fs';
 import { gpuBackendProbes, loadBinding } from './binding.js';
 import { cpuMayRepack } from './cpuRepack.js';
 import { gpuHardwareLikely } from './gpuBackends.js';
+import { calibrateLogits, type Calibration } from './calibration/applyCalibration.js';
+import { needsReview, type ReviewThresholds } from './calibration/needsReview.js';
 import { BackendError, DisposedError, EmptyInputError, InputTooLongError, ModelLoadError, ValidationError } from './errors.js';
 import { readGgufHeader, validateLogtriageModel, type LogtriageModelInfo } from './gguf/index.js';
 import { LLAMA_FILE_TYPE } from './gguf/ggufTypes.js';
@@ -34,12 +36,14 @@ export type ResultFlag =
 export interface ClassificationResult {
   /** The label with the highest score. */
   label: string;
-  /** Its softmax probability. */
+  /** Its softmax probability (after the model's calibration, unless opened with `calibration: 'none'`). */
   score: number;
-  /** Softmax probability of every label. */
+  /** Softmax probability of every label (calibrated likewise). */
   scores: Record<string, number>;
-  /** Raw head outputs, in label-id order. */
+  /** Raw head outputs, in label-id order (never calibrated). */
   logits: number[];
+  /** True when the `review` thresholds send this result to a human; always false without them. */
+  review: boolean;
   /** Tokens fed to the model. */
   tokens: number;
   /** True when the line was cut to `maxTokens`. */
@@ -91,6 +95,8 @@ export interface ClassifierInfo {
   useMmap: boolean;
   specialTokens: 'plain' | 'parse';
   llamaRelease: string;
+  /** The calibration applied to scores: the model's (`calibration: 'auto'`), or null. */
+  calibration: Calibration | null;
 }
 
 const EIGHT_BIT_OR_MORE: ReadonlySet<number> = new Set([LLAMA_FILE_TYPE.MOSTLY_F16, LLAMA_FILE_TYPE.MOSTLY_BF16, LLAMA_FILE_TYPE.MOSTLY_Q8_0]);
@@ -168,6 +174,7 @@ export class LogClassifier {
   private readonly cache: ResultCache;
   private readonly batchListeners = new Set<(timing: BatchTiming) => void>();
   private readonly controlTexts: string[];
+  private readonly calibration: Calibration | undefined;
   private disposing: Promise<void> | undefined;
 
   private constructor(
@@ -187,6 +194,7 @@ export class LogClassifier {
       for (const listener of this.batchListeners) listener(timing);
     });
     this.cache = new ResultCache(options.resultCache);
+    this.calibration = info.calibration ?? undefined;
     this.controlTexts = model.info().controlTokens.map(([, text]) => text).filter((t) => t.length > 0);
   }
 
@@ -259,6 +267,7 @@ export class LogClassifier {
         useMmap,
         specialTokens: opts.specialTokens,
         llamaRelease: binding.llamaRelease,
+        calibration: opts.calibration === 'auto' ? (meta.calibration?.calibration ?? null) : null,
       };
       return new LogClassifier(model, context, meta, { ...opts, maxTokens }, info);
     } catch (err) {
@@ -319,7 +328,7 @@ export class LogClassifier {
     );
     let next = 0;
     const logits = cached.map((l) => l ?? computed[next++]!);
-    return logits.map((l, i) => this.toResult(l, prepared[i]!));
+    return logits.map((l, i) => this.toResult(l, prepared[i]!, opts.review ?? this.options.review));
   }
 
   /** Calls `listener` after every native call (queue wait per line, inference time); returns an unsubscribe function. */
@@ -346,7 +355,7 @@ export class LogClassifier {
     const single = typeof texts === 'string';
     const results = await this.classifyMany(single ? [texts] : texts, classifyOptions);
     const shaped = results.map((r) => {
-      const scores = applyFunction(r.logits, functionToApply);
+      const scores = applyFunction(calibrateLogits(r.logits, this.calibration), functionToApply);
       const entries = this.meta.labels.map((label, i) => ({ label, score: scores[i]! })).sort((a, b) => b.score - a.score);
       return topK === null ? entries : entries.slice(0, topK);
     });
@@ -415,12 +424,12 @@ export class LogClassifier {
     return end === ids.length ? ids : ids.subarray(0, end);
   }
 
-  private toResult(logits: Float32Array, prepared: Prepared): ClassificationResult {
+  private toResult(logits: Float32Array, prepared: Prepared, review: ReviewThresholds | undefined): ClassificationResult {
     const values = Array.from(logits);
     if (!values.every(Number.isFinite)) {
       throw new BackendError('The model produced non-finite logits (NaN or infinite weights or activations): its scores would be meaningless');
     }
-    const probs = softmax(values);
+    const probs = softmax(calibrateLogits(values, this.calibration));
     let best = 0;
     for (let i = 1; i < probs.length; i++) if (probs[i]! > probs[best]!) best = i;
     const labels = this.meta.labels;
@@ -432,6 +441,7 @@ export class LogClassifier {
       tokens: prepared.tokens.length,
       truncated: prepared.truncated,
       flags: prepared.flags,
+      review: needsReview(probs, review),
     };
   }
 }

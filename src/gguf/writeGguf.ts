@@ -19,14 +19,15 @@ import {
   WRITABLE_TENSOR_TYPE_ID,
   WRITABLE_TENSOR_TYPE_SIZE,
 } from './ggufTypes.js';
-import type { GgufMetadata, GgufScalarTypeName, GgufValue, WritableTensorType } from './ggufTypes.js';
+import type { GgmlTypeInfo, GgufMetadata, GgufScalarTypeName, GgufValue, WritableTensorType } from './ggufTypes.js';
 
 export interface GgufTensorSource {
   /** The GGUF tensor name (shorter than 64 bytes). */
   readonly name: string;
   /** PyTorch / safetensors order, outermost dimension first; written reversed as ggml `ne`. */
   readonly shape: readonly number[];
-  readonly type: WritableTensorType;
+  /** A float type the converter writes, or any ggml type when bytes are copied from another GGUF. */
+  readonly type: WritableTensorType | GgmlTypeInfo;
   /** Yields the tensor's bytes, already in `type`, in order; they must add up to the tensor's size exactly. */
   readonly chunks: () => AsyncIterable<Uint8Array>;
 }
@@ -115,6 +116,10 @@ function writeValue(sink: ByteSink, key: string, value: GgufValue): void {
   }
 }
 
+function typeInfo(type: WritableTensorType | GgmlTypeInfo): Pick<GgmlTypeInfo, 'id' | 'blockSize' | 'typeSize'> {
+  return typeof type === 'string' ? { id: WRITABLE_TENSOR_TYPE_ID[type], blockSize: 1, typeSize: WRITABLE_TENSOR_TYPE_SIZE[type] } : type;
+}
+
 interface PlannedTensor {
   readonly source: GgufTensorSource;
   readonly offset: number;
@@ -134,7 +139,9 @@ function planTensors(tensors: readonly GgufTensorSource[]): PlannedTensor[] {
     if (shape.length < 1 || shape.length > GGML_MAX_DIMS || !shape.every((d) => Number.isSafeInteger(d) && d > 0)) {
       throw new RangeError(`Tensor '${name}' has invalid shape [${shape.join(', ')}]`);
     }
-    const byteSize = shape.reduce((a, b) => a * b, 1) * WRITABLE_TENSOR_TYPE_SIZE[type];
+    const { blockSize, typeSize } = typeInfo(type);
+    if (shape.at(-1)! % blockSize !== 0) throw new RangeError(`Tensor '${name}' innermost dimension ${shape.at(-1)} is not a multiple of its block size ${blockSize}`);
+    const byteSize = (shape.reduce((a, b) => a * b, 1) / blockSize) * typeSize;
     const planned = { source, offset, byteSize };
     offset = alignUp(offset + byteSize, GGUF_ALIGNMENT);
     return planned;
@@ -162,7 +169,7 @@ function encodeHeader(metadata: GgufMetadata, planned: readonly PlannedTensor[])
     sink.string(source.name);
     sink.scalar('u32', source.shape.length);
     for (const dim of [...source.shape].reverse()) sink.scalar('u64', BigInt(dim));
-    sink.scalar('u32', WRITABLE_TENSOR_TYPE_ID[source.type]);
+    sink.scalar('u32', typeInfo(source.type).id);
     sink.scalar('u64', BigInt(offset));
   }
   sink.bytes(new Uint8Array(alignUp(sink.length, GGUF_ALIGNMENT) - sink.length));

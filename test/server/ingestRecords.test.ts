@@ -14,6 +14,7 @@ const result: ClassificationResult = {
   tokens: 12,
   truncated: false,
   flags: [],
+  review: false,
 };
 
 describe('parseNdjson()', () => {
