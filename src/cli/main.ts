@@ -8,6 +8,9 @@ import { DEFAULT_GGUF_TYPE, DEFAULT_REPO_ID } from '../hub/index.js';
 import { SPECIAL_TOKEN_CHOICES, TRUNCATION_CHOICES } from '../options.js';
 import { physicalCores } from '../physicalCores.js';
 import { benchCommand } from './commands/bench.js';
+import { calibrateCommand, type CalibrateCliOptions } from './commands/calibrate.js';
+import { CALIBRATION_METHODS } from '../calibration/applyCalibration.js';
+import { DEFAULT_MIN_LINES_PER_LABEL } from '../calibration/fitCalibration.js';
 import { classifyCommand, collectLabels, parseMinScore, type ClassifyFlags } from './commands/classify.js';
 import { convertCommand } from './commands/convert.js';
 import { evalCommand, LABELED_FORMATS, type EvalCliOptions } from './commands/eval.js';
@@ -136,6 +139,28 @@ function buildProgram(): Command {
     .addHelpText('after', '\nExamples:\n  $ logtriage eval labeled.jsonl --model models/logs-f16.gguf\n  $ logtriage eval tickets.csv --text-field message --label-field severity --model models/logs-f16.gguf --report eval.html\n  $ logtriage eval labeled.jsonl --model models/logs-f16.gguf --json > metrics.json')
     .action(async (file: string, opts: EvalCliOptions) => {
       await evalCommand(file, opts);
+    });
+
+  program
+    .command('calibrate')
+    .description("Fit a calibration of the model's scores on labeled log lines and write a copy of the model that applies it")
+    .argument('<labeled-file>', 'a .jsonl or .csv file with a log line and its gold label per row (not the lines you evaluate on)')
+    .option('-m, --model <model>', 'logtriage GGUF file or pulled hub repo id (default: the pulled default model)')
+    .option('-o, --output <file>', 'GGUF to write (default: <model>.calibrated.gguf beside the model)')
+    .addOption(new Option('--method <method>', "'temperature' (one T, keeps every label) or 'vector' (scale and bias per label; may change labels)").choices(CALIBRATION_METHODS).default('temperature'))
+    .option('--min-per-label <n>', 'fewest labeled lines per label (each label present; every label for vector)', positiveInt, DEFAULT_MIN_LINES_PER_LABEL)
+    .option('--text-field <name>', 'JSON field or CSV column holding the log line', 'text')
+    .option('--label-field <name>', 'JSON field or CSV column holding the gold label (matched case-insensitively)', 'label')
+    .addOption(new Option('--format <format>', 'input format (default: from the extension)').choices(LABELED_FORMATS))
+    .option('--json', 'print the fit and the figures as JSON')
+    .option('--threads <n>', 'CPU threads', positiveInt, physicalCores())
+    .option('--batch-size <n>', 'lines per decode', positiveInt)
+    .option('--max-tokens <n>', 'tokens per line before truncation', positiveInt)
+    .addOption(new Option('--truncation <mode>', 'overlong lines').choices(TRUNCATION_CHOICES).default('right'))
+    .addOption(new Option('--special-tokens <mode>', "'plain' (safe) or 'parse' (HF parity)").choices(SPECIAL_TOKEN_CHOICES).default('plain'))
+    .addHelpText('after', '\nExamples:\n  $ logtriage calibrate held-out.jsonl --model models/logs-f16.gguf\n  $ logtriage calibrate tickets.csv --text-field message --model models/logs-q8.gguf --method vector -o models/logs-q8.vector.gguf')
+    .action(async (file: string, opts: CalibrateCliOptions) => {
+      await calibrateCommand(file, opts);
     });
 
   program

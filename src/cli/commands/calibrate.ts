@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: MIT
+// `logtriage calibrate <labeled.jsonl | labeled.csv> --model M [-o out.gguf] [--method temperature|vector]`:
+// classifies the labeled lines with the model's raw scores, fits a calibration, and writes a copy
+// of the model with it in `logtriage.calibration.*` (tensor bytes copied unchanged). Prints the
+// figures before and after (a table, or JSON with --json) on stdout.
+import type { Writable } from 'node:stream';
+import { LogClassifier } from '../../classifier.js';
+import type { CalibrationMethod } from '../../calibration/applyCalibration.js';
+import { withCalibration } from '../../calibration/calibrationMetadata.js';
+import { fitCalibration, type CalibrationFit } from '../../calibration/fitCalibration.js';
+import { formatCalibrationReport } from '../../calibration/formatCalibrationReport.js';
+import { classifyLabeledRows } from '../../evaluation/classifyLabeledRows.js';
+import { readLabeledRows, type LabeledFormat } from '../../evaluation/readLabeledRows.js';
+import { resolveGoldLabels } from '../../evaluation/resolveGoldLabels.js';
+import { copyGgufWithMetadata } from '../../gguf/copyGgufWithMetadata.js';
+import { readGgufHeader } from '../../gguf/index.js';
+import { resolveModel } from '../../hub/index.js';
+import type { OpenOptions } from '../../options.js';
+
+export interface CalibrateCliOptions {
+  model?: string;
+  output?: string;
+  method: CalibrationMethod;
+  minPerLabel: number;
+  textField: string;
+  labelField: string;
+  format?: LabeledFormat;
+  json?: boolean;
+  threads: number;
+  batchSize?: number;
+  maxTokens?: number;
+  truncation: NonNullable<OpenOptions['truncation']>;
+  specialTokens: NonNullable<OpenOptions['specialTokens']>;
+}
+
+/** `model.gguf` → `model.calibrated.gguf`, beside it. */
+export function defaultCalibratedPath(modelPath: string): string {
+  return modelPath.toLowerCase().endsWith('.gguf') ? `${modelPath.slice(0, -5)}.calibrated.gguf` : `${modelPath}.calibrated.gguf`;
+}
+
+export async function calibrateCommand(file: string, options: CalibrateCliOptions, out: Writable = process.stdout): Promise<CalibrationFit> {
+  const modelPath = resolveModel(options.model);
+  const output = options.output ?? defaultCalibratedPath(modelPath);
+  const rows = await readLabeledRows(file, {
+    textField: options.textField,
+    labelField: options.labelField,
+    ...(options.format ? { format: options.format } : {}),
+  });
+  // The fit starts from the raw logits, so a model calibrated before is refitted, not stacked.
+  const clf = await LogClassifier.open(modelPath, {
+    threads: options.threads,
+    truncation: options.truncation,
+    specialTokens: options.specialTokens,
+    calibration: 'none',
+    ...(options.batchSize ? { batchSize: options.batchSize } : {}),
+    ...(options.maxTokens ? { maxTokens: options.maxTokens } : {}),
+  });
+  const labels = clf.labels;
+  let fit: CalibrationFit;
+  try {
+    const gold = resolveGoldLabels(rows, labels, file);
+    const results = await classifyLabeledRows(clf, rows);
+    fit = fitCalibration(results.map((r) => r.logits), gold, labels, options.method, options.minPerLabel);
+  } finally {
+    await clf.dispose();
+  }
+  const header = await readGgufHeader(modelPath);
+  await copyGgufWithMetadata(modelPath, header, withCalibration(header.metadata, fit.record), output);
+  out.write(
+    options.json
+      ? `${JSON.stringify({ output, labels, linesPerLabel: fit.linesPerLabel, iterations: fit.iterations, calibration: fit.record.calibration, before: fit.before, after: fit.after }, null, 2)}\n`
+      : formatCalibrationReport(fit, labels, output),
+  );
+  return fit;
+}
