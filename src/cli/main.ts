@@ -5,7 +5,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { CONVERT_TYPES, type ConvertType } from '../convert/index.js';
 import { LogTriageError, ValidationError } from '../errors.js';
 import { DEFAULT_GGUF_TYPE, DEFAULT_REPO_ID } from '../hub/index.js';
-import { SPECIAL_TOKEN_CHOICES, TRUNCATION_CHOICES } from '../options.js';
+import { CALIBRATION_CHOICES, SPECIAL_TOKEN_CHOICES, TRUNCATION_CHOICES } from '../options.js';
 import { physicalCores } from '../physicalCores.js';
 import { benchCommand } from './commands/bench.js';
 import { calibrateCommand, type CalibrateCliOptions } from './commands/calibrate.js';
@@ -23,6 +23,23 @@ function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a positive integer, got '${value}'`);
   return n;
+}
+
+/** `review` open option from --review-min-score / --review-min-margin. */
+function reviewOptionsOf(opts: { reviewMinScore?: number; reviewMinMargin?: number }): { review?: { minScore?: number; minMargin?: number } } {
+  if (opts.reviewMinScore === undefined && opts.reviewMinMargin === undefined) return {};
+  return {
+    review: {
+      ...(opts.reviewMinScore !== undefined ? { minScore: opts.reviewMinScore } : {}),
+      ...(opts.reviewMinMargin !== undefined ? { minMargin: opts.reviewMinMargin } : {}),
+    },
+  };
+}
+
+function reviewFilterOf(opts: { onlyReview?: boolean; review: boolean }): { reviewFilter?: 'only' | 'exclude' } {
+  if (opts.onlyReview && !opts.review) throw new ValidationError('--only-review and --no-review exclude each other');
+  if (opts.onlyReview) return { reviewFilter: 'only' };
+  return opts.review ? {} : { reviewFilter: 'exclude' };
 }
 
 function buildProgram(): Command {
@@ -64,11 +81,20 @@ function buildProgram(): Command {
     .option('--max-tokens <n>', 'tokens per line before truncation', positiveInt)
     .addOption(new Option('--truncation <mode>', 'overlong lines').choices(TRUNCATION_CHOICES).default('right'))
     .addOption(new Option('--special-tokens <mode>', "'plain' (safe) or 'parse' (HF parity)").choices(SPECIAL_TOKEN_CHOICES).default('plain'))
+    .addOption(new Option('--calibration <mode>', "'auto' applies the model's calibration, 'none' scores raw").choices(CALIBRATION_CHOICES).default('auto'))
+    .option('--review-min-score <p>', 'mark review: true when the top score is below p (the label is kept)', parseMinScore)
+    .option('--review-min-margin <p>', 'mark review: true when the top score leads the second by less than p', parseMinScore)
+    .option('--only-review', 'write only records marked review: true')
+    .option('--no-review', 'write only records marked review: false')
+    .option('--thresholds <file>', 'alert thresholds from eval --thresholds-out: each record gets alert (label has a threshold, score >= it)')
+    .option('--only-alerts', 'write only records with alert: true')
     .addHelpText(
       'after',
       [
         '',
         'Examples:',
+        '  $ logtriage classify app.log --review-min-score 0.7 --only-review > for-a-human.jsonl',
+        '  $ logtriage classify /var/log/auth.log --thresholds alerts.json --only-alerts --format ecs',
         '  $ logtriage classify /var/log/auth.log --model models/logs-f16.gguf > triage.jsonl',
         '  $ logtriage classify access.log.gz error.log --model models/logs-f16.gguf --format table --only malicious,suspicious',
         '  $ logtriage classify app.log --format csv --scores --text --min-score 0.8 > review.csv',
@@ -82,6 +108,9 @@ function buildProgram(): Command {
         ...(opts.format !== undefined ? { format: opts.format } : {}),
         ...(opts.only !== undefined ? { only: opts.only } : {}),
         ...(opts.minScore !== undefined ? { minScore: opts.minScore } : {}),
+        ...reviewFilterOf(opts),
+        ...(opts.thresholds !== undefined ? { thresholds: opts.thresholds } : {}),
+        ...(opts.onlyAlerts ? { onlyAlerts: true } : {}),
         scores: opts.scores === true,
         text: opts.text === true,
         follow: opts.follow === true,
@@ -92,6 +121,8 @@ function buildProgram(): Command {
           threads: opts.threads,
           truncation: opts.truncation,
           specialTokens: opts.specialTokens,
+          calibration: opts.calibration,
+          ...reviewOptionsOf(opts),
           ...(opts.batchSize ? { batchSize: opts.batchSize } : {}),
           ...(opts.maxTokens ? { maxTokens: opts.maxTokens } : {}),
         },
@@ -136,7 +167,10 @@ function buildProgram(): Command {
     .option('--max-tokens <n>', 'tokens per line before truncation', positiveInt)
     .addOption(new Option('--truncation <mode>', 'overlong lines').choices(TRUNCATION_CHOICES).default('right'))
     .addOption(new Option('--special-tokens <mode>', "'plain' (safe) or 'parse' (HF parity)").choices(SPECIAL_TOKEN_CHOICES).default('plain'))
-    .addHelpText('after', '\nExamples:\n  $ logtriage eval labeled.jsonl --model models/logs-f16.gguf\n  $ logtriage eval tickets.csv --text-field message --label-field severity --model models/logs-f16.gguf --report eval.html\n  $ logtriage eval labeled.jsonl --model models/logs-f16.gguf --json > metrics.json')
+    .addOption(new Option('--calibration <mode>', "'auto' applies the model's calibration, 'none' scores raw").choices(CALIBRATION_CHOICES).default('auto'))
+    .option('--target-precision <targets>', 'per label the lowest alert threshold reaching a precision, e.g. Malicious=0.95,Error=0.9')
+    .option('--thresholds-out <file>', 'write those thresholds as JSON for classify/serve --thresholds')
+    .addHelpText('after', '\nExamples:\n  $ logtriage eval held-out.jsonl --model models/logs-f16.gguf --target-precision Malicious=0.95 --thresholds-out alerts.json\n  $ logtriage eval labeled.jsonl --model models/logs-f16.gguf\n  $ logtriage eval tickets.csv --text-field message --label-field severity --model models/logs-f16.gguf --report eval.html\n  $ logtriage eval labeled.jsonl --model models/logs-f16.gguf --json > metrics.json')
     .action(async (file: string, opts: EvalCliOptions) => {
       await evalCommand(file, opts);
     });
@@ -219,9 +253,14 @@ function buildProgram(): Command {
     .option('--request-timeout <s>', 'seconds a client has to send a whole request', positiveInt, 30)
     .addOption(new Option('--log-level <level>', 'request logs (pino JSON on stderr; bodies only with --log-bodies)').choices(LOG_LEVELS).default('info'))
     .option('--log-bodies', 'also log request bodies (they may hold sensitive data)')
+    .addOption(new Option('--calibration <mode>', "'auto' applies the model's calibration, 'none' scores raw").choices(CALIBRATION_CHOICES).default('auto'))
+    .option('--review-min-score <p>', 'results get review: true when the top score is below p', parseMinScore)
+    .option('--review-min-margin <p>', 'results get review: true when the top score leads the second by less than p', parseMinScore)
+    .option('--thresholds <file>', 'alert thresholds from eval --thresholds-out: results get alert')
     .addHelpText('after', '\nExamples:\n  $ logtriage serve --model models/logs-f16.gguf --port 8080\n  $ LOGTRIAGE_API_KEY=secret logtriage serve --model models/logs-f16.gguf --host 0.0.0.0 --message-field log')
-    .action(async (opts: ServeCliOptions) => {
-      await serveCommand(opts);
+    .action(async (opts: ServeCliOptions & { reviewMinScore?: number; reviewMinMargin?: number }) => {
+      const { reviewMinScore, reviewMinMargin, ...rest } = opts;
+      await serveCommand({ ...rest, ...reviewOptionsOf({ reviewMinScore, reviewMinMargin }) });
     });
 
   return program;

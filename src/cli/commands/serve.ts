@@ -4,6 +4,8 @@
 // signal exits at once with 1.
 import { InvalidArgumentError } from 'commander';
 import { LogClassifier } from '../../classifier.js';
+import { readThresholdsFile } from '../../calibration/thresholdsFile.js';
+import type { OpenOptions } from '../../options.js';
 import { createServer } from '../../server/index.js';
 import { LOG_LEVELS } from '../../server/serverOptions.js';
 
@@ -30,6 +32,11 @@ export interface ServeCliOptions {
   requestTimeout: number;
   logLevel: (typeof LOG_LEVELS)[number];
   logBodies?: boolean;
+  calibration: NonNullable<OpenOptions['calibration']>;
+  /** From --review-min-score / --review-min-margin. */
+  review?: NonNullable<OpenOptions['review']>;
+  /** Alert thresholds file (eval --thresholds-out). */
+  thresholds?: string;
 }
 
 /** A TCP port; 0 picks a free one. */
@@ -43,13 +50,17 @@ export async function serveCommand(opts: ServeCliOptions): Promise<void> {
   const classifier = await LogClassifier.open(opts.model, {
     threads: opts.threads,
     truncation: opts.truncation,
+    calibration: opts.calibration,
+    ...(opts.review ? { review: opts.review } : {}),
     ...(opts.maxTokens ? { maxTokens: opts.maxTokens } : {}),
     ...(opts.maxBatchTokens ? { batchTokens: opts.maxBatchTokens } : {}),
     ...(opts.maxBatchRequests ? { batchSize: opts.maxBatchRequests } : {}),
   });
   let app;
   try {
+    const thresholds = opts.thresholds === undefined ? undefined : await readThresholdsFile(opts.thresholds, classifier.labels, classifier.info.calibration);
     app = createServer(classifier, {
+      ...(thresholds ? { alertThresholds: Object.fromEntries(thresholds) } : {}),
       maxConcurrentRequests: opts.maxConcurrentRequests,
       maxClientBatchSize: opts.maxClientBatchSize,
       payloadLimit: opts.payloadLimit,
