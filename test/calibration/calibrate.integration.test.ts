@@ -25,6 +25,9 @@ const workDir = join(artifactsDir, 'calibrate');
 const LINES_PER_FILE = 24;
 /** Labels drawn per line: 240 distinct lines × 60 draws = 14,400 labeled samples. */
 const DRAWS = 60;
+/** Each CLI run starts node, loads the model and classifies: slow on a shared machine. */
+const CLI_MS = 300_000;
+const cli = (args: string[]) => runCli(args, undefined, CLI_MS);
 
 let lines: string[];
 let logits: number[][];
@@ -110,11 +113,11 @@ async function tensorBytes(path: string): Promise<Map<string, Buffer>> {
 }
 
 describe('logtriage calibrate', () => {
-  it('writes a temperature-calibrated GGUF: same tensor bytes, calibrated scores, same labels', async () => {
+  it('writes a temperature-calibrated GGUF: same tensor bytes, calibrated scores, same labels', { timeout: 3 * CLI_MS }, async () => {
     const { rows, gold, text } = drawLabels((z) => softmax(z.map((v) => v / 2)), 5, 7);
     const file = writeLabeled('t2.jsonl', text, gold);
     const output = join(workDir, 't2.gguf');
-    const run = await runCli(['calibrate', file, '--model', model, '-o', output, '--threads', '2', '--json']);
+    const run = await cli(['calibrate', file, '--model', model, '-o', output, '--threads', '2', '--json']);
     expect(run.code, run.stderr).toBe(0);
     const report = JSON.parse(run.stdout) as { calibration: { method: string; temperature: number }; before: { accuracy: number; nll: number; ece: number }; after: { accuracy: number; nll: number; ece: number }; output: string };
     // The CLI's fit is the library's on the same labels (logits agree to float rounding across batchings).
@@ -148,20 +151,20 @@ describe('logtriage calibrate', () => {
       await Promise.all([calibrated.dispose(), raw.dispose()]);
     }
 
-    const info = await runCli(['info', output, '--json']);
+    const info = await cli(['info', output, '--json']);
     expect(info.code, info.stderr).toBe(0);
     const described = JSON.parse(info.stdout) as { model: { calibration: { calibration: { method: string }; lines: number } } };
     expect(described.model.calibration.calibration.method).toBe('temperature');
     expect(described.model.calibration.lines).toBe(rows.length);
-    const text2 = await runCli(['info', output]);
+    const text2 = await cli(['info', output]);
     expect(text2.stdout).toMatch(/calibration\s+temperature scaling, T = /);
   });
 
-  it('writes a vector-scaled GGUF whose scores are softmax(scale·z + bias)', async () => {
+  it('writes a vector-scaled GGUF whose scores are softmax(scale·z + bias)', { timeout: CLI_MS }, async () => {
     const { gold, text } = drawLabels((z) => softmax(z.map((v, k) => [0.6, 1.4, 1, 0.8, 1.2][k]! * v)), 5, 8);
     const file = writeLabeled('vector.jsonl', text, gold);
     const output = join(workDir, 'vector.gguf');
-    const run = await runCli(['calibrate', file, '--model', model, '-o', output, '--method', 'vector', '--threads', '2', '--json']);
+    const run = await cli(['calibrate', file, '--model', model, '-o', output, '--method', 'vector', '--threads', '2', '--json']);
     expect(run.code, run.stderr).toBe(0);
     const { calibration } = JSON.parse(run.stdout) as { calibration: { method: 'vector'; scale: number[]; bias: number[] } };
     const clf = await LogClassifier.open(output, { threads: 2 });
@@ -178,25 +181,29 @@ describe('logtriage calibrate', () => {
     }
   });
 
-  it('refuses too few lines per label, unknown labels and separable labels with typed errors', async () => {
+  it('refuses too few lines per label with a CalibrationError', { timeout: CLI_MS }, async () => {
     const few = writeLabeled('few.jsonl', lines.slice(0, 12), lines.slice(0, 12).map((_, i) => i % 5));
-    const tooFew = await runCli(['calibrate', few, '--model', model, '-o', join(workDir, 'x.gguf'), '--threads', '2']);
+    const tooFew = await cli(['calibrate', few, '--model', model, '-o', join(workDir, 'x.gguf'), '--threads', '2']);
     expect(tooFew.code).toBe(1);
     expect(tooFew.stderr).toMatch(/CalibrationError: Too few labeled lines to calibrate: each label present needs at least 20 lines; short: Normal \(3\)/);
+  });
 
+  it('refuses unknown labels with a ValidationError', { timeout: CLI_MS }, async () => {
     const unknown = join(workDir, 'unknown.jsonl');
     writeFileSync(unknown, `${JSON.stringify({ text: lines[0], label: 'Catastrophic' })}\n`);
-    const badLabel = await runCli(['calibrate', unknown, '--model', model, '--threads', '2']);
+    const badLabel = await cli(['calibrate', unknown, '--model', model, '--threads', '2']);
     expect(badLabel.code).toBe(2);
     expect(badLabel.stderr).toContain('gold label "Catastrophic" is not a label of the model');
+  });
 
+  it('refuses separable labels (T → 0) and an unknown method', { timeout: 2 * CLI_MS }, async () => {
     // Gold = the model's own top label: every line is right, so T → 0.
     const own = writeLabeled('own.jsonl', lines, logits.map((z) => z.indexOf(Math.max(...z))));
-    const separable = await runCli(['calibrate', own, '--model', model, '-o', join(workDir, 'y.gguf'), '--threads', '2', '--min-per-label', '1']);
+    const separable = await cli(['calibrate', own, '--model', model, '-o', join(workDir, 'y.gguf'), '--threads', '2', '--min-per-label', '1']);
     expect(separable.code).toBe(1);
     expect(separable.stderr).toContain('CalibrationError: No finite temperature fits');
 
-    const badMethod = await runCli(['calibrate', own, '--model', model, '--method', 'platt']);
+    const badMethod = await cli(['calibrate', own, '--model', model, '--method', 'platt']);
     expect(badMethod.code).toBe(2);
     expect(badMethod.stderr).toContain("argument 'platt' is invalid");
   });
