@@ -1,10 +1,47 @@
 // SPDX-License-Identifier: MIT
-// Classifies labeled rows through the library in chunks, for `eval` and `calibrate`.
-import type { ClassificationResult, LogClassifier } from '../classifier.js';
-import type { LabeledRow } from './readLabeledRows.js';
+// What `eval` and `calibrate` share: read the labeled file, open the model with the engine flags,
+// and classify the rows through the library in chunks.
+import { LogClassifier, type ClassificationResult } from '../classifier.js';
+import type { OpenOptions } from '../options.js';
+import { readLabeledRows, type LabeledFormat, type LabeledRow } from './readLabeledRows.js';
 
 // Rows handed to the library per call: keeps the queue far below its admission limit.
 const CHUNK_ROWS = 256;
+
+/** The flags of a command that classifies a labeled file. */
+export interface LabeledRunFlags {
+  textField: string;
+  labelField: string;
+  format?: LabeledFormat;
+  threads: number;
+  batchSize?: number;
+  maxTokens?: number;
+  truncation: NonNullable<OpenOptions['truncation']>;
+  specialTokens: NonNullable<OpenOptions['specialTokens']>;
+}
+
+/** Reads every row (checking them all) before the model is opened. */
+export async function readRowsAndOpen(
+  file: string,
+  modelPath: string,
+  flags: LabeledRunFlags,
+  calibration: NonNullable<OpenOptions['calibration']>,
+): Promise<{ rows: LabeledRow[]; clf: LogClassifier }> {
+  const rows = await readLabeledRows(file, {
+    textField: flags.textField,
+    labelField: flags.labelField,
+    ...(flags.format ? { format: flags.format } : {}),
+  });
+  const clf = await LogClassifier.open(modelPath, {
+    threads: flags.threads,
+    truncation: flags.truncation,
+    specialTokens: flags.specialTokens,
+    calibration,
+    ...(flags.batchSize ? { batchSize: flags.batchSize } : {}),
+    ...(flags.maxTokens ? { maxTokens: flags.maxTokens } : {}),
+  });
+  return { rows, clf };
+}
 
 export async function classifyLabeledRows(clf: LogClassifier, rows: readonly LabeledRow[]): Promise<ClassificationResult[]> {
   let results: ClassificationResult[] = [];

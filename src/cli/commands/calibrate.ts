@@ -4,33 +4,22 @@
 // of the model with it in `logtriage.calibration.*` (tensor bytes copied unchanged). Prints the
 // figures before and after (a table, or JSON with --json) on stdout.
 import type { Writable } from 'node:stream';
-import { LogClassifier } from '../../classifier.js';
 import type { CalibrationMethod } from '../../calibration/applyCalibration.js';
 import { withCalibration } from '../../calibration/calibrationMetadata.js';
 import { fitCalibration, type CalibrationFit } from '../../calibration/fitCalibration.js';
 import { formatCalibrationReport } from '../../calibration/formatCalibrationReport.js';
-import { classifyLabeledRows } from '../../evaluation/classifyLabeledRows.js';
-import { readLabeledRows, type LabeledFormat } from '../../evaluation/readLabeledRows.js';
+import { classifyLabeledRows, readRowsAndOpen, type LabeledRunFlags } from '../../evaluation/classifyLabeledRows.js';
 import { resolveGoldLabels } from '../../evaluation/resolveGoldLabels.js';
 import { copyGgufWithMetadata } from '../../gguf/copyGgufWithMetadata.js';
 import { readGgufHeader } from '../../gguf/index.js';
 import { resolveModel } from '../../hub/index.js';
-import type { OpenOptions } from '../../options.js';
 
-export interface CalibrateCliOptions {
+export interface CalibrateCliOptions extends LabeledRunFlags {
   model?: string;
   output?: string;
   method: CalibrationMethod;
   minPerLabel: number;
-  textField: string;
-  labelField: string;
-  format?: LabeledFormat;
   json?: boolean;
-  threads: number;
-  batchSize?: number;
-  maxTokens?: number;
-  truncation: NonNullable<OpenOptions['truncation']>;
-  specialTokens: NonNullable<OpenOptions['specialTokens']>;
 }
 
 /** `model.gguf` → `model.calibrated.gguf`, beside it. */
@@ -41,20 +30,8 @@ export function defaultCalibratedPath(modelPath: string): string {
 export async function calibrateCommand(file: string, options: CalibrateCliOptions, out: Writable = process.stdout): Promise<CalibrationFit> {
   const modelPath = resolveModel(options.model);
   const output = options.output ?? defaultCalibratedPath(modelPath);
-  const rows = await readLabeledRows(file, {
-    textField: options.textField,
-    labelField: options.labelField,
-    ...(options.format ? { format: options.format } : {}),
-  });
   // The fit starts from the raw logits, so a model calibrated before is refitted, not stacked.
-  const clf = await LogClassifier.open(modelPath, {
-    threads: options.threads,
-    truncation: options.truncation,
-    specialTokens: options.specialTokens,
-    calibration: 'none',
-    ...(options.batchSize ? { batchSize: options.batchSize } : {}),
-    ...(options.maxTokens ? { maxTokens: options.maxTokens } : {}),
-  });
+  const { rows, clf } = await readRowsAndOpen(file, modelPath, options, 'none');
   const labels = clf.labels;
   let fit: CalibrationFit;
   try {

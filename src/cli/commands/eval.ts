@@ -4,18 +4,17 @@
 // --json) on stdout; --report also writes the HTML report.
 import { writeFile } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
-import { LogClassifier } from '../../classifier.js';
 import { describeCalibration } from '../../calibration/applyCalibration.js';
 import { argmax, computeCalibrationMetrics, type CalibrationMetrics } from '../../calibration/calibrationMetrics.js';
 import { COVERAGE_TABLE_THRESHOLDS, coverageAt, coverageCurve, thresholdForPrecision, type CoveragePoint, type ThresholdFit } from '../../calibration/selectiveClassification.js';
 import { parsePrecisionTargets, thresholdsFileFrom, writeThresholdsFile } from '../../calibration/thresholdsFile.js';
 import { ValidationError } from '../../errors.js';
-import { classifyLabeledRows } from '../../evaluation/classifyLabeledRows.js';
+import { classifyLabeledRows, readRowsAndOpen } from '../../evaluation/classifyLabeledRows.js';
 import { formatCalibrationFigures, formatCoverageTable, formatThresholdFits } from '../../evaluation/formatTrustTables.js';
 import { resolveModel } from '../../hub/index.js';
 import { computeMetrics, type EvaluationMetrics } from '../../evaluation/metrics.js';
 import { formatMetricsTable } from '../../evaluation/formatMetricsTable.js';
-import { LABELED_FORMATS, readLabeledRows, type LabeledFormat } from '../../evaluation/readLabeledRows.js';
+import { LABELED_FORMATS, type LabeledFormat } from '../../evaluation/readLabeledRows.js';
 import { renderHtmlReport, type MisclassifiedRow } from '../../evaluation/renderHtmlReport.js';
 import { resolveGoldLabels } from '../../evaluation/resolveGoldLabels.js';
 import type { OpenOptions } from '../../options.js';
@@ -58,19 +57,7 @@ export async function evalCommand(file: string, options: EvalCliOptions, out: Wr
     throw new ValidationError('--thresholds-out needs --target-precision (the targets the thresholds are found for)');
   }
   const modelPath = resolveModel(options.model);
-  const rows = await readLabeledRows(file, {
-    textField: options.textField,
-    labelField: options.labelField,
-    ...(options.format ? { format: options.format } : {}),
-  });
-  const clf = await LogClassifier.open(modelPath, {
-    threads: options.threads,
-    truncation: options.truncation,
-    specialTokens: options.specialTokens,
-    ...(options.calibration ? { calibration: options.calibration } : {}),
-    ...(options.batchSize ? { batchSize: options.batchSize } : {}),
-    ...(options.maxTokens ? { maxTokens: options.maxTokens } : {}),
-  });
+  const { rows, clf } = await readRowsAndOpen(file, modelPath, options, options.calibration ?? 'auto');
   const labels = clf.labels;
   const calibration = clf.info.calibration;
   let gold: number[];
