@@ -3,6 +3,8 @@
 // native Model (tokenizer, weights) and Context (decode + pooling + head) through BatchQueue.
 import { existsSync } from 'node:fs';
 import { loadBinding, machineFacts } from './binding.js';
+import { calibrateLogits, type Calibration } from './calibration/applyCalibration.js';
+import { needsReview, type ReviewThresholds } from './calibration/needsReview.js';
 import { BackendError, DisposedError, EmptyInputError, InputTooLongError, ModelLoadError, ValidationError } from './errors.js';
 import { readGgufHeader, validateLogtriageModel, type LogtriageModelInfo } from './gguf/index.js';
 import { requireVerifiedModel } from './gguf/verifyModel.js';
@@ -33,12 +35,14 @@ export type ResultFlag =
 export interface ClassificationResult {
   /** The label with the highest score. */
   label: string;
-  /** Its softmax probability. */
+  /** Its softmax probability (after the model's calibration, unless opened with `calibration: 'none'`). */
   score: number;
-  /** Softmax probability of every label. */
+  /** Softmax probability of every label (calibrated likewise). */
   scores: Record<string, number>;
-  /** Raw head outputs, in label-id order. */
+  /** Raw head outputs, in label-id order (never calibrated). */
   logits: number[];
+  /** True when the `review` thresholds send this result to a human; always false without them. */
+  review: boolean;
   /** Tokens fed to the model. */
   tokens: number;
   /** True when the line was cut to `maxTokens`. */
@@ -98,6 +102,8 @@ export interface ClassifierInfo {
   llamaRelease: string;
   /** Every run-time choice open() made (device, offload, sizes, ...), each with why (see runtimePlan.ts). */
   plan: PlanSummary;
+  /** The calibration applied to scores: the model's (`calibration: 'auto'`), or null. */
+  calibration: Calibration | null;
 }
 
 interface Prepared {
@@ -127,6 +133,7 @@ export class LogClassifier {
   private readonly cache: ResultCache;
   private readonly batchListeners = new Set<(timing: BatchTiming) => void>();
   private readonly controlTexts: string[];
+  private readonly calibration: Calibration | undefined;
   private disposing: Promise<void> | undefined;
 
   private constructor(
@@ -146,6 +153,7 @@ export class LogClassifier {
       for (const listener of this.batchListeners) listener(timing);
     });
     this.cache = new ResultCache(options.resultCache);
+    this.calibration = info.calibration ?? undefined;
     this.controlTexts = model.info().controlTokens.map(([, text]) => text).filter((t) => t.length > 0);
   }
 
@@ -214,6 +222,7 @@ export class LogClassifier {
         specialTokens: opts.specialTokens,
         llamaRelease: binding.llamaRelease,
         plan: summarizePlan(plan),
+        calibration: opts.calibration === 'auto' ? (meta.calibration?.calibration ?? null) : null,
       };
       return new LogClassifier(model, context, meta, { ...opts, maxTokens: plan.maxTokens.value }, plan, info);
     } catch (err) {
@@ -274,7 +283,7 @@ export class LogClassifier {
     );
     let next = 0;
     const logits = cached.map((l) => l ?? computed[next++]!);
-    return logits.map((l, i) => this.toResult(l, prepared[i]!));
+    return logits.map((l, i) => this.toResult(l, prepared[i]!, opts.review ?? this.options.review));
   }
 
   /** Calls `listener` after every native call (queue wait per line, inference time); returns an unsubscribe function. */
@@ -307,7 +316,7 @@ export class LogClassifier {
     const single = typeof texts === 'string';
     const results = await this.classifyMany(single ? [texts] : texts, classifyOptions);
     const shaped = results.map((r) => {
-      const scores = applyFunction(r.logits, functionToApply);
+      const scores = applyFunction(calibrateLogits(r.logits, this.calibration), functionToApply);
       const entries = this.meta.labels.map((label, i) => ({ label, score: scores[i]! })).sort((a, b) => b.score - a.score);
       return topK === null ? entries : entries.slice(0, topK);
     });
@@ -376,12 +385,12 @@ export class LogClassifier {
     return end === ids.length ? ids : ids.subarray(0, end);
   }
 
-  private toResult(logits: Float32Array, prepared: Prepared): ClassificationResult {
+  private toResult(logits: Float32Array, prepared: Prepared, review: ReviewThresholds | undefined): ClassificationResult {
     const values = Array.from(logits);
     if (!values.every(Number.isFinite)) {
       throw new BackendError('The model produced non-finite logits (NaN or infinite weights or activations): its scores would be meaningless');
     }
-    const probs = softmax(values);
+    const probs = softmax(calibrateLogits(values, this.calibration));
     let best = 0;
     for (let i = 1; i < probs.length; i++) if (probs[i]! > probs[best]!) best = i;
     const labels = this.meta.labels;
@@ -393,6 +402,7 @@ export class LogClassifier {
       tokens: prepared.tokens.length,
       truncated: prepared.truncated,
       flags: prepared.flags,
+      review: needsReview(probs, review),
     };
   }
 }

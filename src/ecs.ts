@@ -71,6 +71,10 @@ export interface EcsDocument extends EcsFields {
     scores?: Record<string, number>;
     flags?: string[];
     truncated?: true;
+    /** With review thresholds: the line needs a human. */
+    review?: boolean;
+    /** With alert thresholds: the label's threshold was reached (event.kind is 'alert' exactly then). */
+    alert?: boolean;
   };
 }
 
@@ -80,7 +84,7 @@ export interface EcsDocument extends EcsFields {
  * probability stay under `logtriage`, since ECS has no field for them.
  */
 export function ecsDocument(
-  result: Pick<ClassificationResult, 'label' | 'score' | 'scores' | 'truncated'> & { flags: readonly string[] },
+  result: Pick<ClassificationResult, 'label' | 'score' | 'scores' | 'truncated'> & { flags: readonly string[]; review?: boolean; alert?: boolean },
   labels: readonly string[],
   source: EcsSource,
   options: { scores?: boolean } = {},
@@ -92,13 +96,16 @@ export function ecsDocument(
     ecs: { version: ECS_VERSION },
     ...(source.text !== undefined ? { message: source.text } : {}),
     ...(source.file !== undefined ? { log: { file: { path: source.file } } } : {}),
-    event: { ...fields.event, created: readAt },
+    // With alert thresholds, only a line over its label's threshold is an alert.
+    event: { ...fields.event, ...(result.alert !== undefined ? { kind: result.alert ? 'alert' : 'event' } : {}), created: readAt },
     logtriage: {
       ...fields.logtriage,
       line: source.line,
       ...(options.scores ? { scores: result.scores } : {}),
       ...(result.flags.length > 0 ? { flags: [...result.flags] } : {}),
       ...(result.truncated ? { truncated: true as const } : {}),
+      ...(result.review !== undefined ? { review: result.review } : {}),
+      ...(result.alert !== undefined ? { alert: result.alert } : {}),
     },
   };
 }

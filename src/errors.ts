@@ -22,7 +22,8 @@ export type ErrorCode =
   | 'ERR_MODEL_NOT_CACHED'
   | 'ERR_MESSAGE_FORMAT'
   | 'ERR_MAX_DELIVER'
-  | 'ERR_BROKER';
+  | 'ERR_BROKER'
+  | 'ERR_CALIBRATION';
 
 export class LogTriageError extends Error {
   readonly code: ErrorCode;
@@ -187,5 +188,13 @@ export class BrokerError extends LogTriageError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('ERR_BROKER', message, options);
     this.name = 'BrokerError';
+  }
+}
+
+/** Calibration cannot be fitted from the labeled lines given: too few per label, or no finite best fit. */
+export class CalibrationError extends LogTriageError {
+  constructor(message: string) {
+    super('ERR_CALIBRATION', message);
+    this.name = 'CalibrationError';
   }
 }

@@ -4,9 +4,12 @@ export { LogClassifier } from './classifier.js';
 export type { ClassificationResult, ClassifierInfo, ClassifierStats, PipelineEntry, ResultFlag } from './classifier.js';
 export type { ClassifyOptions, OpenOptions, PipelineOptions } from './options.js';
 export type { BatchTiming } from './queue.js';
+export type { Calibration } from './calibration/applyCalibration.js';
+export type { ReviewThresholds } from './calibration/needsReview.js';
 export {
   AbortError,
   BackendError,
+  CalibrationError,
   ChecksumError,
   ConvertError,
   DisposedError,

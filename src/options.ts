@@ -9,11 +9,24 @@ export const GPU_CHOICES = ['auto', 'cpu', 'cuda', 'metal', 'vulkan'] as const;
 export const TRUNCATION_CHOICES = ['right', 'left', 'error'] as const;
 export const SPECIAL_TOKEN_CHOICES = ['plain', 'parse'] as const;
 export const FUNCTION_TO_APPLY_CHOICES = ['softmax', 'sigmoid', 'none'] as const;
+export const CALIBRATION_CHOICES = ['auto', 'none'] as const;
 
 const positiveInt = (max: number) => z.number().int().min(1).max(max);
 
 /** Default cell budget of the cross-call prefix cache (docs/performance.md, "prefix cache"). */
 export const DEFAULT_PREFIX_CACHE_CELLS = 512;
+
+const probability = z.number().min(0).max(1);
+
+/** When a result gets `review: true` (docs/api.md#review); the label is never replaced. */
+export const reviewOptionsSchema = z
+  .object({
+    /** Review results whose top score is below this. */
+    minScore: probability.optional(),
+    /** Review results whose top score leads the second by less than this. */
+    minMargin: probability.optional(),
+  })
+  .strict();
 
 /** Options of `LogClassifier.open()`. */
 export const openOptionsSchema = z
@@ -72,6 +85,10 @@ export const openOptionsSchema = z
     maxQueuedLines: positiveInt(10_000_000).default(100_000),
     /** Check the file against its content digest before loading (a full read); throws IntegrityError on a mismatch or a file without one. */
     verify: z.boolean().default(false),
+    /** 'auto' applies the model's `logtriage.calibration.*` (from `logtriage calibrate`) to the scores; 'none' ignores it. */
+    calibration: z.enum(CALIBRATION_CHOICES).default('auto'),
+    /** Default review thresholds of every classify call. */
+    review: reviewOptionsSchema.optional(),
     /** Path to a logtriage.node to use instead of the built one. */
     nativeBinding: z.string().min(1).optional(),
   })
@@ -85,6 +102,8 @@ export const classifyOptionsSchema = z
   .object({
     signal: z.custom<AbortSignal>((v) => v instanceof AbortSignal, { message: 'an AbortSignal' }).optional(),
     onProgress: z.custom<(done: number, total: number) => void>((v) => typeof v === 'function', { message: 'a function' }).optional(),
+    /** Review thresholds of this call, in place of open()'s. */
+    review: reviewOptionsSchema.optional(),
   })
   .strict();
 
@@ -157,6 +176,17 @@ function expected(issue: z.core.$ZodIssue): string {
   }
 }
 
+/** The object schema at `path` inside `schema` (through optional and default wrappers). */
+function objectAt(schema: z.ZodType, path: readonly PropertyKey[]): z.ZodObject | undefined {
+  let current: unknown = schema;
+  for (let i = 0; ; i++) {
+    while (current instanceof z.ZodOptional || current instanceof z.ZodDefault) current = current.unwrap();
+    if (!(current instanceof z.ZodObject)) return undefined;
+    if (i === path.length) return current;
+    current = current.shape[String(path[i])];
+  }
+}
+
 /**
  * Parses `value` with `schema`; on failure throws a ValidationError in the form
  * "Expected <what> for <where>.<field> but received <value> of type <type>".
@@ -166,7 +196,9 @@ export function parseOptions<S extends z.ZodType>(schema: S, value: unknown, whe
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
   if (issue.code === 'unrecognized_keys') {
-    const known = schema instanceof z.ZodObject ? Object.keys(schema.shape) : [];
+    const nested = objectAt(schema, issue.path);
+    const known = nested ? Object.keys(nested.shape) : [];
+    if (issue.path.length > 0) where = `${where}.${issue.path.map(String).join('.')}`;
     const parts = issue.keys.map((key) => {
       const best = known.map((k) => [k, editDistance(key.toLowerCase(), k.toLowerCase())] as const).sort((a, b) => a[1] - b[1])[0];
       return best && best[1] <= 3 ? `'${key}' (did you mean '${best[0]}'?)` : `'${key}'`;

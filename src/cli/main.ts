@@ -7,16 +7,25 @@ import { IntegrityError, LogTriageError, ValidationError } from '../errors.js';
 import { DEFAULT_GGUF_TYPE, DEFAULT_REPO_ID } from '../hub/index.js';
 import { serverOptionsSchema } from '../server/serverOptions.js';
 import { benchCommand } from './commands/bench.js';
-import { classifyCommand, collectLabels, parseMinScore, type ClassifyFlags } from './commands/classify.js';
+import { calibrateCommand, type CalibrateCliOptions } from './commands/calibrate.js';
+import { CALIBRATION_METHODS } from '../calibration/applyCalibration.js';
+import { DEFAULT_MIN_LINES_PER_LABEL } from '../calibration/fitCalibration.js';
+import { classifyCommand, collectLabels, type ClassifyFlags } from './commands/classify.js';
 import { convertCommand } from './commands/convert.js';
 import { evalCommand, LABELED_FORMATS, type EvalCliOptions } from './commands/eval.js';
 import { infoCommand } from './commands/info.js';
 import { collectHeader, FORWARD_FORMATS, LOG_LEVELS, parsePort, serveCommand, type ServeCliOptions } from './commands/serve.js';
 import { pullCommand, type PullCommandOptions } from './commands/pull.js';
-import { addModelFlags, ENGINE_FLAGS, modelOption, openOptionsFrom, positiveInt, SERVE_FLAGS, THREADS } from './modelFlags.js';
+import { addModelFlags, addReviewFlags, CALIBRATE_FLAGS, ENGINE_FLAGS, modelOption, openOptionsFrom, positiveInt, probability, SERVE_FLAGS, THREADS } from './modelFlags.js';
 import { registerWorkerCommand } from './commands/worker.js';
 import { verifyCommand } from './commands/verify.js';
 import { OUTPUT_FORMATS } from './output/recordTypes.js';
+
+function reviewFilterOf(opts: { onlyReview?: boolean; review: boolean }): { reviewFilter?: 'only' | 'exclude' } {
+  if (opts.onlyReview && !opts.review) throw new ValidationError('--only-review and --no-review exclude each other');
+  if (opts.onlyReview) return { reviewFilter: 'only' };
+  return opts.review ? {} : { reviewFilter: 'exclude' };
+}
 
 function buildProgram(): Command {
   const program = new Command('logtriage')
@@ -47,17 +56,23 @@ function buildProgram(): Command {
     .option('--scores', 'include every label score')
     .option('--text', 'include the line text (the table always shows it)')
     .option('--only <labels>', 'write only these labels (comma-separated, case-insensitive)', collectLabels)
-    .option('--min-score <p>', 'write only records whose score is at least p (0 to 1)', parseMinScore)
+    .option('--min-score <p>', 'write only records whose score is at least p (0 to 1)', probability)
     .option('-F, --follow', 'keep reading lines appended to the files, across rotation and truncation (tail -F); Ctrl-C ends')
     .option('-q, --quiet', 'no progress bar, notices or summary on stderr')
     .option('--no-color', 'no colour (NO_COLOR is honoured too)')
-    .option('--json', 'errors as a JSON object {error, code} on stderr');
-  addModelFlags(classify, ENGINE_FLAGS)
+    .option('--json', 'errors as a JSON object {error, code} on stderr')
+    .option('--only-review', 'write only records marked review: true')
+    .option('--no-review', 'write only records marked review: false')
+    .option('--thresholds <file>', 'alert thresholds from eval --thresholds-out: each record gets alert (label has a threshold, score >= it)')
+    .option('--only-alerts', 'write only records with alert: true');
+  addReviewFlags(addModelFlags(classify, ENGINE_FLAGS))
     .addHelpText(
       'after',
       [
         '',
         'Examples:',
+        '  $ logtriage classify app.log --review-min-score 0.7 --only-review > for-a-human.jsonl',
+        '  $ logtriage classify /var/log/auth.log --thresholds alerts.json --only-alerts --format ecs',
         '  $ logtriage classify /var/log/auth.log --model models/logs-f16.gguf > triage.jsonl',
         '  $ logtriage classify access.log.gz error.log --model models/logs-f16.gguf --format table --only malicious,suspicious',
         '  $ logtriage classify app.log --format csv --scores --text --min-score 0.8 > review.csv',
@@ -71,6 +86,9 @@ function buildProgram(): Command {
         ...(opts.format !== undefined ? { format: opts.format } : {}),
         ...(opts.only !== undefined ? { only: opts.only } : {}),
         ...(opts.minScore !== undefined ? { minScore: opts.minScore } : {}),
+        ...reviewFilterOf(opts),
+        ...(opts.thresholds !== undefined ? { thresholds: opts.thresholds } : {}),
+        ...(opts.onlyAlerts ? { onlyAlerts: true } : {}),
         scores: opts.scores === true,
         text: opts.text === true,
         follow: opts.follow === true,
@@ -126,11 +144,31 @@ function buildProgram(): Command {
     .addOption(new Option('--format <format>', 'input format (default: from the extension)').choices(LABELED_FORMATS))
     .option('--json', 'print the metrics as JSON instead of a table')
     .option('--report <file>', 'also write a self-contained HTML report')
-    .option('--max-examples <n>', 'misclassified rows listed in the report', positiveInt, 500);
+    .option('--max-examples <n>', 'misclassified rows listed in the report', positiveInt, 500)
+    .option('--target-precision <targets>', 'per label the lowest alert threshold reaching a precision, e.g. Malicious=0.95,Error=0.9')
+    .option('--thresholds-out <file>', 'write those thresholds as JSON for classify/serve --thresholds');
   addModelFlags(evaluate, ENGINE_FLAGS)
-    .addHelpText('after', '\nExamples:\n  $ logtriage eval labeled.jsonl --model models/logs-f16.gguf\n  $ logtriage eval tickets.csv --text-field message --label-field severity --model models/logs-f16.gguf --report eval.html\n  $ logtriage eval labeled.jsonl --model models/logs-f16.gguf --json > metrics.json')
+    .addHelpText('after', '\nExamples:\n  $ logtriage eval held-out.jsonl --model models/logs-f16.gguf --target-precision Malicious=0.95 --thresholds-out alerts.json\n  $ logtriage eval labeled.jsonl --model models/logs-f16.gguf\n  $ logtriage eval tickets.csv --text-field message --label-field severity --model models/logs-f16.gguf --report eval.html\n  $ logtriage eval labeled.jsonl --model models/logs-f16.gguf --json > metrics.json')
     .action(async (file: string, opts: Omit<EvalCliOptions, 'open'>) => {
       await evalCommand(file, { ...opts, open: openOptionsFrom(opts, ENGINE_FLAGS) });
+    });
+
+  const calibrate = program
+    .command('calibrate')
+    .description("Fit a calibration of the model's scores on labeled log lines and write a copy of the model that applies it")
+    .argument('<labeled-file>', 'a .jsonl or .csv file with a log line and its gold label per row (not the lines you evaluate on)')
+    .option('-m, --model <model>', 'logtriage GGUF file or pulled hub repo id (default: the pulled default model)')
+    .option('-o, --output <file>', 'GGUF to write (default: <model>.calibrated.gguf beside the model)')
+    .addOption(new Option('--method <method>', "'temperature' (one T, keeps every label) or 'vector' (scale and bias per label; may change labels)").choices(CALIBRATION_METHODS).default('temperature'))
+    .option('--min-per-label <n>', 'fewest labeled lines per label (each label present; every label for vector)', positiveInt, DEFAULT_MIN_LINES_PER_LABEL)
+    .option('--text-field <name>', 'JSON field or CSV column holding the log line', 'text')
+    .option('--label-field <name>', 'JSON field or CSV column holding the gold label (matched case-insensitively)', 'label')
+    .addOption(new Option('--format <format>', 'input format (default: from the extension)').choices(LABELED_FORMATS))
+    .option('--json', 'print the fit and the figures as JSON');
+  addModelFlags(calibrate, CALIBRATE_FLAGS)
+    .addHelpText('after', '\nExamples:\n  $ logtriage calibrate held-out.jsonl --model models/logs-f16.gguf\n  $ logtriage calibrate tickets.csv --text-field message --model models/logs-q8.gguf --method vector -o models/logs-q8.vector.gguf')
+    .action(async (file: string, opts: Omit<CalibrateCliOptions, 'open'>) => {
+      await calibrateCommand(file, { ...opts, open: openOptionsFrom(opts, CALIBRATE_FLAGS) });
     });
 
   program
@@ -168,7 +206,7 @@ function buildProgram(): Command {
     .addOption(modelOption())
     .option('--host <host>', 'address to bind', '127.0.0.1')
     .option('--port <n>', 'TCP port (0: any free one)', parsePort, 8080);
-  addModelFlags(serve, SERVE_FLAGS)
+  addReviewFlags(addModelFlags(serve, SERVE_FLAGS))
     .option('--max-concurrent-requests <n>', `requests classified at once; more get 429 with Retry-After (default: ${serverDefaults.maxConcurrentRequests})`, positiveInt)
     .option('--max-client-batch-size <n>', `inputs per /predict or /v1/classify request; more get 422 (default: ${serverDefaults.maxClientBatchSize})`, positiveInt)
     .option('--payload-limit <bytes>', `largest body (after gzip); larger get 413 (default: ${serverDefaults.payloadLimit})`, positiveInt)
@@ -186,6 +224,7 @@ function buildProgram(): Command {
     .addOption(new Option('--forward-format <format>', "'same' framing as received, or 'es-bulk' (_bulk create actions) (default: same)").choices(FORWARD_FORMATS))
     .option('--forward-timeout <s>', `seconds the --forward endpoint has to answer (default: ${serverDefaults.forwardTimeoutMs / 1000})`, positiveInt)
     .option('--forward-header <header>', "'Name: value' added to forwards (repeatable)", collectHeader)
+    .option('--thresholds <file>', 'alert thresholds from eval --thresholds-out: results get alert')
     .addHelpText('after', '\nExamples:\n  $ logtriage serve --model models/logs-f16.gguf --port 8080\n  $ LOGTRIAGE_API_KEY=secret logtriage serve --model models/logs-f16.gguf --host 0.0.0.0 --message-field log')
     .action(async (opts: Omit<ServeCliOptions, 'open'>) => {
       await serveCommand({ ...opts, open: openOptionsFrom(opts, SERVE_FLAGS) });

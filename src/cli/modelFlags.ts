@@ -4,7 +4,7 @@
 // undefined and openOptionsSchema's default applies, so each default has one home (options.ts);
 // help texts quote it from there.
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { openOptionsSchema, SPECIAL_TOKEN_CHOICES, TRUNCATION_CHOICES, type OpenOptions } from '../options.js';
+import { CALIBRATION_CHOICES, openOptionsSchema, SPECIAL_TOKEN_CHOICES, TRUNCATION_CHOICES, type OpenOptions } from '../options.js';
 import { DEFAULT_MAX_TOKENS } from '../runtimePlan.js';
 
 /** A flag for one OpenOptions field. */
@@ -19,6 +19,13 @@ export function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a positive integer, got '${value}'`);
   return n;
+}
+
+/** Commander's parser for probabilities (0 to 1). */
+export function probability(value: string): number {
+  const p = Number(value);
+  if (value.trim() === '' || !Number.isFinite(p) || p < 0 || p > 1) throw new InvalidArgumentError(`expected a probability from 0 to 1, got '${value}'`);
+  return p;
 }
 
 const defaults = () => openOptionsSchema.parse({});
@@ -40,8 +47,17 @@ export const SPECIAL_TOKENS: ModelFlag = {
   option: () => new Option('--special-tokens <mode>', `'plain' (safe) or 'parse' (HF parity) (default: ${defaults().specialTokens})`).choices(SPECIAL_TOKEN_CHOICES),
 };
 
+export const CALIBRATION: ModelFlag = {
+  field: 'calibration',
+  option: () =>
+    new Option('--calibration <mode>', `'auto' applies the model's calibration, 'none' scores raw (default: ${defaults().calibration})`).choices(CALIBRATION_CHOICES),
+};
+
 /** classify and eval: the engine flags. */
-export const ENGINE_FLAGS: readonly ModelFlag[] = [THREADS, BATCH_SIZE, MAX_TOKENS, TRUNCATION, SPECIAL_TOKENS];
+export const ENGINE_FLAGS: readonly ModelFlag[] = [THREADS, BATCH_SIZE, MAX_TOKENS, TRUNCATION, SPECIAL_TOKENS, CALIBRATION];
+
+/** calibrate: the engine flags but --calibration (a fit starts from the raw scores). */
+export const CALIBRATE_FLAGS: readonly ModelFlag[] = ENGINE_FLAGS.filter((flag) => flag !== CALIBRATION);
 
 /** serve: TEI's names for the batch budgets, and only the truncation sides a request can ask for. */
 export const SERVE_FLAGS: readonly ModelFlag[] = [
@@ -53,7 +69,15 @@ export const SERVE_FLAGS: readonly ModelFlag[] = [
     field: 'truncation',
     option: () => new Option('--truncation <side>', `part of a long input that is dropped (default: ${defaults().truncation})`).choices(['right', 'left']),
   },
+  CALIBRATION,
 ];
+
+/** --review-min-score / --review-min-margin: together the `review` open option (classify, serve). */
+export function addReviewFlags(command: Command): Command {
+  return command
+    .addOption(new Option('--review-min-score <p>', 'mark review: true when the top score is below p (the label is kept)').argParser(probability))
+    .addOption(new Option('--review-min-margin <p>', 'mark review: true when the top score leads the second by less than p').argParser(probability));
+}
 
 /** `-m, --model`: a GGUF path or a pulled hub repo id. */
 export function modelOption(description = 'logtriage GGUF file or pulled hub repo id (default: the pulled default model)'): Option {
@@ -68,10 +92,15 @@ export function addModelFlags(command: Command, flags: readonly ModelFlag[]): Co
 
 /** The OpenOptions that `flags` set in commander's parsed `values`; absent flags are left to the defaults. */
 export function openOptionsFrom(values: object, flags: readonly ModelFlag[]): OpenOptions {
+  const given = values as Record<string, unknown>;
   const open: Record<string, unknown> = {};
   for (const flag of flags) {
-    const value = (values as Record<string, unknown>)[flag.option().attributeName()];
+    const value = given[flag.option().attributeName()];
     if (value !== undefined) open[flag.field] = value;
+  }
+  const review = { minScore: given.reviewMinScore, minMargin: given.reviewMinMargin };
+  if (review.minScore !== undefined || review.minMargin !== undefined) {
+    open.review = Object.fromEntries(Object.entries(review).filter(([, v]) => v !== undefined));
   }
   return open as OpenOptions;
 }

@@ -4,6 +4,7 @@
 // script, font, image or stylesheet, and its Content-Security-Policy forbids any. Log text is
 // hostile, so every string from the data or the model goes through escapeHtml.
 import type { EvaluationMetrics } from './metrics.js';
+import { renderTrustSection, type TrustInput } from './renderTrustSection.js';
 
 export interface MisclassifiedRow {
   where: string;
@@ -23,6 +24,8 @@ export interface HtmlReportInput {
   source: string;
   model: string;
   generatedAt: Date;
+  /** Calibration, reliability diagram, coverage and alert thresholds; left out when absent. */
+  trust?: TrustInput;
 }
 
 const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
@@ -216,6 +219,7 @@ export function renderHtmlReport(input: HtmlReportInput): string {
 <section><h2>Confusion matrix <span class="note">(shade: share of the gold row)</span></h2>${confusionHeatMap(metrics)}</section>
 <section><h2>Per class</h2>${perClassBars(metrics)}${perClassTable(metrics)}${averagesNote}</section>
 </div>
+${input.trust ? renderTrustSection(input.trust) : ''}
 ${misclassifiedSection(input)}
 </body>
 </html>

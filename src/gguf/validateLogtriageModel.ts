@@ -5,6 +5,7 @@
 // or aborts (duplicate tokens, head_dim mismatches, block counts past LLAMA_MAX_LAYERS, tensor
 // types ggml cannot compute with, qwen2 hyperparameters a logtriage model never sets).
 
+import { readCalibration, type CalibrationRecord } from '../calibration/calibrationMetadata.js';
 import { ModelFormatError } from '../errors.js';
 import { POOLING_TYPE_LAST, TOKEN_TYPE } from './ggufTypes.js';
 import type { GgufHeader, GgufMetadata, GgufValue } from './ggufTypes.js';
@@ -62,6 +63,8 @@ export interface LogtriageModelInfo {
   readonly eosTokenId: number;
   readonly bosTokenId?: number;
   readonly padTokenId?: number;
+  /** From `logtriage.calibration.*`; undefined when the model was never calibrated. */
+  readonly calibration?: CalibrationRecord;
 }
 
 type TypeOf<T extends GgufValue['type']> = Extract<GgufValue, { type: T }>;
@@ -238,9 +241,11 @@ export function validateLogtriageModel(header: GgufHeader): LogtriageModelInfo {
   checkTensors(header, { nEmbd, nLayers, nHead, nHeadKv, nFf, nVocab });
   // Only the digest's shape: comparing it with the content is verifyModel's job (a full read).
   readStoredDigest(header.metadata, header.tensors.length);
+  const calibration = readCalibration(header.metadata, labels.length);
   return {
     arch: ARCHITECTURE, formatVersion, fileType, name,
     nEmbd, nLayers, nCtxTrain, nHead, nHeadKv, nFf, nVocab,
     labels: [...labels], head, eosTokenId, bosTokenId, padTokenId,
+    ...(calibration ? { calibration } : {}),
   };
 }

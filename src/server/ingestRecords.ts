@@ -65,18 +65,23 @@ export function enrichRecord(
   outcome: ClassificationResult | string,
   labels: readonly string[],
   ecs: boolean,
+  alert?: boolean,
 ): LogRecord {
   if (typeof outcome === 'string') return { ...record, logtriage: { skipped: outcome } satisfies IngestAnnotation };
+  const marks = { review: outcome.review, ...(alert !== undefined ? { alert } : {}) };
   if (ecs) {
     const fields = toEcs(outcome, labels);
     const event = record.event !== null && typeof record.event === 'object' && !Array.isArray(record.event) ? record.event : {};
-    return { ...record, event: { ...event, ...fields.event }, logtriage: fields.logtriage };
+    // With alert thresholds, only a line over its label's threshold is an alert.
+    const kind = alert === undefined ? {} : { kind: alert ? 'alert' : 'event' };
+    return { ...record, event: { ...event, ...fields.event, ...kind }, logtriage: { ...fields.logtriage, ...marks } };
   }
   const annotation: IngestAnnotation = {
     label: outcome.label,
     score: outcome.score,
     ...(outcome.truncated ? { truncated: true as const } : {}),
     ...(outcome.flags.length > 0 ? { flags: outcome.flags } : {}),
+    ...marks,
   };
   return { ...record, logtriage: annotation };
 }

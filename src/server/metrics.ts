@@ -14,6 +14,10 @@ export interface ServerMetrics {
   requestsInFlight: Gauge;
   linesInFlight: Gauge;
   results: Counter<'label'>;
+  /** Results marked review: true, by predicted label. */
+  reviews: Counter<'label'>;
+  /** Results over their label's alert threshold, by label. */
+  alerts: Counter<'label'>;
   /** Stops listening to the classifier's batches. */
   dispose: () => void;
 }
@@ -95,6 +99,18 @@ export function createMetrics(classifier: LogClassifier): ServerMetrics {
       labelNames: ['label'],
       registers,
     }),
+    reviews: new Counter({
+      name: 'logtriage_review_total',
+      help: 'Lines marked review: true (top score or margin under the review thresholds), by predicted label',
+      labelNames: ['label'],
+      registers,
+    }),
+    alerts: new Counter({
+      name: 'logtriage_alerts_total',
+      help: 'Lines over their label’s alert threshold (--thresholds), by label',
+      labelNames: ['label'],
+      registers,
+    }),
     dispose: () => {},
   };
   // Where the time goes inside the classifier: waiting for a native call vs the call itself.
@@ -131,7 +147,11 @@ export function createMetrics(classifier: LogClassifier): ServerMetrics {
     batchTokens.observe(t.tokens);
   });
   // Every label appears from the start, so rate() works before the first hit.
-  for (const label of labels) metrics.results.inc({ label }, 0);
+  for (const label of labels) {
+    metrics.results.inc({ label }, 0);
+    metrics.reviews.inc({ label }, 0);
+    metrics.alerts.inc({ label }, 0);
+  }
   statsCounter(registry, classifier, 'logtriage_tokens_in_total', 'Tokens of the lines sent to the model (result-cache hits excluded)', (s) => s.tokensIn);
   statsCounter(registry, classifier, 'logtriage_tokens_decoded_total', 'Tokens decoded: fewer than tokens in when lines share a prefix or repeat', (s) => s.tokensDecoded);
   statsCounter(registry, classifier, 'logtriage_prefix_cache_tokens_reused_total', 'Tokens whose KV cells came from the cross-call prefix cache instead of a decode', (s) => s.tokensReused);

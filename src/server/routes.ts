@@ -4,6 +4,8 @@
 // the metrics. Concurrent requests share decodes inside the classifier's batching queue.
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ClassificationResult, LogClassifier } from '../classifier.js';
+import { isAlert } from '../calibration/thresholdsFile.js';
+import { ValidationError } from '../errors.js';
 import { parseOptions } from '../options.js';
 import { HttpError } from './errors.js';
 import { forwardRecords } from './forwardRecords.js';
@@ -64,6 +66,10 @@ const sumTokens = (results: readonly ClassificationResult[]) => results.reduce((
 export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const { classifier, options, metrics } = ctx;
   const labels = classifier.labels;
+  const thresholds = options.alertThresholds ? new Map(Object.entries(options.alertThresholds)) : undefined;
+  const unknown = [...(thresholds?.keys() ?? [])].find((l) => !labels.includes(l));
+  if (unknown !== undefined) throw new ValidationError(`alertThresholds names label '${unknown}', which this model does not have; its labels are: ${labels.join(', ')}`);
+  const alertOf = (r: ClassificationResult) => (thresholds ? isAlert(thresholds, r) : undefined);
   let inFlight = 0;
 
   function admit(): () => void {
@@ -102,7 +108,11 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
       metrics.classifyDuration.observe((performance.now() - started) / 1000);
       metrics.requestLines.observe(texts.length);
       metrics.requestTokens.observe(sumTokens(results));
-      for (const r of results) metrics.results.inc({ label: r.label });
+      for (const r of results) {
+        metrics.results.inc({ label: r.label });
+        if (r.review) metrics.reviews.inc({ label: r.label });
+        if (alertOf(r)) metrics.alerts.inc({ label: r.label });
+      }
       return results;
     } finally {
       reply.raw.off('close', onClose);
@@ -163,6 +173,8 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
           tokens: r.tokens,
           truncated: r.truncated,
           flags: r.flags,
+          review: r.review,
+          ...(thresholds ? { alert: alertOf(r)! } : {}),
         };
       }),
       usage: { prompt_tokens: tokens, total_tokens: tokens },
@@ -187,7 +199,10 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
       const toClassify = messages.filter((_, i) => skipped[i] === undefined) as string[];
       const results = toClassify.length > 0 ? await classifyAdmitted(reply, toClassify, INGEST_CHUNK_LINES) : [];
       let next = 0;
-      const enriched = records.map((r, i) => enrichRecord(r, skipped[i] ?? results[next++]!, labels, options.ecs));
+      const enriched = records.map((r, i) => {
+        const outcome = skipped[i] ?? results[next++]!;
+        return enrichRecord(r, outcome, labels, options.ecs, typeof outcome === 'string' ? undefined : alertOf(outcome));
+      });
       if (options.forwardUrl !== undefined) {
         await forwardRecords(enriched, framing, {
           url: options.forwardUrl,

@@ -45,6 +45,10 @@ export interface ClassifyItem {
   tokens: number;
   truncated: boolean;
   flags: string[];
+  /** Whether the server's review thresholds send this result to a human (false without them). */
+  review: boolean;
+  /** With alert thresholds (`alertThresholds`): the label's threshold was reached. */
+  alert?: boolean;
 }
 
 export interface ClassifyResponse {
@@ -56,7 +60,7 @@ export interface ClassifyResponse {
 
 /** What `/ingest` adds to each record under `logtriage` (without `--ecs`). */
 export type IngestAnnotation =
-  | { label: string; score: number; truncated?: true; flags?: string[] }
+  | { label: string; score: number; truncated?: true; flags?: string[]; review: boolean; alert?: boolean }
   /** Why the record was not classified: no string in the message field, or only whitespace. */
   | { skipped: string };
 

@@ -14,6 +14,7 @@ const result: ClassificationResult = {
   tokens: 12,
   truncated: false,
   flags: [],
+  review: false,
 };
 
 describe('parseNdjson()', () => {
@@ -69,16 +70,25 @@ describe('skipReason() and enrichRecord()', () => {
     expect(enrichRecord({ message: 'x', host: 'a' }, result, LABELS, false)).toEqual({
       message: 'x',
       host: 'a',
-      logtriage: { label: 'Malicious', score: 0.7 },
+      logtriage: { label: 'Malicious', score: 0.7, review: false },
     });
     const ecs = enrichRecord({ message: 'x', event: { dataset: 'auth', kind: 'event' } }, result, LABELS, true);
     expect(ecs.event).toEqual({ dataset: 'auth', kind: 'alert', category: ['intrusion_detection'], type: ['info'], risk_score: 75 });
-    expect(ecs.logtriage).toEqual({ label: 'Malicious', score: 0.7 });
+    expect(ecs.logtriage).toEqual({ label: 'Malicious', score: 0.7, review: false });
     expect(enrichRecord({ message: 1 }, "no string at 'message'", LABELS, true)).toEqual({ message: 1, logtriage: { skipped: "no string at 'message'" } });
   });
 
   it('reports truncation and flags only when present', () => {
     const truncated = { ...result, truncated: true, flags: ['special-token-text' as const] };
-    expect(enrichRecord({}, truncated, LABELS, false).logtriage).toEqual({ label: 'Malicious', score: 0.7, truncated: true, flags: ['special-token-text'] });
+    expect(enrichRecord({}, truncated, LABELS, false).logtriage).toEqual({ label: 'Malicious', score: 0.7, truncated: true, flags: ['special-token-text'], review: false });
+  });
+
+  it('carries review, and with alert thresholds alert, which decides the ECS event.kind', () => {
+    expect(enrichRecord({}, { ...result, review: true }, LABELS, false, true).logtriage).toEqual({ label: 'Malicious', score: 0.7, review: true, alert: true });
+    // Malicious maps to an ECS alert, but under a threshold it is an ordinary event.
+    const below = enrichRecord({ event: { kind: 'event' } }, result, LABELS, true, false);
+    expect(below.event).toMatchObject({ kind: 'event', category: ['intrusion_detection'] });
+    expect(below.logtriage).toEqual({ label: 'Malicious', score: 0.7, review: false, alert: false });
+    expect(enrichRecord({}, result, LABELS, true, true).event).toMatchObject({ kind: 'alert' });
   });
 });

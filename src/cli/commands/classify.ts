@@ -10,6 +10,7 @@ import { once, setMaxListeners } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { LogClassifier } from '../../classifier.js';
+import { isAlert, readThresholdsFile } from '../../calibration/thresholdsFile.js';
 import { AbortError, ValidationError } from '../../errors.js';
 import type { OpenOptions } from '../../options.js';
 import { followLogLines, mergeSources, type FollowOptions } from '../../lines/followFile.js';
@@ -32,6 +33,12 @@ export interface ClassifyCommandOptions {
   only?: string[];
   /** Keep only records whose score is at least this. */
   minScore?: number;
+  /** 'only': write only records needing review; 'exclude': only those that do not. Needs `open.review`. */
+  reviewFilter?: 'only' | 'exclude';
+  /** Alert thresholds file (`eval --thresholds-out`): each record gets `alert`. */
+  thresholds?: string;
+  /** Write only records with `alert: true`. Needs `thresholds`. */
+  onlyAlerts?: boolean;
   follow: boolean;
   /** No progress, notices or summary. */
   quiet: boolean;
@@ -54,6 +61,11 @@ export interface ClassifyFlags {
   quiet?: boolean;
   /** False for --no-color. */
   color: boolean;
+  onlyReview?: boolean;
+  /** False for --no-review. */
+  review: boolean;
+  thresholds?: string;
+  onlyAlerts?: boolean;
 }
 
 type Terminal = { isTTY?: boolean };
@@ -166,6 +178,10 @@ function openLineSource(inputs: readonly string[], io: ClassifyIo, follow: Follo
 export async function classifyCommand(files: string[], options: ClassifyCommandOptions, io: ClassifyIo = defaultIo): Promise<ClassifySummary> {
   const inputs = files.length > 0 ? files : ['-'];
   await checkInputs(inputs, options.follow);
+  if (options.reviewFilter !== undefined && options.open.review === undefined) {
+    throw new ValidationError(`--${options.reviewFilter === 'only' ? 'only-review' : 'no-review'} needs --review-min-score or --review-min-margin`);
+  }
+  if (options.onlyAlerts && options.thresholds === undefined) throw new ValidationError('--only-alerts needs --thresholds');
   const clf = await LogClassifier.open(options.model, options.open);
   try {
     return await classifyInputs(clf, inputs, options, io);
@@ -178,8 +194,14 @@ async function classifyInputs(clf: LogClassifier, inputs: readonly string[], opt
   const started = performance.now();
   const labels = clf.labels;
   const only = options.only && options.only.length > 0 ? resolveOnly(options.only, labels) : undefined;
-  const filtered = only !== undefined || options.minScore !== undefined;
-  const keep = (r: ClassifiedLine) => (only === undefined || only.has(r.label)) && (options.minScore === undefined || r.score >= options.minScore);
+  const thresholds = options.thresholds === undefined ? undefined : await readThresholdsFile(options.thresholds, labels, clf.info.calibration);
+  const reviewing = options.open.review !== undefined;
+  const filtered = only !== undefined || options.minScore !== undefined || options.reviewFilter !== undefined || options.onlyAlerts === true;
+  const keep = (r: ClassifiedLine) =>
+    (only === undefined || only.has(r.label)) &&
+    (options.minScore === undefined || r.score >= options.minScore) &&
+    (options.reviewFilter === undefined || r.review === (options.reviewFilter === 'only')) &&
+    (!options.onlyAlerts || r.alert === true);
 
   const stdoutTerminal = io.stdout.isTTY === true;
   const writer = createRecordWriter(options.format ?? (stdoutTerminal ? 'table' : 'jsonl'), {
@@ -189,6 +211,8 @@ async function classifyInputs(clf: LogClassifier, inputs: readonly string[], opt
     terminal: stdoutTerminal,
     color: colorEnabled(io.stdout, { color: options.color, env: io.env }),
     manyInputs: inputs.length > 1,
+    review: reviewing,
+    alerts: thresholds !== undefined,
   });
   const notice = (message: string) => {
     if (!options.quiet) io.stderr.write(`logtriage: ${escapeTerminal(message)}\n`);
@@ -255,6 +279,8 @@ async function classifyInputs(clf: LogClassifier, inputs: readonly string[], opt
         flags: line.invalidUtf8 ? ['invalid-utf8', ...r.flags] : [...r.flags],
         truncated: r.truncated,
         readAt: line.readAt,
+        ...(reviewing ? { review: r.review } : {}),
+        ...(thresholds ? { alert: isAlert(thresholds, r) } : {}),
       };
     });
     for (const r of records) summary.perLabel[r.label] = (summary.perLabel[r.label] ?? 0) + 1;
@@ -303,12 +329,6 @@ async function classifyInputs(clf: LogClassifier, inputs: readonly string[], opt
   return summary;
 }
 
-/** --min-score: a probability. */
-export function parseMinScore(value: string): number {
-  const p = Number(value);
-  if (value.trim() === '' || !Number.isFinite(p) || p < 0 || p > 1) throw new InvalidArgumentError(`expected a probability from 0 to 1, got '${value}'`);
-  return p;
-}
 
 /** --only: comma-separated label names; the option may be repeated. */
 export function collectLabels(value: string, previous: string[] = []): string[] {

@@ -4,11 +4,17 @@
 // --json) on stdout; --report also writes the HTML report.
 import { writeFile } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
-import { LogClassifier } from '../../classifier.js';
+import { describeCalibration } from '../../calibration/applyCalibration.js';
+import { argmax, computeCalibrationMetrics, type CalibrationMetrics } from '../../calibration/calibrationMetrics.js';
+import { COVERAGE_TABLE_THRESHOLDS, coverageAt, coverageCurve, thresholdForPrecision, type CoveragePoint, type ThresholdFit } from '../../calibration/selectiveClassification.js';
+import { parsePrecisionTargets, thresholdsFileFrom, writeThresholdsFile } from '../../calibration/thresholdsFile.js';
+import { ValidationError } from '../../errors.js';
+import { classifyLabeledRows, readRowsAndOpen } from '../../evaluation/classifyLabeledRows.js';
+import { formatCalibrationFigures, formatCoverageTable, formatThresholdFits } from '../../evaluation/formatTrustTables.js';
 import { resolveModel } from '../../hub/index.js';
 import { computeMetrics, type EvaluationMetrics } from '../../evaluation/metrics.js';
 import { formatMetricsTable } from '../../evaluation/formatMetricsTable.js';
-import { LABELED_FORMATS, readLabeledRows, type LabeledFormat } from '../../evaluation/readLabeledRows.js';
+import { LABELED_FORMATS, type LabeledFormat } from '../../evaluation/readLabeledRows.js';
 import { renderHtmlReport, type MisclassifiedRow } from '../../evaluation/renderHtmlReport.js';
 import { resolveGoldLabels } from '../../evaluation/resolveGoldLabels.js';
 import type { OpenOptions } from '../../options.js';
@@ -28,49 +34,80 @@ export interface EvalCliOptions {
   maxExamples: number;
   /** From the model flags (modelFlags.ts ENGINE_FLAGS). */
   open: OpenOptions;
+  /** `Malicious=0.95,Error=0.9`: per label, the lowest alert threshold reaching that precision. */
+  targetPrecision?: string;
+  /** Writes the thresholds found for --target-precision here (read back by classify/serve --thresholds). */
+  thresholdsOut?: string;
 }
 
-// Rows handed to the library per call: keeps the queue far below its admission limit.
-const CHUNK_ROWS = 256;
+/** What `eval --json` prints: the metrics, then calibration and selective-classification figures. */
+export interface EvalReport extends EvaluationMetrics {
+  calibration: CalibrationMetrics & { applied: string };
+  /** Accuracy and coverage at the review thresholds of the table. */
+  selective: CoveragePoint[];
+  targetPrecision?: ThresholdFit[];
+}
 
-export async function evalCommand(file: string, options: EvalCliOptions, out: Writable = process.stdout): Promise<EvaluationMetrics> {
+export async function evalCommand(file: string, options: EvalCliOptions, out: Writable = process.stdout): Promise<EvalReport> {
+  if (options.thresholdsOut !== undefined && options.targetPrecision === undefined) {
+    throw new ValidationError('--thresholds-out needs --target-precision (the targets the thresholds are found for)');
+  }
   const modelPath = resolveModel(options.model);
-  const rows = await readLabeledRows(file, {
-    textField: options.textField,
-    labelField: options.labelField,
-    format: options.format,
-  });
-  const clf = await LogClassifier.open(modelPath, options.open);
+  const { rows, clf } = await readRowsAndOpen(file, modelPath, options, options.open);
   const labels = clf.labels;
-  const predicted: number[] = [];
-  const misclassified: MisclassifiedRow[] = [];
+  const calibration = clf.info.calibration;
   let gold: number[];
+  let results: Awaited<ReturnType<typeof classifyLabeledRows>>;
+  let targets: ReturnType<typeof parsePrecisionTargets> = [];
   try {
-    // Every gold label is checked before the first (slow) classification.
+    // Every gold label and target is checked before the first (slow) classification.
     gold = resolveGoldLabels(rows, labels, file);
-    for (let start = 0; start < rows.length; start += CHUNK_ROWS) {
-      const chunk = rows.slice(start, start + CHUNK_ROWS);
-      const results = await clf.classifyMany(chunk.map((r) => r.text));
-      results.forEach((result, i) => {
-        const index = start + i;
-        const p = labels.indexOf(result.label);
-        predicted.push(p);
-        if (p !== gold[index]) {
-          const row = rows[index]!;
-          misclassified.push({ where: row.where, text: row.text, gold: labels[gold[index]!]!, predicted: result.label, score: result.score });
-        }
-      });
-    }
+    if (options.targetPrecision !== undefined) targets = parsePrecisionTargets(options.targetPrecision, labels);
+    results = await classifyLabeledRows(clf, rows);
   } finally {
     await clf.dispose();
   }
 
+  const probs = results.map((r) => labels.map((l) => r.scores[l]!));
+  const predicted = probs.map(argmax);
+  const misclassified: MisclassifiedRow[] = [];
+  predicted.forEach((p, i) => {
+    if (p !== gold[i]) misclassified.push({ where: rows[i]!.where, text: rows[i]!.text, gold: labels[gold[i]!]!, predicted: labels[p]!, score: results[i]!.score });
+  });
   const metrics = computeMetrics(labels, gold, predicted);
-  out.write(options.json ? `${JSON.stringify(metrics, null, 2)}\n` : formatMetricsTable(metrics));
+  const applied = describeCalibration(calibration ?? undefined);
+  const calibrationMetrics = computeCalibrationMetrics(probs, gold);
+  const topScores = results.map((r) => r.score);
+  const correct = predicted.map((p, i) => p === gold[i]);
+  const selective = coverageAt(topScores, correct, COVERAGE_TABLE_THRESHOLDS);
+  const fits = targets.map((t) => thresholdForPrecision(predicted, topScores, gold, labels.indexOf(t.label), t));
+  const report: EvalReport = {
+    ...metrics,
+    calibration: { ...calibrationMetrics, applied },
+    selective,
+    ...(fits.length > 0 ? { targetPrecision: fits } : {}),
+  };
+  out.write(
+    options.json
+      ? `${JSON.stringify(report, null, 2)}\n`
+      : formatMetricsTable(metrics) + formatCalibrationFigures(calibrationMetrics, applied) + formatCoverageTable(selective) + (fits.length > 0 ? formatThresholdFits(fits) : ''),
+  );
+  if (options.thresholdsOut !== undefined) {
+    await writeThresholdsFile(options.thresholdsOut, thresholdsFileFrom(fits, calibration));
+    process.stderr.write(`thresholds written to ${options.thresholdsOut}\n`);
+  }
   if (options.report) {
-    const html = renderHtmlReport({ metrics, misclassified, maxExamples: options.maxExamples, source: file, model: modelPath, generatedAt: new Date() });
+    const html = renderHtmlReport({
+      metrics,
+      misclassified,
+      maxExamples: options.maxExamples,
+      source: file,
+      model: modelPath,
+      generatedAt: new Date(),
+      trust: { calibration: calibrationMetrics, applied, selective, curve: coverageCurve(topScores, correct), fits },
+    });
     await writeFile(options.report, html);
     process.stderr.write(`report written to ${options.report}\n`);
   }
-  return metrics;
+  return report;
 }

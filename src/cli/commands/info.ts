@@ -5,6 +5,8 @@
 // options (runtimePlan.ts), each choice with why. Text for people by default, JSON with --json.
 import { existsSync } from 'node:fs';
 import { gpuBackendProbes, loadBinding, machineFacts } from '../../binding.js';
+import { describeCalibration } from '../../calibration/applyCalibration.js';
+import type { CalibrationRecord } from '../../calibration/calibrationMetadata.js';
 import { ModelLoadError } from '../../errors.js';
 import { readGgufHeader, validateLogtriageModel, type GgufHeader } from '../../gguf/index.js';
 import { KEY } from '../../gguf/modelKeys.js';
@@ -47,6 +49,8 @@ export interface ModelDescription {
   tokenizer: { model: string; preTokenizer: string; vocabSize: number; merges: number; eosTokenId: number; padTokenId?: number };
   fileSizeBytes: number;
   formatVersion: number;
+  /** `logtriage.calibration.*`, which open() applies by default; absent when never calibrated. */
+  calibration?: CalibrationRecord;
 }
 
 /** llama_ftype (include/llama.h) by value; absent values were removed from llama.cpp. */
@@ -109,6 +113,7 @@ export async function describeModel(path: string): Promise<ModelDescription> {
     },
     fileSizeBytes: header.fileSize,
     formatVersion: meta.formatVersion,
+    ...(meta.calibration ? { calibration: meta.calibration } : {}),
   };
 }
 
@@ -133,6 +138,12 @@ function humanCount(n: number): string {
   return String(n);
 }
 
+function calibrationLine(record: CalibrationRecord | undefined): string {
+  if (record === undefined) return 'none (scores are the raw softmax; see `logtriage calibrate`)';
+  const f = (x: number) => x.toFixed(4);
+  return `${describeCalibration(record.calibration)}; fitted on ${count(record.lines)} lines: NLL ${f(record.nllBefore)} → ${f(record.nllAfter)}, ECE ${f(record.eceBefore)} → ${f(record.eceAfter)}`;
+}
+
 /** The description as aligned `key  value` lines; strings from the file are escaped for the terminal. */
 export function formatModelDescription(d: ModelDescription): string {
   const share = (n: number) => (n / d.parameters < 0.001 ? '<0.1%' : `${((100 * n) / d.parameters).toFixed(1)}%`);
@@ -154,6 +165,7 @@ export function formatModelDescription(d: ModelDescription): string {
     ],
     ['file size', `${humanSize(d.fileSizeBytes)} (${count(d.fileSizeBytes)} bytes)`],
     ['format', `logtriage GGUF v${d.formatVersion}`],
+    ['calibration', calibrationLine(d.calibration)],
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}\n`).join('');

@@ -4,6 +4,7 @@
 // signal exits at once with 1.
 import { InvalidArgumentError } from 'commander';
 import { LogClassifier } from '../../classifier.js';
+import { readThresholdsFile } from '../../calibration/thresholdsFile.js';
 import type { OpenOptions } from '../../options.js';
 import { createServer } from '../../server/index.js';
 import { FORWARD_FORMATS, type ForwardFormat } from '../../server/forwardRecords.js';
@@ -35,6 +36,8 @@ export interface ServeCliOptions {
   forwardFormat?: ForwardFormat;
   forwardTimeout?: number;
   forwardHeader?: Record<string, string>;
+  /** Alert thresholds file (eval --thresholds-out). */
+  thresholds?: string;
 }
 
 /** Adds one `Name: value` header to the ones collected so far (a repeatable flag). */
@@ -56,7 +59,9 @@ export async function serveCommand(opts: ServeCliOptions): Promise<void> {
   let app;
   try {
     // The schema's defaults fill whatever is undefined here.
+    const thresholds = opts.thresholds === undefined ? undefined : await readThresholdsFile(opts.thresholds, classifier.labels, classifier.info.calibration);
     app = createServer(classifier, {
+      ...(thresholds ? { alertThresholds: Object.fromEntries(thresholds) } : {}),
       maxConcurrentRequests: opts.maxConcurrentRequests,
       maxClientBatchSize: opts.maxClientBatchSize,
       payloadLimit: opts.payloadLimit,

@@ -17,6 +17,8 @@ export function csvWriter(options: RecordWriterOptions): RecordWriter {
     ...(options.text ? ['text'] : []),
     'flags',
     'truncated',
+    ...(options.review ? ['review'] : []),
+    ...(options.alerts ? ['alert'] : []),
   ];
   const cell = options.terminal ? escapeTerminal : (s: string) => s;
   let headerWritten = false;
@@ -34,6 +36,8 @@ export function csvWriter(options: RecordWriterOptions): RecordWriter {
           ...(options.text ? [cell(line.text)] : []),
           line.flags.join(';'),
           line.truncated ? 'true' : 'false',
+          ...(options.review ? [line.review ? 'true' : 'false'] : []),
+          ...(options.alerts ? [line.alert ? 'true' : 'false'] : []),
         ]);
       }
       return rows.length === 0 ? '' : stringify(rows, { record_delimiter: 'windows', quote_record_delimiter: true, escape_formulas: true });

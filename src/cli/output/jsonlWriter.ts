@@ -14,6 +14,8 @@ export function jsonlRecord(line: ClassifiedLine, options: Pick<RecordWriterOpti
     ...(options.text ? { text: line.text } : {}),
     ...(line.flags.length > 0 ? { flags: line.flags } : {}),
     ...(line.truncated ? { truncated: true } : {}),
+    ...(line.review !== undefined ? { review: line.review } : {}),
+    ...(line.alert !== undefined ? { alert: line.alert } : {}),
   });
 }
 

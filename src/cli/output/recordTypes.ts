@@ -21,6 +21,10 @@ export interface ClassifiedLine {
   truncated: boolean;
   /** When the line was read. */
   readAt: Date;
+  /** Set with review thresholds (--review-min-score / --review-min-margin): the line needs a human. */
+  review?: boolean;
+  /** Set with --thresholds: the line's label has a threshold and its score reaches it. */
+  alert?: boolean;
 }
 
 export interface RecordWriterOptions {
@@ -36,6 +40,10 @@ export interface RecordWriterOptions {
   color: boolean;
   /** Lines come from more than one input, so the table names the file on each row. */
   manyInputs: boolean;
+  /** CSV gets a `review` column (review thresholds are set). */
+  review?: boolean;
+  /** CSV gets an `alert` column (--thresholds is set). */
+  alerts?: boolean;
 }
 
 export interface RecordWriter {

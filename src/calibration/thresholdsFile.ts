@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: MIT
+// The alert-thresholds file `eval --thresholds-out` writes and `classify`/`serve --thresholds`
+// read (docs/eval.md#alert-thresholds): per label, the lowest score at which a line whose top
+// label it is raises an alert. Scores depend on the calibration, so the file records which one
+// its thresholds were set on and is refused by a classifier that applies another.
+import { readFile, writeFile } from 'node:fs/promises';
+import { z } from 'zod';
+import { ValidationError } from '../errors.js';
+import { parseOptions } from '../options.js';
+import type { Calibration } from './applyCalibration.js';
+import type { ThresholdFit } from './selectiveClassification.js';
+
+export const THRESHOLDS_FILE_VERSION = 1;
+
+const probability = z.number().min(0).max(1);
+
+export const thresholdsFileSchema = z
+  .object({
+    version: z.literal(THRESHOLDS_FILE_VERSION),
+    /** Calibration of the scores the thresholds were set on: 'none', 'temperature' or 'vector'. */
+    calibration: z.enum(['none', 'temperature', 'vector']),
+    /** Label → lowest alerting score. */
+    thresholds: z.record(z.string().min(1), probability),
+    /** How each threshold was found, for people; not read back. */
+    fitted: z.record(z.string(), z.unknown()).optional(),
+  })
+  .strict();
+
+export type ThresholdsFile = z.infer<typeof thresholdsFileSchema>;
+
+const calibrationName = (c: Calibration | null | undefined) => c?.method ?? 'none';
+
+/** The file for the reachable targets of `fits`. */
+export function thresholdsFileFrom(fits: readonly ThresholdFit[], calibration: Calibration | null): ThresholdsFile {
+  const reachable = fits.filter((f) => f.threshold !== null);
+  return {
+    version: THRESHOLDS_FILE_VERSION,
+    calibration: calibrationName(calibration),
+    thresholds: Object.fromEntries(reachable.map((f) => [f.label, f.threshold!])),
+    fitted: Object.fromEntries(fits.map((f) => [f.label, { targetPrecision: f.target, threshold: f.threshold, precision: f.precision, recall: f.recall, alerts: f.alerts, support: f.support }])),
+  };
+}
+
+export async function writeThresholdsFile(path: string, file: ThresholdsFile): Promise<void> {
+  await writeFile(path, `${JSON.stringify(file, null, 2)}\n`);
+}
+
+/**
+ * Reads and checks a thresholds file against a classifier's labels and calibration; returns the
+ * thresholds by the model's label spelling.
+ */
+export async function readThresholdsFile(path: string, labels: readonly string[], calibration: Calibration | null): Promise<Map<string, number>> {
+  let json: unknown;
+  try {
+    json = JSON.parse(await readFile(path, 'utf8'));
+  } catch (err) {
+    throw new ValidationError(`Cannot read thresholds file ${path}: ${(err as Error).message}`, { cause: err });
+  }
+  const file = parseOptions(thresholdsFileSchema, json, `thresholds file ${path}`);
+  if (file.calibration !== calibrationName(calibration)) {
+    throw new ValidationError(
+      `Thresholds file ${path} was set on scores with calibration '${file.calibration}', but this classifier applies '${calibrationName(calibration)}': rerun eval --thresholds-out with this model, or match its calibration`,
+    );
+  }
+  const byLowerCase = new Map(labels.map((l) => [l.toLowerCase(), l]));
+  const out = new Map<string, number>();
+  for (const [name, threshold] of Object.entries(file.thresholds)) {
+    const label = byLowerCase.get(name.toLowerCase());
+    if (label === undefined) throw new ValidationError(`Thresholds file ${path} names label '${name}', which this model does not have; its labels are: ${labels.join(', ')}`);
+    out.set(label, threshold);
+  }
+  return out;
+}
+
+/** Whether a result raises an alert: its label has a threshold and its score reaches it. */
+export function isAlert(thresholds: ReadonlyMap<string, number>, result: { label: string; score: number }): boolean {
+  const threshold = thresholds.get(result.label);
+  return threshold !== undefined && result.score >= threshold;
+}
+
+/** `--target-precision Malicious=0.95,Error=0.9` → targets by the model's label spelling. */
+export function parsePrecisionTargets(value: string, labels: readonly string[]): Array<{ label: string; target: number }> {
+  const byLowerCase = new Map(labels.map((l) => [l.toLowerCase(), l]));
+  const seen = new Set<string>();
+  return value.split(',').map((part) => {
+    const match = /^\s*(.+?)\s*=\s*([^=]+?)\s*$/u.exec(part);
+    if (!match) throw new ValidationError(`--target-precision: expected LABEL=PRECISION pairs separated by commas, got '${part}'`);
+    const label = byLowerCase.get(match[1]!.toLowerCase());
+    if (label === undefined) throw new ValidationError(`--target-precision: unknown label '${match[1]}'; this model's labels are: ${labels.join(', ')}`);
+    const target = Number(match[2]);
+    if (!Number.isFinite(target) || target <= 0 || target > 1) throw new ValidationError(`--target-precision: expected a precision in (0, 1] for ${label}, got '${match[2]}'`);
+    if (seen.has(label)) throw new ValidationError(`--target-precision: label ${label} is given twice`);
+    seen.add(label);
+    return { label, target };
+  });
+}
