@@ -6,9 +6,13 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    // GGUF loads (*.integration.test.ts), the addon itself, and conversions through its quantizer.
+    // Left to the full suite: GGUF loads and the addon's quantizer (*.integration.test.ts), the
+    // addon loader, and whole checkpoint conversions (pure JS, but seconds to tens of seconds each).
     exclude: ['test/**/*.integration.test.ts', 'test/binding/**', 'test/convert/convertCheckpoint*.test.ts'],
     pool: 'threads',
+    // They take milliseconds to seconds; the margin is for loaded CI machines (pullModel's beforeAll writes checkpoints).
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
     reporters: ['default'],
   },
 });

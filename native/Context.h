@@ -5,7 +5,8 @@
 //
 // Pooling: each line's last token is its only output, and HiddenCapture takes the final-norm
 // hidden state ("result_norm", the tensor llama.cpp's own LAST pooling reads) through the
-// scheduler's eval callback, then stops the graph. llama.cpp's embeddings mode would instead
+// scheduler's eval callback, then stops the graph. The callback (CaptureHidden) is installed with
+// the context, so it lives in workers/CreateContextWorker.cc; ClassifyWorker.cc reads the rows. llama.cpp's embeddings mode would instead
 // output every token: it runs the n_vocab-wide output matmul on all of them and copies
 // n_vocab x n_tokens floats per decode (311 MB at 512 tokens for Qwen2's 151,936 vocab).
 #pragma once

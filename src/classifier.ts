@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { loadBinding, machineFacts } from './binding.js';
 import { calibrateLogits, type Calibration } from './calibration/applyCalibration.js';
 import { needsReview, type ReviewThresholds } from './calibration/needsReview.js';
-import { BackendError, DisposedError, EmptyInputError, InputTooLongError, ModelLoadError, ValidationError } from './errors.js';
+import { BackendError, DisposedError, ModelLoadError, ValidationError } from './errors.js';
 import { readGgufHeader, validateLogtriageModel, type LogtriageModelInfo } from './gguf/index.js';
 import { requireVerifiedModel } from './gguf/verifyModel.js';
 import { resolveModel } from './hub/resolveModel.js';
@@ -21,16 +21,12 @@ import {
   type ResolvedOpenOptions,
 } from './options.js';
 import { BatchQueue, type BatchTiming } from './queue.js';
+import { LinePreparer, type PreparedLine, type ResultFlag } from './prepareLines.js';
 import { ResultCache } from './resultCache.js';
 import { modelFacts, planRuntime, summarizePlan, type PlanSummary, type RuntimePlan } from './runtimePlan.js';
 import { applyFunction, softmax } from './scores.js';
 
-/** Why a result deserves a second look. */
-export type ResultFlag =
-  /** The text contains special-token text (e.g. `<|endoftext|>`), tokenized as plain text. */
-  | 'special-token-text'
-  /** The text had lone UTF-16 surrogates; they were replaced by U+FFFD before tokenizing. */
-  | 'invalid-unicode';
+export type { ResultFlag };
 
 export interface ClassificationResult {
   /** The label with the highest score. */
@@ -106,41 +102,23 @@ export interface ClassifierInfo {
   calibration: Calibration | null;
 }
 
-interface Prepared {
-  tokens: Int32Array;
-  truncated: boolean;
-  flags: ResultFlag[];
-}
-
-const WHITESPACE_ONLY = /^\s*$/u;
-const LONG_MARK_RUN = /\p{M}{31,}/gu;
-const MARKS_30 = /\p{M}{1,30}/gu;
-
-// NFC after Unicode's stream-safe rule (UAX #15): a run of more than 30 combining marks gets
-// U+034F COMBINING GRAPHEME JOINER after every 30. V8's normalize() is quadratic in such a run
-// (160,000 mixed marks took 103 s on the JS thread); real text never has one.
-function normalizeText(text: string): string {
-  return text
-    .toWellFormed()
-    .replace(LONG_MARK_RUN, (run) => run.match(MARKS_30)!.join('\u034f'))
-    .normalize('NFC');
-}
-
 let warnedGpuFallback = false;
 
 export class LogClassifier {
   private readonly queue: BatchQueue;
   private readonly cache: ResultCache;
   private readonly batchListeners = new Set<(timing: BatchTiming) => void>();
-  private readonly controlTexts: string[];
+  private readonly lines: LinePreparer;
   private readonly calibration: Calibration | undefined;
+  /** Review thresholds of calls that set none. */
+  private readonly review: ReviewThresholds | undefined;
   private disposing: Promise<void> | undefined;
 
   private constructor(
     private readonly model: NativeModel,
     private readonly context: NativeContext,
     private readonly meta: LogtriageModelInfo,
-    private readonly options: ResolvedOpenOptions & { maxTokens: number },
+    options: ResolvedOpenOptions & { maxTokens: number },
     plan: RuntimePlan,
     readonly info: ClassifierInfo,
   ) {
@@ -154,7 +132,12 @@ export class LogClassifier {
     });
     this.cache = new ResultCache(options.resultCache);
     this.calibration = info.calibration ?? undefined;
-    this.controlTexts = model.info().controlTokens.map(([, text]) => text).filter((t) => t.length > 0);
+    this.review = options.review;
+    this.lines = new LinePreparer(model, {
+      ...options,
+      controlTexts: model.info().controlTokens.map(([, text]) => text).filter((t) => t.length > 0),
+      padTokenId: meta.padTokenId,
+    });
   }
 
   /**
@@ -245,12 +228,7 @@ export class LogClassifier {
   /** `tokenize()` for many texts in one native call. */
   async tokenizeMany(texts: readonly string[]): Promise<number[][]> {
     this.assertOpen();
-    const normalized = texts.map((text, i) => {
-      if (typeof text !== 'string') throw new ValidationError(`Expected a string for texts[${i}] but received ${typeof text}`);
-      return normalizeText(text);
-    });
-    const { tokens, offsets } = await this.model.tokenize(normalized, this.options.specialTokens === 'parse');
-    return normalized.map((_, i) => Array.from(tokens.subarray(offsets[i]!, offsets[i + 1]!)));
+    return (await this.lines.tokenIds(texts)).map((ids) => Array.from(ids));
   }
 
   /** Classifies one line. */
@@ -265,7 +243,7 @@ export class LogClassifier {
     const opts = parseOptions(classifyOptionsSchema, options, 'classify options');
     if (!Array.isArray(texts)) throw new ValidationError(`Expected an array of strings for classifyMany() but received ${typeof texts}`);
     if (texts.length === 0) return [];
-    const prepared = await this.prepare(texts);
+    const prepared = await this.lines.prepare(texts);
     const cached = prepared.map((p) => this.cache.get(p.tokens));
     const misses = prepared.filter((_, i) => cached[i] === undefined);
     const pending = this.queue.push(misses.map((p) => p.tokens), opts.signal);
@@ -283,7 +261,7 @@ export class LogClassifier {
     );
     let next = 0;
     const logits = cached.map((l) => l ?? computed[next++]!);
-    return logits.map((l, i) => this.toResult(l, prepared[i]!, opts.review ?? this.options.review));
+    return logits.map((l, i) => this.toResult(l, prepared[i]!, opts.review ?? this.review));
   }
 
   /** Calls `listener` after every native call (queue wait per line, inference time); returns an unsubscribe function. */
@@ -343,49 +321,7 @@ export class LogClassifier {
     if (this.disposing) throw new DisposedError();
   }
 
-  private async prepare(texts: readonly string[]): Promise<Prepared[]> {
-    const normalized = texts.map((text, i) => {
-      if (typeof text !== 'string') throw new ValidationError(`Expected a string for texts[${i}] but received ${typeof text}`);
-      const flags: ResultFlag[] = [];
-      if (!text.isWellFormed()) flags.push('invalid-unicode');
-      const nfc = normalizeText(text);
-      if (nfc.length === 0 || (this.options.rejectWhitespace && WHITESPACE_ONLY.test(nfc))) {
-        throw new EmptyInputError(
-          `texts[${i}] is ${nfc.length === 0 ? 'empty' : 'whitespace only'}: there is nothing to classify` +
-            (nfc.length === 0 ? '' : ' (set rejectWhitespace: false to classify it anyway)'),
-        );
-      }
-      if (this.options.specialTokens === 'plain' && this.controlTexts.some((t) => nfc.includes(t))) {
-        flags.push('special-token-text');
-      }
-      return { text: nfc, flags };
-    });
-    const parse = this.options.specialTokens === 'parse';
-    const { tokens, offsets } = await this.model.tokenize(normalized.map((n) => n.text), parse);
-    return normalized.map(({ flags }, i) => {
-      let ids = tokens.subarray(offsets[i]!, offsets[i + 1]!);
-      let truncated = false;
-      const { maxTokens, truncation } = this.options;
-      if (ids.length > maxTokens) {
-        if (truncation === 'error') throw new InputTooLongError(ids.length, maxTokens);
-        ids = truncation === 'right' ? ids.subarray(0, maxTokens) : ids.subarray(ids.length - maxTokens);
-        truncated = true;
-      }
-      return { tokens: this.poolAtLastNonPad(ids), truncated, flags };
-    });
-  }
-
-  // HF pools the rightmost token that is not pad_token_id (index 0 when all are pad). The model
-  // is causal, so dropping the trailing pad tokens leaves that token's hidden state unchanged.
-  private poolAtLastNonPad(ids: Int32Array): Int32Array {
-    const pad = this.meta.padTokenId;
-    if (pad === undefined) return ids;
-    let end = ids.length;
-    while (end > 1 && ids[end - 1] === pad) end--;
-    return end === ids.length ? ids : ids.subarray(0, end);
-  }
-
-  private toResult(logits: Float32Array, prepared: Prepared, review: ReviewThresholds | undefined): ClassificationResult {
+  private toResult(logits: Float32Array, prepared: PreparedLine, review: ReviewThresholds | undefined): ClassificationResult {
     const values = Array.from(logits);
     if (!values.every(Number.isFinite)) {
       throw new BackendError('The model produced non-finite logits (NaN or infinite weights or activations): its scores would be meaningless');

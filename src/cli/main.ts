@@ -82,13 +82,13 @@ function buildProgram(): Command {
     )
     .action(async (files: string[], opts: ClassifyFlags) => {
       await classifyCommand(files, {
-        ...(opts.model !== undefined ? { model: opts.model } : {}),
-        ...(opts.format !== undefined ? { format: opts.format } : {}),
-        ...(opts.only !== undefined ? { only: opts.only } : {}),
-        ...(opts.minScore !== undefined ? { minScore: opts.minScore } : {}),
+        model: opts.model,
+        format: opts.format,
+        only: opts.only,
+        minScore: opts.minScore,
         ...reviewFilterOf(opts),
-        ...(opts.thresholds !== undefined ? { thresholds: opts.thresholds } : {}),
-        ...(opts.onlyAlerts ? { onlyAlerts: true } : {}),
+        thresholds: opts.thresholds,
+        onlyAlerts: opts.onlyAlerts,
         scores: opts.scores === true,
         text: opts.text === true,
         follow: opts.follow === true,
@@ -119,8 +119,7 @@ function buildProgram(): Command {
       ].join('\n'),
     )
     .action(async (model: string | undefined, opts: { model?: string; devices?: boolean; plan?: boolean; json?: boolean }) => {
-      const chosen = model ?? opts.model;
-      await infoCommand({ ...(chosen !== undefined ? { model: chosen } : {}), devices: opts.devices === true, plan: opts.plan === true, json: opts.json === true });
+      await infoCommand({ model: model ?? opts.model, devices: opts.devices === true, plan: opts.plan === true, json: opts.json === true });
     });
 
   program

@@ -76,7 +76,7 @@ async function downloadCheckpoint(hub: HubClient, commit: string, dir: string, o
     if (!existsSync(path)) {
       const { etag, size } = await hub.fileMetadata(commit, file);
       const onFileProgress = (fileDone: number) => onProgress?.({ phase: 'download', file, bytesDone: bytesDone + fileDone, bytesTotal });
-      await downloadVerifiedFile({ file, path, etag, size, fetchFrom: (offset) => hub.fetchFile(commit, file, offset), ...(report ? { onProgress: onFileProgress } : {}) });
+      await downloadVerifiedFile({ file, path, etag, size, fetchFrom: (offset) => hub.fetchFile(commit, file, offset), onProgress: report ? onFileProgress : undefined });
     }
     bytesDone += listing.get(file) ?? 0;
   };

@@ -223,7 +223,7 @@ async function classifyInputs(clf: LogClassifier, inputs: readonly string[], opt
   // The bar shares the terminal with nothing else only when the records go elsewhere.
   if (io.stderr.isTTY === true && !options.quiet && !stdoutTerminal) {
     const total = options.follow ? undefined : await totalBytes(inputs);
-    progress = progressBar({ stream: io.stderr, verb: options.follow ? 'following' : 'classifying', ...(total !== undefined ? { totalBytes: total } : {}) });
+    progress = progressBar({ stream: io.stderr, verb: options.follow ? 'following' : 'classifying', totalBytes: total });
   }
 
   // Ctrl-C: with --follow the first one stops reading (what was read is still classified and

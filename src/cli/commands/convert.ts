@@ -15,7 +15,7 @@ export async function convertCommand(hfDir: string, options: ConvertCommandOptio
   const showProgress = !options.quiet && process.stderr.isTTY;
   const result = await convertCheckpoint(hfDir, options.output, {
     type: options.type,
-    ...(options.threads ? { threads: options.threads } : {}),
+    threads: options.threads,
     onProgress: (p) => {
       if (!showProgress || Date.now() - lastReport < 200) return;
       lastReport = Date.now();

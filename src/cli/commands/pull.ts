@@ -48,10 +48,10 @@ export async function pullCommand(repoId: string | undefined, options: PullComma
   const bar = !options.quiet && process.stderr.isTTY ? progressBar() : undefined;
   const result = await pullModel(repoId, {
     force: Boolean(options.force),
-    ...(options.type === undefined ? {} : { type: options.type }),
-    ...(options.revision === undefined ? {} : { revision: options.revision }),
-    ...(options.threads === undefined ? {} : { threads: options.threads }),
-    ...(bar ? { onProgress: bar.update } : {}),
+    type: options.type,
+    revision: options.revision,
+    threads: options.threads,
+    onProgress: bar?.update,
   }).finally(() => bar?.stop());
   process.stdout.write(`${result.path}\n`);
   if (!options.quiet) {
