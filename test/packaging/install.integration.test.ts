@@ -77,10 +77,11 @@ describe.runIf(onLinuxX64)('npm install of the packed tarballs on linux-x64, no 
       expect(found, `${tool} on PATH`).not.toBe('');
       symlinkSync(found, join(toolsFree, tool));
     }
-    // The repo's dist and build/Release (npm ci's `prepare`) are what gets packed.
-    const tsc = spawnSync(process.execPath, [join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], { cwd: repoRoot, encoding: 'utf8' });
+    // The current sources, compiled into this test's own folder, and build/Release (npm ci's `prepare`).
+    const dist = join(work, 'dist');
+    const tsc = spawnSync(process.execPath, [join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json', '--outDir', dist], { cwd: repoRoot, encoding: 'utf8' });
     expect(tsc.status, tsc.stdout + tsc.stderr).toBe(0);
-    const pack = spawnSync(process.execPath, ['scripts/pack-packages.mjs', '--main', '--platform', 'linux-x64', '--out', join(work, 'packages')], { cwd: repoRoot, encoding: 'utf8' });
+    const pack = spawnSync(process.execPath, ['scripts/pack-packages.mjs', '--main', '--platform', 'linux-x64', '--dist', dist, '--out', join(work, 'packages')], { cwd: repoRoot, encoding: 'utf8' });
     expect(pack.status, pack.stderr).toBe(0);
     tarballs = JSON.parse(pack.stdout);
     expect(tarballs.map((t) => t.name)).toEqual(['logtriage', '@logtriage/linux-x64']);
