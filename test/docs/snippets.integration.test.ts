@@ -46,8 +46,8 @@ describe('documentation snippets', () => {
     const program = codeBlocks(readFileSync(join(repoRoot, doc), 'utf8')).join('\n');
     const file = join(project, `${doc.replace(/\W/g, '_')}.mjs`);
     writeFileSync(file, program);
-    const run = spawnSync(process.execPath, [file], { cwd: project, encoding: 'utf8', timeout: 120_000 });
+    const run = spawnSync(process.execPath, [file], { cwd: project, encoding: 'utf8', timeout: 540_000 });
     expect(run.stderr).not.toMatch(/Error/);
     expect(run.status, run.stderr).toBe(0);
-  });
+  }, 600_000);
 });
