@@ -25,6 +25,8 @@ const { values: args } = parseArgs({
     platform: { type: 'string' },
     'addon-dir': { type: 'string', default: join(root, 'build', 'Release') },
     out: { type: 'string', default: join(root, 'packages') },
+    // Compiled TypeScript to ship (tests compile into their own folder instead of racing on dist/).
+    dist: { type: 'string', default: join(root, 'dist') },
   },
 });
 
@@ -64,12 +66,14 @@ function packMain(outDir) {
   const stage = join(outDir, 'stage', 'logtriage');
   rmSync(stage, { recursive: true, force: true });
   mkdirSync(stage, { recursive: true });
-  if (!existsSync(join(root, 'dist', 'index.js'))) fail('dist/ is missing: run `npm run build` first');
+  const dist = resolve(args.dist);
+  if (!existsSync(join(dist, 'index.js'))) fail(`${dist} holds no compiled TypeScript: run \`npm run build\` first`);
   for (const file of npmPack(root, ['--dry-run']).files) {
-    if (file.path === 'package.json') continue;
+    if (file.path === 'package.json' || file.path.startsWith('dist/')) continue;
     mkdirSync(dirname(join(stage, file.path)), { recursive: true });
     copyFileSync(join(root, file.path), join(stage, file.path));
   }
+  cpSync(dist, join(stage, 'dist'), { recursive: true, filter: (src) => !src.endsWith('.map') });
   // The headers a from-source addon build compiles against (about 350 KB), so it needs no git.
   const llama = llamaCheckout();
   for (const sub of ['include', join('ggml', 'include')]) cpSync(join(llama.dir, sub), join(stage, 'llama-headers', sub), { recursive: true });

@@ -62,6 +62,9 @@ function compareVersions(a: number[], b: number[]): number {
 // Plain one-line cases of the HF parity fixture.
 const lines = (onLinuxX64 ? expectedCases() : []).map((c) => c.text).filter((t) => t.trim() && !/[\r\n]/.test(t)).slice(0, 12);
 
+// Child processes under spawnSync on a busy 2-core machine: minutes, not the default 2.
+const SLOW = 600_000;
+
 describe.runIf(onLinuxX64)('npm install of the packed tarballs on linux-x64, no build tools, no install scripts', () => {
   let tarballs: { name: string; tarball: string; unpackedSize: number }[] = [];
   let project = '';
@@ -77,10 +80,11 @@ describe.runIf(onLinuxX64)('npm install of the packed tarballs on linux-x64, no 
       expect(found, `${tool} on PATH`).not.toBe('');
       symlinkSync(found, join(toolsFree, tool));
     }
-    // The repo's dist and build/Release (npm ci's `prepare`) are what gets packed.
-    const tsc = spawnSync(process.execPath, [join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], { cwd: repoRoot, encoding: 'utf8' });
+    // The current sources, compiled into this test's own folder, and build/Release (npm ci's `prepare`).
+    const dist = join(work, 'dist');
+    const tsc = spawnSync(process.execPath, [join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json', '--outDir', dist], { cwd: repoRoot, encoding: 'utf8' });
     expect(tsc.status, tsc.stdout + tsc.stderr).toBe(0);
-    const pack = spawnSync(process.execPath, ['scripts/pack-packages.mjs', '--main', '--platform', 'linux-x64', '--out', join(work, 'packages')], { cwd: repoRoot, encoding: 'utf8' });
+    const pack = spawnSync(process.execPath, ['scripts/pack-packages.mjs', '--main', '--platform', 'linux-x64', '--dist', dist, '--out', join(work, 'packages')], { cwd: repoRoot, encoding: 'utf8' });
     expect(pack.status, pack.stderr).toBe(0);
     tarballs = JSON.parse(pack.stdout);
     expect(tarballs.map((t) => t.name)).toEqual(['logtriage', '@logtriage/linux-x64']);
@@ -151,14 +155,14 @@ describe.runIf(onLinuxX64)('npm install of the packed tarballs on linux-x64, no 
     expect(cliLabels).toEqual(repoLabels);
     expect(JSON.parse(esm.stdout)).toEqual(repoLabels);
     expect(JSON.parse(cjs.stdout)).toEqual(repoLabels);
-  });
+  }, SLOW);
 
   it('info --devices loads the ggml CPU backends from the platform package', () => {
     const info = run(join(project, 'node_modules', '.bin', 'logtriage'), ['info', '--devices', '--json'], project);
     expect(info.status, info.stderr).toBe(0);
     const devices = (JSON.parse(info.stdout) as { devices: { type: string }[] }).devices;
     expect(devices.filter((d) => d.type === 'cpu')).toHaveLength(1);
-  });
+  }, SLOW);
 
   it('--omit=optional → the one clear error, a non-zero exit, no stack trace', () => {
     const bare = newProject('no-optional');
@@ -173,7 +177,7 @@ describe.runIf(onLinuxX64)('npm install of the packed tarballs on linux-x64, no 
     expect(cli.stderr).toContain('npm install --include=optional logtriage');
     expect(cli.stderr).toContain('npm explore logtriage -- npm run build:native');
     expect(cli.stderr).not.toMatch(/\n\s+at /);
-  });
+  }, SLOW);
 
   it('a from-source build without the tools names each missing one in one line, no stack, no git needed', () => {
     const build = run('node', [join(project, 'node_modules', 'logtriage', 'scripts', 'build-native.mjs')], project);
@@ -185,7 +189,7 @@ describe.runIf(onLinuxX64)('npm install of the packed tarballs on linux-x64, no 
     expect(errors[0]).not.toMatch(/git/);
     const headers = readdirSync(join(project, 'node_modules', 'logtriage', 'llama-headers', 'include')).sort();
     expect(headers).toEqual(['llama-cpp.h', 'llama.h']);
-  });
+  }, SLOW);
 
   it("the addon needs no newer glibc / libstdc++ than node-llama-cpp's libraries", () => {
     const nlcDir = join(repoRoot, 'node_modules', '@node-llama-cpp', 'linux-x64', 'bins', 'linux-x64');
@@ -200,5 +204,5 @@ describe.runIf(onLinuxX64)('npm install of the packed tarballs on linux-x64, no 
     expect(manifest).toMatchObject({ platform: 'linux-x64', nodeLlamaCpp: '3.21.1', llama: 'prebuilt', llamaCpp: { release: 'v0.4.0' } });
     expect(manifest.llamaCpp.commit).toMatch(/^[0-9a-f]{40}$/);
     expect(manifest.cpuVariants.length).toBeGreaterThan(5);
-  });
+  }, SLOW);
 });
