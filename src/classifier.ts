@@ -3,6 +3,7 @@
 // native Model (tokenizer, weights) and Context (decode + pooling + head) through BatchQueue.
 import { existsSync } from 'node:fs';
 import { gpuBackendProbes, loadBinding } from './binding.js';
+import { chooseDevice, noDeviceHint } from './chooseDevice.js';
 import { cpuMayRepack } from './cpuRepack.js';
 import { gpuHardwareLikely } from './gpuBackends.js';
 import { BackendError, DisposedError, EmptyInputError, InputTooLongError, ModelLoadError, ValidationError } from './errors.js';
@@ -131,36 +132,30 @@ function normalizeText(text: string): string {
     .normalize('NFC');
 }
 
-// Preferred first when several GPU backends are usable.
-const BACKEND_PREFERENCE = ['cuda', 'metal', 'vulkan'];
 let warnedGpuFallback = false;
 
 function pickDevice(binding: NativeBinding, gpu: ResolvedOpenOptions['gpu']): NativeDevice | undefined {
   if (gpu === 'cpu') return undefined;
   const devices = binding.devices();
-  const rank = (d: NativeDevice) => {
-    const i = BACKEND_PREFERENCE.indexOf(d.backend.toLowerCase());
-    return i < 0 ? BACKEND_PREFERENCE.length : i;
-  };
-  const gpus = devices.filter((d) => d.type === 'gpu' || d.type === 'igpu').sort((a, b) => rank(a) - rank(b));
+  const { device } = chooseDevice(devices, gpu);
   const failed = gpuBackendProbes().filter((p) => !p.loaded);
   const unusable = failed.map((p) => `${p.backend}: ${p.error ?? 'failed to load'}`);
   if (gpu === 'auto') {
     // Silent on machines without GPU hardware, where the optional GPU packages are installed anyway.
     const worthWarning = failed.some((p) => p.error !== 'not installed' && gpuHardwareLikely(p.backend));
-    if (gpus.length === 0 && !warnedGpuFallback && worthWarning) {
+    if (!device && !warnedGpuFallback && worthWarning) {
       warnedGpuFallback = true;
       process.emitWarning(`No usable GPU backend (${unusable.join('; ')}); running on the CPU.`, { code: 'LOGTRIAGE_GPU_FALLBACK' });
     }
-    return gpus[0];
+    return device;
   }
-  const found = gpus.find((d) => d.backend.toLowerCase() === gpu);
-  if (!found) {
+  if (!device) {
     const list = devices.map((d) => `${d.name} (${d.backend}, ${d.type})`).join(', ') || 'none';
     const why = unusable.length > 0 ? `; backends that did not load: ${unusable.join('; ')}` : '';
-    throw new BackendError(`gpu: '${gpu}' was requested but no ${gpu} device was found; devices found: ${list}${why}`);
+    const hint = gpuBackendProbes().some((p) => p.loaded && p.backend === gpu) ? noDeviceHint(gpu) : undefined;
+    throw new BackendError(`gpu: '${gpu}' was requested but no ${gpu} device was found; devices found: ${list}${why}${hint ? `; ${hint}` : ''}`);
   }
-  return found;
+  return device;
 }
 
 export class LogClassifier {
