@@ -5,6 +5,7 @@
 // carries why it was made; `classifier.info.plan` and `logtriage info --plan` show them.
 // A new choice is one `decide...` function and one line in planRuntime().
 import { BackendError, ValidationError } from './errors.js';
+import { BACKEND_PREFERENCE, chooseDevice, noDeviceHint } from './chooseDevice.js';
 import { cpuMayRepack } from './cpuRepack.js';
 import { LLAMA_FILE_TYPE, type GgufTensorInfo } from './gguf/ggufTypes.js';
 import type { LogtriageModelInfo } from './gguf/validateLogtriageModel.js';
@@ -82,8 +83,6 @@ export type PlanSummary = Record<Exclude<keyof RuntimePlan, 'gpuFallback'>, { va
  */
 export const DECODES_PER_CALL = 4;
 
-// Preferred first when several GPU backends are usable.
-const BACKEND_PREFERENCE = ['cuda', 'metal', 'vulkan'];
 const EIGHT_BIT_OR_MORE: ReadonlySet<number> = new Set([LLAMA_FILE_TYPE.MOSTLY_F16, LLAMA_FILE_TYPE.MOSTLY_BF16, LLAMA_FILE_TYPE.MOSTLY_Q8_0]);
 // maxTokens default (options.ts documents it); the context, and so the KV cache, is sized to it.
 export const DEFAULT_MAX_TOKENS = 2048;
@@ -92,29 +91,23 @@ const DEFAULT_UBATCH = { cpu: 256, gpu: 512 } as const;
 
 function decideDevice(gpu: ResolvedOpenOptions['gpu'], machine: MachineFacts): { device: Choice<NativeDevice | undefined>; gpuFallback?: string } {
   if (gpu === 'cpu') return { device: { value: undefined, why: "gpu: 'cpu'" } };
-  const rank = (d: NativeDevice) => {
-    const i = BACKEND_PREFERENCE.indexOf(d.backend.toLowerCase());
-    return i < 0 ? BACKEND_PREFERENCE.length : i;
-  };
-  const gpus = machine.devices.filter((d) => d.type === 'gpu' || d.type === 'igpu').sort((a, b) => rank(a) - rank(b));
+  const { device: chosen, verdicts } = chooseDevice(machine.devices, gpu);
   const failed = machine.backendProbes.filter((p) => !p.loaded);
   const unusable = failed.map((p) => `${p.backend}: ${p.error ?? 'failed to load'}`);
+  if (chosen) return { device: { value: chosen, why: verdicts.find((v) => v.chosen)!.reason + `, backends preferred in the order ${BACKEND_PREFERENCE.join(', ')}` } };
   if (gpu === 'auto') {
-    const first = gpus[0];
-    if (first) return { device: { value: first, why: `gpu: 'auto': the first GPU found, backends preferred in the order ${BACKEND_PREFERENCE.join(', ')}` } };
+    const passedOver = verdicts.filter((v) => v.reason.startsWith('a software')).map((v) => `${v.name}: ${v.reason}`);
     const notLoaded = unusable.length > 0 ? ` (backends that did not load: ${unusable.join('; ')})` : '';
-    const device: Choice<undefined> = { value: undefined, why: `gpu: 'auto' and no GPU device found${notLoaded}` };
+    const skipped = passedOver.length > 0 ? ` (${passedOver.join('; ')})` : '';
+    const device: Choice<undefined> = { value: undefined, why: `gpu: 'auto' and no hardware GPU device found${skipped}${notLoaded}` };
     // Silent on machines without GPU hardware, where the optional GPU packages are installed anyway.
     const worthWarning = failed.some((p) => p.error !== 'not installed' && machine.gpuHardwareLikely(p.backend));
     return worthWarning ? { device, gpuFallback: `No usable GPU backend (${unusable.join('; ')}); running on the CPU.` } : { device };
   }
-  const found = gpus.find((d) => d.backend.toLowerCase() === gpu);
-  if (!found) {
-    const list = machine.devices.map((d) => `${d.name} (${d.backend}, ${d.type})`).join(', ') || 'none';
-    const why = unusable.length > 0 ? `; backends that did not load: ${unusable.join('; ')}` : '';
-    throw new BackendError(`gpu: '${gpu}' was requested but no ${gpu} device was found; devices found: ${list}${why}`);
-  }
-  return { device: { value: found, why: `gpu: '${gpu}'` } };
+  const list = machine.devices.map((d) => `${d.name} (${d.backend}, ${d.type})`).join(', ') || 'none';
+  const why = unusable.length > 0 ? `; backends that did not load: ${unusable.join('; ')}` : '';
+  const hint = machine.backendProbes.some((p) => p.loaded && p.backend === gpu) ? noDeviceHint(gpu) : undefined;
+  throw new BackendError(`gpu: '${gpu}' was requested but no ${gpu} device was found; devices found: ${list}${why}${hint ? `; ${hint}` : ''}`);
 }
 
 function decideGpuLayers(opts: ResolvedOpenOptions, model: ModelFacts, onGpu: boolean): Choice<number> {

@@ -10,10 +10,11 @@ export interface NodeRun {
   stderr: string;
 }
 
-export function spawnNode(args: string[], options: { stdin?: Buffer | string; timeoutMs: number }): Promise<NodeRun> {
+export function spawnNode(args: string[], options: { stdin?: Buffer | string; timeoutMs: number; env?: NodeJS.ProcessEnv }): Promise<NodeRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
       cwd: repoRoot,
+      env: options.env ?? process.env,
       stdio: ['pipe', 'pipe', 'pipe'],
       timeout: options.timeoutMs,
     });

@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { gpuBackendProbes, loadBinding, machineFacts } from '../../binding.js';
 import { describeCalibration } from '../../calibration/applyCalibration.js';
 import type { CalibrationRecord } from '../../calibration/calibrationMetadata.js';
+import { chooseDevice, noDeviceHint } from '../../chooseDevice.js';
 import { ModelLoadError } from '../../errors.js';
 import { readGgufHeader, validateLogtriageModel, type GgufHeader } from '../../gguf/index.js';
 import { KEY } from '../../gguf/modelKeys.js';
@@ -174,12 +175,17 @@ export function formatModelDescription(d: ModelDescription): string {
 const gib = (bytes: number) => `${(bytes / 2 ** 30).toFixed(1)} GiB`;
 
 function formatDevices(devices: NativeDevice[], probes: readonly GpuBackendProbe[], llamaRelease: string): string {
-  const lines = devices.map((d) => {
+  const { verdicts } = chooseDevice(devices, 'auto');
+  const lines = devices.map((d, i) => {
     const memory = d.memoryTotal > 0 ? `, ${gib(d.memoryFree)} free of ${gib(d.memoryTotal)}` : '';
-    return `  ${e(d.name)} (${e(d.backend)}, ${d.type}${memory}): ${e(d.description)}\n`;
+    return `  ${e(d.name)} (${e(d.backend)}, ${d.type}${memory}): ${e(d.description)}\n    ${verdicts[i]!.reason}\n`;
   });
-  const backends = probes.map((p) => `  ${p.backend}: ${p.loaded ? `loaded from ${e(p.path)}` : `not loaded (${e(p.error ?? 'unknown')})${gpuBackendHint(p)}`}\n`);
-  return `llama.cpp ${e(llamaRelease)}; devices:\n${lines.join('') || '  none\n'}${backends.length > 0 ? `GPU backends:\n${backends.join('')}` : ''}`;
+  const backends = probes.map((p) => {
+    const hint = p.loaded && !devices.some((d) => d.backend.toLowerCase() === p.backend) ? noDeviceHint(p.backend) : undefined;
+    const state = p.loaded ? `loaded from ${e(p.path)}${hint ? `, no device: ${hint}` : ''}` : `not loaded (${e(p.error ?? 'unknown')})${gpuBackendHint(p)}`;
+    return `  ${p.backend}: ${state}\n`;
+  });
+  return `llama.cpp ${e(llamaRelease)}; devices, each with what gpu: 'auto' makes of it:\n${lines.join('') || '  none\n'}${backends.length > 0 ? `GPU backends:\n${backends.join('')}` : ''}`;
 }
 
 /** The plan LogClassifier.open(path) would make with default options on this machine. */
@@ -207,7 +213,7 @@ export async function infoCommand(options: InfoCommandOptions, out: NodeJS.Writa
       ...(model !== undefined ? { model } : {}),
       ...(plan !== undefined ? { plan } : {}),
       ...(binding !== undefined
-        ? { llamaRelease: binding.llamaRelease, devices, gpuBackends: gpuBackendProbes(), systemInfo: binding.systemInfo().trim() }
+        ? { llamaRelease: binding.llamaRelease, devices, gpuAuto: chooseDevice(devices!, 'auto').verdicts, gpuBackends: gpuBackendProbes(), systemInfo: binding.systemInfo().trim() }
         : {}),
     };
     out.write(`${escapeJsonForTerminal(JSON.stringify(json, null, 2))}\n`);
