@@ -34,10 +34,14 @@ describe('openOptionsSchema', () => {
       kvCacheType: 'auto',
       useMmap: 'auto',
       maxQueuedLines: 100_000,
+      prefixCache: { cells: 512 },
+      calibration: 'auto',
+      verify: false,
     });
     expect(opts.gpuLayers).toBeUndefined();
     expect(opts.maxTokens).toBeUndefined();
     expect(opts.ubatchTokens).toBeUndefined();
+    expect(opts.review).toBeUndefined();
   });
 
   it('treats an undefined field as absent (so callers pass flags through without spreads)', () => {

@@ -24,6 +24,13 @@ function table(doc: string, firstHeader: string): string[][] {
 
 const code = (cell: string) => cell.replace(/^`|`$/g, '');
 
+/** A schema default as api.md writes it: `'auto'`, `512`, `{ cells: 512 }`. */
+function formatDefault(value: unknown): string {
+  if (typeof value === 'string') return `'${value}'`;
+  if (typeof value === 'object' && value !== null) return `{ ${Object.entries(value).map(([k, v]) => `${k}: ${formatDefault(v)}`).join(', ')} }`;
+  return String(value);
+}
+
 describe('docs/api.md', () => {
   it('the Errors table lists every error class with its code', () => {
     const classes = Object.values(errors).filter((C) => C.prototype instanceof errors.LogTriageError);
@@ -45,7 +52,7 @@ describe('docs/api.md', () => {
       const value = defaults[key];
       if (key === 'threads' || value === undefined) continue;
       compared++;
-      expect(documentedDefault, key).toBe(typeof value === 'string' ? `\`'${value}'\`` : `\`${String(value)}\``);
+      expect(documentedDefault, key).toBe(`\`${formatDefault(value)}\``);
     }
     expect(compared).toBeGreaterThanOrEqual(10);
   });

@@ -38,6 +38,7 @@ describe('toHttpError()', () => {
 
   it('answers 429 and 5xx only for conditions that pass, 4xx for requests that never succeed', () => {
     const retried = Object.entries(ERROR_STATUS).filter(([, s]) => s === 429 || s >= 500).map(([k]) => k).sort();
-    expect(retried).toEqual(['internal', 'overloaded', 'unhealthy']);
+    // bad_gateway / downstream_unavailable: --forward failed, so the shipper must retry the batch.
+    expect(retried).toEqual(['bad_gateway', 'downstream_unavailable', 'internal', 'overloaded', 'unhealthy']);
   });
 });
