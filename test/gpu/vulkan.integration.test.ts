@@ -154,9 +154,12 @@ describe.skipIf(unavailable !== undefined && !required)('Vulkan on lavapipe', { 
         }
       });
 
-      // KNOWN CRASH, not yet found: with F16 weights this test kills the test process (the worker
-      // exits; small batches alone on F16 do not). Skipped for F16 only so CI stays usable;
-      // reported to the lead as an open bug, to be fixed, not to stay skipped.
+      // KNOWN CRASH, cause not found: with F16 weights (flash attention 'auto', F16 KV cache) this
+      // case once killed the test process. It is intermittent: this file passed 4 runs of 4 with it
+      // unskipped, while random concurrent classify() calls on one F16 Vulkan classifier aborted
+      // 1 fuzz run of 6 with glibc's "double free or corruption" in a lavapipe queue thread (heap
+      // corruption, culprit unknown). Skipped for F16 only so CI stays usable; an open bug, to be
+      // fixed, not to stay skipped (docs/gpu.md).
       it.skipIf(type === 'f16')('small batches, one by one and 12 concurrent callers give the same logits', async () => {
         const texts = handful.map((c) => c.text);
         const refs = handful.map(reference);
