@@ -7,7 +7,8 @@
 import { jetstream, jetstreamManager, type ConsumerMessages, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
 import { headers, type NatsConnection } from '@nats-io/transport-node';
 import type { ClassificationResult, LogClassifier } from '../classifier.js';
-import { EmptyInputError, InputTooLongError, LogTriageError, MaxDeliverError, MessageFormatError } from '../errors.js';
+import { isAlert } from '../calibration/thresholdsFile.js';
+import { EmptyInputError, InputTooLongError, LogTriageError, MaxDeliverError, MessageFormatError, ValidationError } from '../errors.js';
 import { parseOptions } from '../options.js';
 import { enrichRecord } from '../server/ingestRecords.js';
 import { connectNats } from './connectNats.js';
@@ -48,6 +49,8 @@ export class JetStreamWorker {
   private stopping = false;
   private wake: () => void = () => {};
   private readonly workingTimer: NodeJS.Timeout;
+  /** Alert thresholds by label, when set. */
+  private readonly alertThresholds: ReadonlyMap<string, number> | undefined;
   readonly done: Promise<void>;
 
   private constructor(
@@ -58,7 +61,8 @@ export class JetStreamWorker {
     private readonly events: WorkerEvents,
   ) {
     this.js = jetstream(nc);
-    this.metrics = createWorkerMetrics(async () => {
+    this.alertThresholds = options.alertThresholds ? new Map(Object.entries(options.alertThresholds)) : undefined;
+    this.metrics = createWorkerMetrics(classifier.labels, async () => {
       const jsm = await jetstreamManager(nc);
       const info = await jsm.consumers.info(options.stream, options.durable);
       return { pending: info.num_pending, ackPending: info.num_ack_pending };
@@ -74,6 +78,8 @@ export class JetStreamWorker {
   /** Connects, sets up the streams and consumer, and starts pulling. */
   static async start(classifier: LogClassifier, workerOptions: WorkerOptions = {}, events: WorkerEvents = {}): Promise<JetStreamWorker> {
     const options = parseOptions(workerOptionsSchema, workerOptions, 'worker options');
+    const unknown = Object.keys(options.alertThresholds ?? {}).find((l) => !classifier.labels.includes(l));
+    if (unknown !== undefined) throw new ValidationError(`alertThresholds names label '${unknown}', which this model does not have; its labels are: ${classifier.labels.join(', ')}`);
     const nc = await connectNats(options);
     try {
       const topology = await ensureStreams(await jetstreamManager(nc), options);
@@ -209,13 +215,14 @@ export class JetStreamWorker {
     h.set('Logtriage-Source-Seq', String(m.seq));
     let subject: string;
     let payload: string;
+    const alert = outcome instanceof LogTriageError || !this.alertThresholds ? undefined : isAlert(this.alertThresholds, outcome);
     if (outcome instanceof LogTriageError) {
       subject = this.options.deadLetterSubject;
       h.set('Logtriage-Error-Code', outcome.code);
       payload = JSON.stringify(this.deadLetter(m, outcome));
     } else {
       subject = this.options.outSubject;
-      payload = JSON.stringify(enrichRecord((decoded as DecodedMessage).record, outcome, this.classifier.labels, this.options.ecs));
+      payload = JSON.stringify(enrichRecord((decoded as DecodedMessage).record, outcome, this.classifier.labels, this.options.ecs, alert));
     }
     try {
       await this.js.publish(subject, payload, { msgID: this.msgId(m), headers: h });
@@ -227,8 +234,13 @@ export class JetStreamWorker {
     }
     m.ack();
     this.held.delete(m);
-    if (outcome instanceof LogTriageError) this.metrics.deadLettered.inc({ code: outcome.code });
-    else this.metrics.linesOut.inc();
+    if (outcome instanceof LogTriageError) {
+      this.metrics.deadLettered.inc({ code: outcome.code });
+      return;
+    }
+    this.metrics.linesOut.inc();
+    if (outcome.review) this.metrics.reviews.inc({ label: outcome.label });
+    if (alert) this.metrics.alerts.inc({ label: outcome.label });
   }
 
   private deadLetter(m: JsMsg, err: LogTriageError): DeadLetter {

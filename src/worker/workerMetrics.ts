@@ -13,6 +13,10 @@ export interface WorkerMetrics {
   batchLines: Histogram;
   batchDuration: Histogram;
   publishFailures: Counter;
+  /** Results marked review: true, by predicted label. */
+  reviews: Counter<'label'>;
+  /** Results over their label's alert threshold, by label. */
+  alerts: Counter<'label'>;
 }
 
 const SIZE_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096];
@@ -25,8 +29,11 @@ export interface ConsumerLag {
   ackPending: number;
 }
 
-/** `readLag` is called at scrape time (consumer info from the engine); undefined keeps the last values. */
-export function createWorkerMetrics(readLag: () => Promise<ConsumerLag | undefined>): WorkerMetrics {
+/**
+ * `readLag` is called at scrape time (consumer info from the engine); undefined keeps the last values.
+ * Every one of `labels` appears in the by-label counters from the start, so rate() works before the first hit.
+ */
+export function createWorkerMetrics(labels: readonly string[], readLag: () => Promise<ConsumerLag | undefined>): WorkerMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'logtriage_' });
   const registers = [registry];
@@ -51,6 +58,11 @@ export function createWorkerMetrics(readLag: () => Promise<ConsumerLag | undefin
       if (lag) this.set(lag.ackPending);
     },
   });
+  const byLabel = (name: string, help: string) => {
+    const counter = new Counter({ name, help, labelNames: ['label'] as const, registers });
+    for (const label of labels) counter.inc({ label }, 0);
+    return counter;
+  };
   return {
     registry,
     linesIn: new Counter({ name: 'logtriage_worker_lines_in_total', help: 'Messages received from the input stream (redeliveries included)', registers }),
@@ -74,6 +86,8 @@ export function createWorkerMetrics(readLag: () => Promise<ConsumerLag | undefin
       help: 'Results not acknowledged by the output stream (left unacked: the engine redelivers them)',
       registers,
     }),
+    reviews: byLabel('logtriage_worker_review_total', 'Results marked review: true (top score or margin under the review thresholds), by predicted label'),
+    alerts: byLabel('logtriage_worker_alerts_total', 'Results over their label’s alert threshold (--thresholds), by label'),
   };
 }
 

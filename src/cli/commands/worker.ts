@@ -2,13 +2,17 @@
 // `logtriage worker`: one classifier worker on a NATS JetStream stream until SIGTERM or SIGINT,
 // which stop pulling, finish and ack the messages in hand, and exit 0. A second signal exits
 // at once with 1. Flags are declared here (registerWorkerCommand) so main.ts only hooks it in.
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
+import { readThresholdsFile } from '../../calibration/thresholdsFile.js';
 import { LogClassifier } from '../../classifier.js';
 import { parseOptions } from '../../options.js';
-import { physicalCores } from '../../physicalCores.js';
 import { JetStreamWorker, serveWorkerMetrics, type WorkerOptions } from '../../worker/index.js';
 import { workerOptionsSchema } from '../../worker/workerOptions.js';
+import { addModelFlags, addReviewFlags, CALIBRATION, MAX_TOKENS, modelOption, openOptionsFrom, positiveInt, SPECIAL_TOKENS, THREADS, TRUNCATION } from '../modelFlags.js';
 import { parsePort } from './serve.js';
+
+/** The engine flags of classify but --batch-size, which here counts messages per classifyMany() batch. */
+const WORKER_MODEL_FLAGS = [THREADS, MAX_TOKENS, TRUNCATION, SPECIAL_TOKENS, CALIBRATION];
 
 export interface WorkerCliOptions {
   model?: string;
@@ -36,16 +40,11 @@ export interface WorkerCliOptions {
   tlsCa?: string;
   metricsPort?: number;
   metricsHost: string;
-  threads: number;
-  maxTokens?: number;
-  truncation: 'right' | 'left' | 'error';
+  /** Alert thresholds file (eval --thresholds-out). */
+  thresholds?: string;
   quiet?: boolean;
-}
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a positive integer, got '${value}'`);
-  return n;
+  /** The model flags (WORKER_MODEL_FLAGS, review flags), read by openOptionsFrom. */
+  [modelFlag: string]: unknown;
 }
 
 const list = (value: string) => value.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
@@ -55,10 +54,10 @@ const say = (quiet: boolean | undefined, line: string) => {
 };
 
 export function registerWorkerCommand(program: Command): void {
-  program
+  const command = program
     .command('worker')
     .description('Classify a NATS JetStream stream: workers sharing one durable consumer publish results (exactly once) to an output stream')
-    .option('-m, --model <model>', 'logtriage GGUF file or pulled hub repo id (default: the pulled default model)')
+    .addOption(modelOption())
     .option('--servers <urls>', 'comma-separated NATS server URLs', list, ['nats://127.0.0.1:4222'])
     .option('--stream <name>', 'input stream', 'LOGS')
     .option('--subjects <filters>', 'subjects the input stream captures when created (comma-separated)', list, ['logs.raw.>'])
@@ -83,10 +82,9 @@ export function registerWorkerCommand(program: Command): void {
     .option('--tls-ca <file>', 'CA certificate (PEM) of the servers')
     .option('--metrics-port <n>', 'serve /metrics and /health on this port (0: any free one)', parsePort)
     .option('--metrics-host <host>', 'address of the metrics endpoint', '127.0.0.1')
-    .option('--threads <n>', 'CPU threads', positiveInt, physicalCores())
-    .option('--max-tokens <n>', 'tokens per line before truncation', positiveInt)
-    .addOption(new Option('--truncation <mode>', "overlong lines ('error' dead-letters them)").choices(['right', 'left', 'error']).default('right'))
-    .option('-q, --quiet', 'no messages on stderr')
+    .option('--thresholds <file>', 'alert thresholds from eval --thresholds-out: results get alert (with --ecs, event.kind alert)')
+    .option('-q, --quiet', 'no messages on stderr');
+  addReviewFlags(addModelFlags(command, WORKER_MODEL_FLAGS))
     .addHelpText(
       'after',
       [
@@ -94,6 +92,7 @@ export function registerWorkerCommand(program: Command): void {
         'Examples:',
         "  $ logtriage worker --servers nats://127.0.0.1:4222 --stream LOGS --subjects 'logs.raw.>' --model models/logs-q8_0.gguf",
         '  $ logtriage worker --message-field log --ecs --metrics-port 9464 --creds /etc/nats/worker.creds',
+        '  $ logtriage worker --thresholds alerts.json --review-min-score 0.6 --ecs --model models/logs-q8_0.gguf',
       ].join('\n'),
     )
     .action(async (opts: WorkerCliOptions) => {
@@ -128,13 +127,11 @@ export async function workerCommand(opts: WorkerCliOptions): Promise<void> {
   };
   // Bad flags are a usage error before the model is loaded.
   parseOptions(workerOptionsSchema, options, 'worker options');
-  const classifier = await LogClassifier.open(opts.model, {
-    threads: opts.threads,
-    truncation: opts.truncation,
-    ...(opts.maxTokens ? { maxTokens: opts.maxTokens } : {}),
-  });
+  const classifier = await LogClassifier.open(opts.model, openOptionsFrom(opts, WORKER_MODEL_FLAGS));
   let worker: JetStreamWorker;
   try {
+    const thresholds = opts.thresholds === undefined ? undefined : await readThresholdsFile(opts.thresholds, classifier.labels, classifier.info.calibration);
+    if (thresholds) options.alertThresholds = Object.fromEntries(thresholds);
     worker = await JetStreamWorker.start(classifier, options, {
       onWarning: (message, err) => say(opts.quiet, `${message}${err instanceof Error ? `: ${err.message}` : ''}`),
     });
