@@ -13,6 +13,10 @@ export async function connectNats(options: ResolvedWorkerOptions): Promise<NatsC
     // Reconnect forever: a broker restart or a node failover must not end the worker.
     maxReconnectAttempts: -1,
     reconnectTimeWait: 500,
+    // The client otherwise builds an Error (a stack capture) per request for its context, and the
+    // worker makes one request per result (the publish awaiting its PubAck): on the tiny model that
+    // was the worker's largest per-message cost on the main thread (scripts/bench-worker.ts).
+    noAsyncTraces: true,
     ...(options.token !== undefined ? { token: options.token } : {}),
     ...(options.user !== undefined ? { user: options.user, pass: options.password } : {}),
     ...(options.creds !== undefined ? { authenticator: credsAuthenticator(readFileSync(options.creds)) } : {}),

@@ -11,6 +11,8 @@ export const NATS_SERVER = process.env.NATS_SERVER ?? 'nats-server';
 export interface NatsServer {
   url: string;
   port: number;
+  /** The running server's process id. */
+  readonly pid: number | undefined;
   /** SIGTERM and wait for the exit. */
   stop(): Promise<void>;
   /** Starts again on the same port and store. */
@@ -60,6 +62,9 @@ export async function startNatsServer(extraArgs: string[] = []): Promise<NatsSer
   return {
     url: `nats://127.0.0.1:${port}`,
     port,
+    get pid() {
+      return child.pid;
+    },
     stop: () => terminate(child),
     async restart() {
       await terminate(child);
