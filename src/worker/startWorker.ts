@@ -12,7 +12,7 @@ import { EmptyInputError, InputTooLongError, LogTriageError, MaxDeliverError, Me
 import { parseOptions } from '../options.js';
 import { enrichRecord } from '../server/ingestRecords.js';
 import { connectNats } from './connectNats.js';
-import { decodeMessage, type DecodedMessage } from './decodeMessage.js';
+import { decodeMessage, type DecodedMessage, type DecodedPayload } from './decodeMessage.js';
 import { ensureStreams, type WorkerTopology } from './ensureStreams.js';
 import { createWorkerMetrics, type WorkerMetrics } from './workerMetrics.js';
 import { workerOptionsSchema, type ResolvedWorkerOptions, type WorkerOptions } from './workerOptions.js';
@@ -22,11 +22,23 @@ export interface DeadLetter {
   error: { code: string; name: string; message: string };
   stream: string;
   seq: number;
+  /** For an entry of a Fluent Bit array: its index (its siblings are classified as usual). */
+  index?: number;
   subject: string;
   deliveries: number;
-  /** The payload as text when it is UTF-8, else `data_base64`. */
+  /** The payload (for an array entry: that entry, as JSON) as text when it is UTF-8, else `data_base64`. */
   data?: string;
   data_base64?: string;
+}
+
+/** One record of a message on its way through a batch. */
+interface Item {
+  decoded: DecodedMessage | LogTriageError;
+  /** Set for an entry of a Fluent Bit array: its index in the array and the entry as sent. */
+  entry?: { index: number; raw: unknown };
+  outcome?: ClassificationResult | LogTriageError;
+  /** With alert thresholds: whether the result is an alert. */
+  alert?: boolean | undefined;
 }
 
 /** Input errors that belong to one line: the line is dead-lettered, the rest of its batch goes on. */
@@ -170,21 +182,29 @@ export class JetStreamWorker {
   private async processBatch(batch: JsMsg[]): Promise<void> {
     const started = performance.now();
     this.metrics.batchLines.observe(batch.length);
-    const decoded: Array<DecodedMessage | LogTriageError> = batch.map((m) => {
-      if (m.info.deliveryCount > this.options.maxDeliver) return new MaxDeliverError(m.info.deliveryCount, this.options.maxDeliver);
-      try {
-        return decodeMessage(m.data, this.options.input, this.options.messageField);
-      } catch (err) {
-        if (err instanceof MessageFormatError) return err;
-        throw err;
-      }
-    });
-    const outcomes = await this.classify(decoded);
-    await Promise.all(batch.map((m, i) => this.finish(m, decoded[i]!, outcomes[i]!)));
+    const items = batch.map((m) => this.itemsOf(m));
+    const flat = items.flat();
+    const outcomes = await this.classify(flat.map((item) => item.decoded));
+    flat.forEach((item, i) => (item.outcome = outcomes[i]!));
+    await Promise.all(batch.map((m, i) => this.finish(m, items[i]!)));
     this.metrics.batchDuration.observe((performance.now() - started) / 1000);
   }
 
-  /** One outcome per message: a result, or the error that dead-letters it. */
+  /** A message's records (one, or one per entry of a Fluent Bit array), each decoded or with the error that dead-letters it. */
+  private itemsOf(m: JsMsg): Item[] {
+    if (m.info.deliveryCount > this.options.maxDeliver) return [{ decoded: new MaxDeliverError(m.info.deliveryCount, this.options.maxDeliver) }];
+    let payload: DecodedPayload;
+    try {
+      payload = decodeMessage(m.data, this.options.input, this.options.messageField);
+    } catch (err) {
+      if (err instanceof MessageFormatError) return [{ decoded: err }];
+      throw err;
+    }
+    if (!payload.framed) return [{ decoded: payload.entries[0] }];
+    return payload.entries.map((decoded, index) => ({ decoded, entry: { index, raw: payload.raw[index] } }));
+  }
+
+  /** One outcome per record: a result, or the error that dead-letters it. */
   private async classify(decoded: Array<DecodedMessage | LogTriageError>): Promise<Array<ClassificationResult | LogTriageError>> {
     const texts = decoded.flatMap((d) => (d instanceof LogTriageError ? [] : [d.text]));
     let results: Array<ClassificationResult | LogTriageError>;
@@ -204,49 +224,65 @@ export class JetStreamWorker {
     return decoded.map((d) => (d instanceof LogTriageError ? d : results[next++]!));
   }
 
-  private msgId(m: JsMsg): string {
-    return `${m.info.stream}:${m.seq}`;
+  /** `<stream>:<seq>`, and `:<index>` for an entry of a Fluent Bit array: the same on every redelivery. */
+  private msgId(m: JsMsg, entry?: Item['entry']): string {
+    return `${m.info.stream}:${m.seq}${entry ? `:${entry.index}` : ''}`;
   }
 
-  /** Publishes the result or dead letter, then acks; a refused publish leaves the message to the engine's redelivery. */
-  private async finish(m: JsMsg, decoded: DecodedMessage | LogTriageError, outcome: ClassificationResult | LogTriageError): Promise<void> {
-    const h = headers();
-    h.set('Logtriage-Source-Subject', m.subject);
-    h.set('Logtriage-Source-Seq', String(m.seq));
-    let subject: string;
-    let payload: string;
-    const alert = outcome instanceof LogTriageError || !this.alertThresholds ? undefined : isAlert(this.alertThresholds, outcome);
-    if (outcome instanceof LogTriageError) {
-      subject = this.options.deadLetterSubject;
-      h.set('Logtriage-Error-Code', outcome.code);
-      payload = JSON.stringify(this.deadLetter(m, outcome));
-    } else {
-      subject = this.options.outSubject;
-      payload = JSON.stringify(enrichRecord((decoded as DecodedMessage).record, outcome, this.classifier.labels, this.options.ecs, alert));
-    }
-    try {
-      await this.js.publish(subject, payload, { msgID: this.msgId(m), headers: h });
-    } catch (err) {
-      this.metrics.publishFailures.inc();
+  /** Publishes each record's result or dead letter, then acks; a refused publish leaves the message to the engine's redelivery. */
+  private async finish(m: JsMsg, items: Item[]): Promise<void> {
+    const published = await Promise.all(items.map((item) => this.publish(m, item)));
+    if (published.includes(false)) {
+      // The siblings already published are dropped as duplicates when the redelivery publishes them again.
       this.held.delete(m);
-      this.events.onWarning?.(`publishing the result of ${this.msgId(m)} failed; it will be redelivered`, err);
       return;
     }
     m.ack();
     this.held.delete(m);
-    if (outcome instanceof LogTriageError) {
-      this.metrics.deadLettered.inc({ code: outcome.code });
-      return;
+    for (const { outcome, alert } of items) {
+      if (outcome instanceof LogTriageError) {
+        this.metrics.deadLettered.inc({ code: outcome.code });
+        continue;
+      }
+      this.metrics.linesOut.inc();
+      if (outcome!.review) this.metrics.reviews.inc({ label: outcome!.label });
+      if (alert) this.metrics.alerts.inc({ label: outcome!.label });
     }
-    this.metrics.linesOut.inc();
-    if (outcome.review) this.metrics.reviews.inc({ label: outcome.label });
-    if (alert) this.metrics.alerts.inc({ label: outcome.label });
   }
 
-  private deadLetter(m: JsMsg, err: LogTriageError): DeadLetter {
+  /** Publishes one record's result or dead letter; false when JetStream did not acknowledge it. */
+  private async publish(m: JsMsg, item: Item): Promise<boolean> {
+    const { decoded, outcome, entry } = item;
+    const h = headers();
+    h.set('Logtriage-Source-Subject', m.subject);
+    h.set('Logtriage-Source-Seq', String(m.seq));
+    if (entry) h.set('Logtriage-Source-Index', String(entry.index));
+    let subject: string;
+    let payload: string;
+    if (outcome instanceof LogTriageError) {
+      subject = this.options.deadLetterSubject;
+      h.set('Logtriage-Error-Code', outcome.code);
+      payload = JSON.stringify(this.deadLetter(m, outcome, entry));
+    } else {
+      subject = this.options.outSubject;
+      item.alert = this.alertThresholds ? isAlert(this.alertThresholds, outcome!) : undefined;
+      payload = JSON.stringify(enrichRecord((decoded as DecodedMessage).record, outcome!, this.classifier.labels, this.options.ecs, item.alert));
+    }
+    const msgID = this.msgId(m, entry);
+    try {
+      await this.js.publish(subject, payload, { msgID, headers: h });
+      return true;
+    } catch (err) {
+      this.metrics.publishFailures.inc();
+      this.events.onWarning?.(`publishing the result of ${msgID} failed; it will be redelivered`, err);
+      return false;
+    }
+  }
+
+  private deadLetter(m: JsMsg, err: LogTriageError, entry: Item['entry']): DeadLetter {
     let text: string | undefined;
     try {
-      text = new TextDecoder('utf-8', { fatal: true }).decode(m.data);
+      text = entry ? JSON.stringify(entry.raw) : new TextDecoder('utf-8', { fatal: true }).decode(m.data);
     } catch {
       text = undefined;
     }
@@ -254,6 +290,7 @@ export class JetStreamWorker {
       error: { code: err.code, name: err.name, message: err.message },
       stream: m.info.stream,
       seq: m.seq,
+      ...(entry ? { index: entry.index } : {}),
       subject: m.subject,
       deliveries: m.info.deliveryCount,
       ...(text !== undefined ? { data: text } : { data_base64: Buffer.from(m.data).toString('base64') }),

@@ -23,7 +23,7 @@ export const workerOptionsSchema = z
     outStream: streamName.default('LOGS_CLASSIFIED'),
     outSubject: subject.default('logs.classified'),
     deadLetterSubject: subject.default('logs.dead'),
-    /** 'raw': each message is one log line; 'json': a JSON record whose `messageField` is classified. */
+    /** 'raw': each message is one log line; 'json': a JSON record whose `messageField` is classified, or Fluent Bit's `nats` array of `[timestamp, {record}]` (each entry a record). */
     input: z.enum(['raw', 'json']).default('raw'),
     /** Field of a JSON record to classify; a dotted path reaches into nested objects. Raw lines go out under this name. */
     messageField: z.string().min(1).default('message'),

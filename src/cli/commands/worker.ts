@@ -65,7 +65,7 @@ export function registerWorkerCommand(program: Command): void {
     .option('--out-stream <name>', 'output stream (results and dead letters)', 'LOGS_CLASSIFIED')
     .option('--out-subject <subject>', 'subject of the results', 'logs.classified')
     .option('--dead-letter-subject <subject>', 'subject of messages that cannot be classified', 'logs.dead')
-    .addOption(new Option('--input <kind>', "'raw' log lines or 'json' records (default: json when --message-field is given)").choices(['raw', 'json']))
+    .addOption(new Option('--input <kind>', "'raw' log lines, or 'json' records (a Fluent Bit nats array: one per entry) (default: json when --message-field is given)").choices(['raw', 'json']))
     .option('--message-field <path>', 'record field to classify (dotted path for nested fields); raw lines go out under it (default: message)')
     .option('--ecs', 'results carry ECS fields (event.kind, event.category, event.type, event.risk_score) instead of `logtriage`')
     .option('--batch-size <n>', 'most messages per classifyMany() batch', positiveInt, 64)
