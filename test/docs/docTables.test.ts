@@ -4,11 +4,14 @@
 // defaults of the serve flags that the schemas decide.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
+import { registerWorkerCommand } from '../../src/cli/commands/worker.js';
 import * as errors from '../../src/errors.js';
 import { openOptionsSchema } from '../../src/options.js';
 import { ERROR_STATUS } from '../../src/server/errors.js';
 import { serverOptionsSchema } from '../../src/server/serverOptions.js';
+import { workerOptionsSchema } from '../../src/worker/workerOptions.js';
 import { repoRoot } from '../fixtures/index.js';
 
 /** The rows of the first table whose header starts with `firstHeader`, as cells (pipes escaped as `\|` stay inside cells). */
@@ -24,9 +27,10 @@ function table(doc: string, firstHeader: string): string[][] {
 
 const code = (cell: string) => cell.replace(/^`|`$/g, '');
 
-/** A schema default as api.md writes it: `'auto'`, `512`, `{ cells: 512 }`. */
+/** A schema default as api.md writes it: `'auto'`, `512`, `{ cells: 512 }`, `['a']`. */
 function formatDefault(value: unknown): string {
   if (typeof value === 'string') return `'${value}'`;
+  if (Array.isArray(value)) return `[${value.map(formatDefault).join(', ')}]`;
   if (typeof value === 'object' && value !== null) return `{ ${Object.entries(value).map(([k, v]) => `${k}: ${formatDefault(v)}`).join(', ')} }`;
   return String(value);
 }
@@ -55,6 +59,33 @@ describe('docs/api.md', () => {
       expect(documentedDefault, key).toBe(`\`${formatDefault(value)}\``);
     }
     expect(compared).toBeGreaterThanOrEqual(10);
+  });
+
+  it('the JetStreamWorker options table lists every worker option, with the schema default', () => {
+    const rows = table('api.md', 'worker option');
+    // A row may name several options: `creds` / `token` / `user` + `password`.
+    const names = (cell: string) => [...cell.matchAll(/`(\w+)`/g)].map((m) => m[1]!);
+    expect(rows.flatMap(([cell]) => names(cell!)).sort()).toEqual(Object.keys(workerOptionsSchema.shape).sort());
+    const defaults = workerOptionsSchema.parse({}) as Record<string, unknown>;
+    let compared = 0;
+    for (const [cell, documentedDefault] of rows) {
+      const [key, ...more] = names(cell!);
+      if (more.length > 0 || defaults[key!] === undefined) continue;
+      compared++;
+      expect(documentedDefault, key).toBe(`\`${formatDefault(defaults[key!])}\``);
+    }
+    expect(compared).toBeGreaterThanOrEqual(18);
+  });
+});
+
+describe('docs/cli.md', () => {
+  it('the worker flags table names every flag of `logtriage worker`', () => {
+    const program = new Command();
+    registerWorkerCommand(program);
+    const declared = program.commands[0]!.options.map((o) => o.long!).filter((flag) => flag !== '--help');
+    expect(declared.length).toBeGreaterThanOrEqual(30);
+    const documented = table('cli.md', 'worker flag').flatMap(([cell]) => [...cell!.matchAll(/--[a-z-]+/g)].map((m) => m[0]));
+    expect([...new Set(documented)].sort()).toEqual(declared.sort());
   });
 });
 
