@@ -2,9 +2,7 @@
 // `--thresholds` checked against the model file's GGUF header before llama.cpp loads anything:
 // the labels are the checkpoint's id2label stored in the GGUF and the calibration is its
 // `logtriage.calibration.*`, so a wrong thresholds file costs a header read, not a model load.
-import { existsSync } from 'node:fs';
-import { ModelLoadError } from '../errors.js';
-import { readGgufHeader, validateLogtriageModel } from '../gguf/index.js';
+import { readModelMeta } from '../gguf/readModelMeta.js';
 import { resolveModel } from '../hub/resolveModel.js';
 import type { OpenOptions } from '../options.js';
 import { checkThresholdsFile, loadThresholdsFile } from './thresholdsFile.js';
@@ -16,9 +14,7 @@ import { checkThresholdsFile, loadThresholdsFile } from './thresholdsFile.js';
  */
 export async function readThresholdsForModel(path: string, model: string | undefined, calibration: OpenOptions['calibration']): Promise<Map<string, number>> {
   const file = await loadThresholdsFile(path);
-  const modelPath = resolveModel(model);
-  if (!existsSync(modelPath)) throw new ModelLoadError(`Model file not found: ${modelPath}`);
-  const meta = validateLogtriageModel(await readGgufHeader(modelPath));
+  const meta = await readModelMeta(resolveModel(model));
   const applied = calibration === 'none' ? null : (meta.calibration?.calibration ?? null);
   return checkThresholdsFile(path, file, meta.labels, applied);
 }

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // `classify`/`serve --thresholds` check the file against the model's GGUF header before
 // llama.cpp loads anything: a spy on LogClassifier.open shows a bad file never reaches it, and
-// a good one does (the spy rejects, so no model is loaded either way).
+// a good one does (the spy rejects, so no model is loaded either way). `eval --target-precision`,
+// `--thresholds-out`, `--report` and `calibrate -o` are checked before the load the same way.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -9,7 +10,9 @@ import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { setCalibration } from '../../src/calibration/calibrationMetadata.js';
 import { readThresholdsForModel } from '../../src/calibration/readThresholdsForModel.js';
 import { LogClassifier } from '../../src/classifier.js';
+import { calibrateCommand } from '../../src/cli/commands/calibrate.js';
 import { classifyCommand, type ClassifyCommandOptions } from '../../src/cli/commands/classify.js';
+import { evalCommand } from '../../src/cli/commands/eval.js';
 import { serveCommand } from '../../src/cli/commands/serve.js';
 import { ModelLoadError, ValidationError } from '../../src/errors.js';
 import { copyGguf } from '../../src/gguf/copyGguf.js';
@@ -20,6 +23,8 @@ const model = tinyModel('f32');
 const workDir = join(artifactsDir, 'thresholds-before-load');
 const calibrated = join(workDir, 'calibrated.gguf');
 const inputFile = join(workDir, 'lines.log');
+const labeledFile = join(workDir, 'labeled.jsonl');
+const missingFolder = join(workDir, 'no-such-folder');
 const file = (name: string, value: unknown) => {
   const path = join(workDir, name);
   writeFileSync(path, JSON.stringify(value));
@@ -32,6 +37,7 @@ class OpenReached extends Error {}
 beforeAll(async () => {
   mkdirSync(workDir, { recursive: true });
   writeFileSync(inputFile, 'sshd[1]: Failed password for root\n');
+  writeFileSync(labeledFile, `${JSON.stringify({ text: 'sshd[1]: Failed password for root', label: 'Malicious' })}\n`);
   await copyGguf(model, calibrated, {
     editMetadata: (m) => setCalibration(m, { calibration: { method: 'temperature', temperature: 1.5 }, lines: 100, nllBefore: 1, nllAfter: 0.9, eceBefore: 0.1, eceAfter: 0.05 }),
   });
@@ -107,5 +113,38 @@ describe('--thresholds is checked before the model loads', () => {
       expect(run.code, run.stderr).toBe(2);
       expect(run.stderr).toMatch(/ValidationError: Thresholds file .* names label 'Catastrophic'/);
     }
+  });
+});
+
+describe('eval and calibrate flags are checked before the model loads', () => {
+  const evalFlags = { model, textField: 'text', labelField: 'label', maxExamples: 10, open: {} };
+
+  it.each<[string, Record<string, string>, RegExp]>([
+    ['an unknown target label', { targetPrecision: 'Catastrophic=0.9' }, /--target-precision: unknown label 'Catastrophic'; this model's labels are: Normal, Suspicious, Malicious, Informational, Error/],
+    ['a target out of range', { targetPrecision: 'Malicious=1.5' }, /--target-precision: expected a precision in \(0, 1\] for Malicious, got '1.5'/],
+    ['a malformed target', { targetPrecision: 'Malicious' }, /--target-precision: expected LABEL=PRECISION pairs/],
+    ['--thresholds-out in a missing folder', { targetPrecision: 'Malicious=0.9', thresholdsOut: join(missingFolder, 'alerts.json') }, /--thresholds-out .*: folder .*no-such-folder does not exist/],
+    ['--report in a missing folder', { report: join(missingFolder, 'report.html') }, /--report .*: folder .*no-such-folder does not exist/],
+  ])('eval refuses %s without loading the model', async (_name, flags, message) => {
+    const open = vi.spyOn(LogClassifier, 'open').mockRejectedValue(new OpenReached());
+    const err = await evalCommand(labeledFile, { ...evalFlags, ...flags }, new PassThrough()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ValidationError);
+    expect((err as Error).message).toMatch(message);
+    expect(open).toHaveBeenCalledTimes(0);
+  });
+
+  it('eval with good flags reaches the load', async () => {
+    const open = vi.spyOn(LogClassifier, 'open').mockRejectedValue(new OpenReached());
+    await expect(evalCommand(labeledFile, { ...evalFlags, targetPrecision: 'malicious=0.9', thresholdsOut: join(workDir, 'alerts.json') }, new PassThrough())).rejects.toThrow(OpenReached);
+    expect(open).toHaveBeenCalledTimes(1);
+  });
+
+  it('calibrate refuses -o in a missing folder without loading the model, and reaches the load otherwise', async () => {
+    const open = vi.spyOn(LogClassifier, 'open').mockRejectedValue(new OpenReached());
+    const flags = { model, textField: 'text', labelField: 'label', method: 'temperature' as const, minPerLabel: 20, open: {} };
+    await expect(calibrateCommand(labeledFile, { ...flags, output: join(missingFolder, 'out.gguf') }, new PassThrough())).rejects.toThrow(/--output .*: folder .*no-such-folder does not exist/);
+    expect(open).toHaveBeenCalledTimes(0);
+    await expect(calibrateCommand(labeledFile, { ...flags, output: join(workDir, 'out.gguf') }, new PassThrough())).rejects.toThrow(OpenReached);
+    expect(open).toHaveBeenCalledTimes(1);
   });
 });
