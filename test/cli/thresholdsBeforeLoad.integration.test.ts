@@ -114,6 +114,21 @@ describe('--thresholds is checked before the model loads', () => {
       expect(run.stderr).toMatch(/ValidationError: Thresholds file .* names label 'Catastrophic'/);
     }
   });
+
+  it('the CLI exits 2 for bad trust flag values of serve, calibrate and eval', async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['serve', '--model', model, '--review-min-score', '2'], /option '--review-min-score <p>' argument '2' is invalid\. expected a probability from 0 to 1, got '2'/],
+      [['serve', '--model', model, '--review-min-margin', 'x'], /expected a probability from 0 to 1, got 'x'/],
+      [['calibrate', labeledFile, '--model', model, '--min-per-label', '0'], /expected a positive integer, got '0'/],
+      [['eval', labeledFile, '--model', model, '--target-precision', 'Error=0'], /--target-precision: expected a precision in \(0, 1\] for Error, got '0'/],
+    ];
+    const runs = await Promise.all(cases.map(([args]) => runCli(args)));
+    expect(runs).toHaveLength(cases.length);
+    runs.forEach((run, i) => {
+      expect(run.code, cases[i]![0].join(' ')).toBe(2);
+      expect(run.stderr).toMatch(cases[i]![1]);
+    });
+  });
 });
 
 describe('eval and calibrate flags are checked before the model loads', () => {
