@@ -287,6 +287,9 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
         threads: info.threads,
         special_tokens: info.specialTokens,
         llama_release: info.llamaRelease,
+        calibration: info.calibration?.method ?? 'none',
+        review: info.review,
+        alert_thresholds: options.alertThresholds ?? null,
       },
     };
   });

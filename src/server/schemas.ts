@@ -104,6 +104,12 @@ export interface InfoResponse {
     threads: number;
     special_tokens: string;
     llama_release: string;
+    /** The calibration applied to scores: 'temperature', 'vector' or 'none'. */
+    calibration: string;
+    /** The review thresholds (`--review-min-score`/`--review-min-margin`), or null. */
+    review: { minScore?: number | undefined; minMargin?: number | undefined } | null;
+    /** Label → alert threshold (`--thresholds`), or null. */
+    alert_thresholds: Record<string, number> | null;
   };
 }
 

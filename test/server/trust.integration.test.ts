@@ -107,6 +107,12 @@ describe('TEI-shaped answers with review and alert thresholds', () => {
     expect(single.body[0]).toEqual({ score: Math.max(...direct[0]!.logits), label: direct[0]!.label, review: expectedReview[0], alert: expectedAlert[0] });
   });
 
+  it('/info shows the review and alert thresholds and the calibration', async () => {
+    const info = await get(`${server.url}/info`);
+    expect(info.status).toBe(200);
+    expect(info.body.logtriage).toMatchObject({ calibration: 'none', review: { minScore }, alert_thresholds: { [alertLabel]: alertAt } });
+  });
+
   it('POST / carries them too, and @huggingface/inference still parses the answer', async () => {
     const output = (await textClassification({ endpointUrl: server.url, inputs: lines[0]! })) as Array<{ label: string; score: number; review?: boolean; alert?: boolean }>;
     expect(output).toHaveLength(classifier.labels.length);
@@ -151,6 +157,7 @@ describe('without review or alert thresholds, on a calibrated model', () => {
         entries.forEach((e, k) => expect(e.score).toBeCloseTo(expected[i]![k]!.score, 6));
       });
     }
+    expect((await get(`${plain.url}/info`)).body.logtriage).toMatchObject({ calibration: 'temperature', review: null, alert_thresholds: null });
     // Calibrated means softmax(logits / T), not the raw softmax: checked on the most confident line.
     const tops = direct.map((r) => r.score);
     const i = tops.indexOf(Math.max(...tops));
