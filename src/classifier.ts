@@ -6,7 +6,7 @@ import { loadBinding, machineFacts } from './binding.js';
 import { calibrateLogits, type Calibration } from './calibration/applyCalibration.js';
 import { needsReview, type ReviewThresholds } from './calibration/needsReview.js';
 import { BackendError, DisposedError, ModelLoadError, ValidationError } from './errors.js';
-import { readGgufHeader, validateLogtriageModel, type LogtriageModelInfo } from './gguf/index.js';
+import { readGgufHeader, validateLogtriageModel, type DigestCoverage, type LogtriageModelInfo } from './gguf/index.js';
 import { requireVerifiedModel } from './gguf/verifyModel.js';
 import { resolveModel } from './hub/resolveModel.js';
 import type { NativeContext, NativeModel } from './native.js';
@@ -100,6 +100,10 @@ export interface ClassifierInfo {
   plan: PlanSummary;
   /** The calibration applied to scores: the model's (`calibration: 'auto'`), or null. */
   calibration: Calibration | null;
+  /** open()'s `review`: the review thresholds of calls that set none, or null. */
+  review: ReviewThresholds | null;
+  /** What the file's content digest covers (checked by `verify: true` / verifyModel), or null when it has none. */
+  digest: DigestCoverage | null;
 }
 
 let warnedGpuFallback = false;
@@ -109,9 +113,6 @@ export class LogClassifier {
   private readonly cache: ResultCache;
   private readonly batchListeners = new Set<(timing: BatchTiming) => void>();
   private readonly lines: LinePreparer;
-  private readonly calibration: Calibration | undefined;
-  /** Review thresholds of calls that set none. */
-  private readonly review: ReviewThresholds | undefined;
   private disposing: Promise<void> | undefined;
 
   private constructor(
@@ -131,8 +132,6 @@ export class LogClassifier {
       for (const listener of this.batchListeners) listener(timing);
     });
     this.cache = new ResultCache(options.resultCache);
-    this.calibration = info.calibration ?? undefined;
-    this.review = options.review;
     this.lines = new LinePreparer(model, {
       ...options,
       controlTexts: model.info().controlTokens.map(([, text]) => text).filter((t) => t.length > 0),
@@ -206,6 +205,8 @@ export class LogClassifier {
         llamaRelease: binding.llamaRelease,
         plan: summarizePlan(plan),
         calibration: opts.calibration === 'auto' ? (meta.calibration?.calibration ?? null) : null,
+        review: opts.review ?? null,
+        digest: meta.digest ?? null,
       };
       return new LogClassifier(model, context, meta, { ...opts, maxTokens: plan.maxTokens.value }, plan, info);
     } catch (err) {
@@ -261,7 +262,7 @@ export class LogClassifier {
     );
     let next = 0;
     const logits = cached.map((l) => l ?? computed[next++]!);
-    return logits.map((l, i) => this.toResult(l, prepared[i]!, opts.review ?? this.review));
+    return logits.map((l, i) => this.toResult(l, prepared[i]!, opts.review ?? this.info.review ?? undefined));
   }
 
   /** Calls `listener` after every native call (queue wait per line, inference time); returns an unsubscribe function. */
@@ -294,7 +295,7 @@ export class LogClassifier {
     const single = typeof texts === 'string';
     const results = await this.classifyMany(single ? [texts] : texts, classifyOptions);
     const shaped = results.map((r) => {
-      const scores = applyFunction(calibrateLogits(r.logits, this.calibration), functionToApply);
+      const scores = applyFunction(calibrateLogits(r.logits, this.info.calibration), functionToApply);
       const entries = this.meta.labels.map((label, i) => ({ label, score: scores[i]! })).sort((a, b) => b.score - a.score);
       return topK === null ? entries : entries.slice(0, topK);
     });
@@ -326,7 +327,7 @@ export class LogClassifier {
     if (!values.every(Number.isFinite)) {
       throw new BackendError('The model produced non-finite logits (NaN or infinite weights or activations): its scores would be meaningless');
     }
-    const probs = softmax(calibrateLogits(values, this.calibration));
+    const probs = softmax(calibrateLogits(values, this.info.calibration));
     let best = 0;
     for (let i = 1; i < probs.length; i++) if (probs[i]! > probs[best]!) best = i;
     const labels = this.meta.labels;

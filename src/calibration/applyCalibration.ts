@@ -11,8 +11,8 @@ export const CALIBRATION_METHODS = ['temperature', 'vector'] as const;
 export type CalibrationMethod = (typeof CALIBRATION_METHODS)[number];
 
 /** The logits softmax turns into calibrated scores; without a calibration, the logits themselves. */
-export function calibrateLogits(logits: readonly number[], calibration: Calibration | undefined): number[] {
-  if (calibration === undefined) return [...logits];
+export function calibrateLogits(logits: readonly number[], calibration: Calibration | null | undefined): number[] {
+  if (calibration == null) return [...logits];
   if (calibration.method === 'temperature') return logits.map((z) => z / calibration.temperature);
   return logits.map((z, k) => calibration.scale[k]! * z + calibration.bias[k]!);
 }

@@ -45,18 +45,22 @@ export async function writeThresholdsFile(path: string, file: ThresholdsFile): P
   await writeFile(path, `${JSON.stringify(file, null, 2)}\n`);
 }
 
-/**
- * Reads and checks a thresholds file against a classifier's labels and calibration; returns the
- * thresholds by the model's label spelling.
- */
-export async function readThresholdsFile(path: string, labels: readonly string[], calibration: Calibration | null): Promise<Map<string, number>> {
+/** Reads a thresholds file and checks its shape (zod); the model is not needed yet. */
+export async function loadThresholdsFile(path: string): Promise<ThresholdsFile> {
   let json: unknown;
   try {
     json = JSON.parse(await readFile(path, 'utf8'));
   } catch (err) {
     throw new ValidationError(`Cannot read thresholds file ${path}: ${(err as Error).message}`, { cause: err });
   }
-  const file = parseOptions(thresholdsFileSchema, json, `thresholds file ${path}`);
+  return parseOptions(thresholdsFileSchema, json, `thresholds file ${path}`);
+}
+
+/**
+ * Checks a thresholds file against a model's labels and the calibration applied to its scores;
+ * returns the thresholds by the model's label spelling.
+ */
+export function checkThresholdsFile(path: string, file: ThresholdsFile, labels: readonly string[], calibration: Calibration | null): Map<string, number> {
   if (file.calibration !== calibrationName(calibration)) {
     throw new ValidationError(
       `Thresholds file ${path} was set on scores with calibration '${file.calibration}', but this classifier applies '${calibrationName(calibration)}': rerun eval --thresholds-out with this model, or match its calibration`,
@@ -70,6 +74,11 @@ export async function readThresholdsFile(path: string, labels: readonly string[]
     out.set(label, threshold);
   }
   return out;
+}
+
+/** loadThresholdsFile, then checkThresholdsFile against a loaded classifier's labels and calibration. */
+export async function readThresholdsFile(path: string, labels: readonly string[], calibration: Calibration | null): Promise<Map<string, number>> {
+  return checkThresholdsFile(path, await loadThresholdsFile(path), labels, calibration);
 }
 
 /** Whether a result raises an alert: its label has a threshold and its score reaches it. */

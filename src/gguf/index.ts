@@ -5,5 +5,5 @@ export { readGgufHeader, MAX_GGUF_HEADER_BYTES } from './readGguf.js';
 export { validateLogtriageModel } from './validateLogtriageModel.js';
 export { verifyModel } from './verifyModel.js';
 export type { VerifyOptions, VerifyResult } from './verifyModel.js';
-export type { ClassificationHead, LogtriageModelInfo } from './validateLogtriageModel.js';
+export type { ClassificationHead, DigestCoverage, LogtriageModelInfo } from './validateLogtriageModel.js';
 export type { GgmlTypeInfo, GgufHeader, GgufMetadata, GgufTensorInfo, GgufValue } from './ggufTypes.js';

@@ -65,6 +65,17 @@ export interface LogtriageModelInfo {
   readonly padTokenId?: number;
   /** From `logtriage.calibration.*`; undefined when the model was never calibrated. */
   readonly calibration?: CalibrationRecord;
+  /** What the content digest (`logtriage.digest.*`) covers; undefined when the file has none (unverifiable). */
+  readonly digest?: DigestCoverage;
+}
+
+/** The shape of a file's content digest: what `verify` would check, not whether it matches. */
+export interface DigestCoverage {
+  readonly version: number;
+  /** Tensors with a SHA-256 (every tensor of the file). */
+  readonly tensors: number;
+  /** Metadata keys with a SHA-256. */
+  readonly metadataKeys: number;
 }
 
 type TypeOf<T extends GgufValue['type']> = Extract<GgufValue, { type: T }>;
@@ -240,12 +251,13 @@ export function validateLogtriageModel(header: GgufHeader): LogtriageModelInfo {
 
   checkTensors(header, { nEmbd, nLayers, nHead, nHeadKv, nFf, nVocab });
   // Only the digest's shape: comparing it with the content is verifyModel's job (a full read).
-  readStoredDigest(header.metadata, header.tensors.length);
+  const digest = readStoredDigest(header.metadata, header.tensors.length);
   const calibration = readCalibration(header.metadata, labels.length);
   return {
     arch: ARCHITECTURE, formatVersion, fileType, name,
     nEmbd, nLayers, nCtxTrain, nHead, nHeadKv, nFf, nVocab,
     labels: [...labels], head, eosTokenId, bosTokenId, padTokenId,
     ...(calibration ? { calibration } : {}),
+    ...(digest ? { digest: { version: digest.version, tensors: digest.tensors.length, metadataKeys: digest.metadataKeys.length } } : {}),
   };
 }

@@ -6,16 +6,21 @@
 // batch of one; every label is listed unless `parameters.top_k` says fewer.
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ClassificationResult } from '../classifier.js';
+import { calibrateLogits, type Calibration } from '../calibration/applyCalibration.js';
 import { parseOptions } from '../options.js';
 import { applyFunction } from '../scores.js';
 import { HttpError } from './errors.js';
-import { hfClassificationRequestSchema, type HfClassificationResponse } from './schemas.js';
+import { hfClassificationRequestSchema, type HfClassificationResponse, type PredictionExtras } from './schemas.js';
 
 export interface HfInferenceRouteContext {
   labels: readonly string[];
   maxClientBatchSize: number;
+  /** The classifier's calibration: `function_to_apply` works on calibrated logits, as pipeline() does. */
+  calibration: Calibration | null;
   /** Classifies through the server's admission, cancellation and metrics. */
   classify: (reply: FastifyReply, texts: string[]) => Promise<ClassificationResult[]>;
+  /** Fields added to each entry of a result's list (`review`, `alert` when the server has thresholds). */
+  extras: (result: ClassificationResult) => PredictionExtras;
 }
 
 /** A request's string-or-list input as a list: empty is a 400, more than `maxBatch` a 422. */
@@ -34,9 +39,10 @@ export function registerHfInferenceRoute(app: FastifyInstance, ctx: HfInferenceR
     const topK = body.parameters?.top_k ?? ctx.labels.length;
     const results = await ctx.classify(reply, texts);
     return results.map((r) => {
-      const scores = applyFunction(r.logits, fn);
+      const scores = applyFunction(calibrateLogits(r.logits, ctx.calibration), fn);
+      const extras = ctx.extras(r);
       return ctx.labels
-        .map((label, i) => ({ label, score: scores[i]! }))
+        .map((label, i) => ({ label, score: scores[i]!, ...extras }))
         .sort((a, b) => b.score - a.score)
         .slice(0, topK);
     });

@@ -18,6 +18,7 @@ import {
   type ClassifyResponse,
   type InfoResponse,
   type Prediction,
+  type PredictionExtras,
   type PredictResponse,
 } from './schemas.js';
 import type { ResolvedServerOptions } from './serverOptions.js';
@@ -70,6 +71,12 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const unknown = [...(thresholds?.keys() ?? [])].find((l) => !labels.includes(l));
   if (unknown !== undefined) throw new ValidationError(`alertThresholds names label '${unknown}', which this model does not have; its labels are: ${labels.join(', ')}`);
   const alertOf = (r: ClassificationResult) => (thresholds ? isAlert(thresholds, r) : undefined);
+  // /predict and POST / carry review and alert only when configured, so their bodies stay TEI's otherwise.
+  const reviewing = classifier.info.review !== null;
+  const extrasOf = (r: ClassificationResult): PredictionExtras => ({
+    ...(reviewing ? { review: r.review } : {}),
+    ...(thresholds ? { alert: alertOf(r)! } : {}),
+  });
   let inFlight = 0;
 
   function admit(): () => void {
@@ -148,7 +155,10 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
     const results = await classifyAdmitted(reply, texts, Infinity);
     checkTruncation(results, body.truncate ?? options.autoTruncate, body.truncation_direction ?? options.truncationDirection, 'inputs');
     setComputeHeaders(reply, texts, results);
-    const predictions = results.map((r) => rank(labels, body.raw_scores ? r.logits : labels.map((l) => r.scores[l]!)));
+    const predictions = results.map((r) => {
+      const extras = extrasOf(r);
+      return rank(labels, body.raw_scores ? r.logits : labels.map((l) => r.scores[l]!)).map((p) => ({ ...p, ...extras }));
+    });
     return batch ? predictions : predictions[0]!;
   });
 
@@ -221,6 +231,8 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
   registerHfInferenceRoute(app, {
     labels,
     maxClientBatchSize: options.maxClientBatchSize,
+    calibration: classifier.info.calibration,
+    extras: extrasOf,
     classify: async (reply, texts) => {
       const results = await classifyAdmitted(reply, texts, Infinity);
       checkTruncation(results, options.autoTruncate, options.truncationDirection, 'inputs');
@@ -275,6 +287,9 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
         threads: info.threads,
         special_tokens: info.specialTokens,
         llama_release: info.llamaRelease,
+        calibration: info.calibration?.method ?? 'none',
+        review: info.review,
+        alert_thresholds: options.alertThresholds ?? null,
       },
     };
   });

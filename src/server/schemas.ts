@@ -26,8 +26,18 @@ export interface Prediction {
   label: string;
 }
 
+/**
+ * Per-input flags added to every `{score, label}` entry of that input's list, only when the server
+ * has review thresholds (`review`) or alert thresholds (`alert`): TEI's clients read `score` and
+ * `label` and ignore other fields, so without thresholds the body is exactly TEI's.
+ */
+export interface PredictionExtras {
+  review?: boolean;
+  alert?: boolean;
+}
+
 /** TEI `PredictResponse`: one list for a single input, one list per input for a batch. */
-export type PredictResponse = Prediction[] | Prediction[][];
+export type PredictResponse = Array<Prediction & PredictionExtras> | Array<Array<Prediction & PredictionExtras>>;
 
 export const classifyRequestSchema = z.object({
   input: z.union([z.string(), z.array(z.string())], { error: 'a string or a list of strings' }),
@@ -94,6 +104,12 @@ export interface InfoResponse {
     threads: number;
     special_tokens: string;
     llama_release: string;
+    /** The calibration applied to scores: 'temperature', 'vector' or 'none'. */
+    calibration: string;
+    /** The review thresholds (`--review-min-score`/`--review-min-margin`), or null. */
+    review: { minScore?: number | undefined; minMargin?: number | undefined } | null;
+    /** Label → alert threshold (`--thresholds`), or null. */
+    alert_thresholds: Record<string, number> | null;
   };
 }
 
@@ -116,4 +132,4 @@ export const hfClassificationRequestSchema = z.object({
 export type HfClassificationRequest = z.output<typeof hfClassificationRequestSchema>;
 
 /** One list of `{label, score}` per input, best first (a single string input is a batch of one). */
-export type HfClassificationResponse = Prediction[][];
+export type HfClassificationResponse = Array<Array<Prediction & PredictionExtras>>;

@@ -20,10 +20,15 @@ afterAll(async () => {
 });
 
 describe('LogClassifier.open() with verify', () => {
-  it('loads an intact model and classifies with it', async () => {
+  it('loads an intact model and classifies with it; info.digest says what the digest covers', async () => {
     const clf = await LogClassifier.open(tinyModel('f16'), { verify: true, threads: 2 });
     try {
       expect((await clf.classify('sshd[42]: Failed password for root from 203.0.113.9')).label.length).toBeGreaterThan(0);
+      const header = await readGgufHeader(tinyModel('f16'));
+      // Covered keys by the documented rule: all but logtriage.digest.* and the descriptive general.* keys.
+      const covered = [...header.metadata.keys()].filter((k) => !k.startsWith('logtriage.digest.') && (!k.startsWith('general.') || k === 'general.architecture' || k === 'general.alignment'));
+      expect(covered.length).toBeGreaterThan(20);
+      expect(clf.info.digest).toEqual({ version: 1, tensors: header.tensors.length, metadataKeys: covered.length });
     } finally {
       await clf.dispose();
     }
@@ -47,6 +52,12 @@ describe('LogClassifier.open() with verify', () => {
     await copyGguf(tinyModel('f16'), path, { digest: false, editMetadata: (m) => [...m.keys()].filter((k) => k.startsWith('logtriage.digest.')).forEach((k) => m.delete(k)) });
     expect(validateLogtriageModel(await readGgufHeader(path)).labels.length).toBeGreaterThan(0);
     await expect(LogClassifier.open(path, { verify: true })).rejects.toMatchObject({ name: 'IntegrityError', reason: 'unverifiable', message: expect.stringContaining('has no content digest') });
+    const clf = await LogClassifier.open(path, { threads: 1 });
+    try {
+      expect(clf.info.digest).toBeNull();
+    } finally {
+      await clf.dispose();
+    }
   });
 
   it('rejects a verify option that is not a boolean', async () => {

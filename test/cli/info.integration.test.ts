@@ -2,9 +2,12 @@
 // `logtriage info` through a real process: the JSON description checked against the HF
 // checkpoint's config.json (parameters counted independently from its shapes), the text form,
 // and a missing model as a one-line JSON error.
-import { readFileSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { setCalibration } from '../../src/calibration/calibrationMetadata.js';
+import { copyGguf } from '../../src/gguf/copyGguf.js';
+import { readGgufHeader } from '../../src/gguf/index.js';
 import { artifactsDir, tinyCheckpointDir, tinyModel } from '../fixtures/index.js';
 import { runCli } from '../helpers/runCli.js';
 
@@ -91,5 +94,38 @@ describe('logtriage info', () => {
     expect(text.code, text.stderr).toBe(0);
     expect(text.stdout).toMatch(/^plan \(default options on this machine\):$/m);
     expect(text.stdout).toMatch(/^ {2}kvType +f16: 'auto' with weights of 8 bits or more: F16$/m);
+  });
+
+  it('shows the content digest (tensors and keys it covers, or none) and the calibration, as JSON and as text', async () => {
+    const dir = join(artifactsDir, 'info-trust');
+    mkdirSync(dir, { recursive: true });
+    const calibrated = join(dir, 'vector.gguf');
+    const undigested = join(dir, 'undigested.gguf');
+    const record = { calibration: { method: 'vector' as const, scale: [1.5, 1, 0.5, 2, 1], bias: [0, 0.25, -0.25, 0, 0.5] }, lines: 1234, nllBefore: 0.875, nllAfter: 0.625, eceBefore: 0.1875, eceAfter: 0.0625 }; // exact in f32
+    await copyGguf(tinyModel('f32'), calibrated, { editMetadata: (m) => setCalibration(m, record) });
+    await copyGguf(tinyModel('f32'), undigested, { digest: false, editMetadata: (m) => [...m.keys()].filter((k) => k.startsWith('logtriage.digest.')).forEach((k) => m.delete(k)) });
+    const header = await readGgufHeader(calibrated);
+    // Covered keys by the documented rule: all but logtriage.digest.* and the descriptive general.* keys.
+    const covered = [...header.metadata.keys()].filter((k) => !k.startsWith('logtriage.digest.') && (!k.startsWith('general.') || k === 'general.architecture' || k === 'general.alignment'));
+    expect(covered.filter((k) => k.startsWith('logtriage.calibration.'))).toHaveLength(8);
+
+    const [json, text, bareJson, bareText] = await Promise.all([
+      runCli(['info', calibrated, '--json']),
+      runCli(['info', calibrated]),
+      runCli(['info', undigested, '--json']),
+      runCli(['info', undigested]),
+    ]);
+    for (const run of [json, text, bareJson, bareText]) expect(run.code, run.stderr).toBe(0);
+    const { model } = JSON.parse(json.stdout);
+    expect(model.digest).toEqual({ version: 1, tensors: header.tensors.length, metadataKeys: covered.length });
+    expect(model.calibration).toEqual(record);
+    expect(text.stdout).toMatch(new RegExp(`^digest\\s+SHA-256 of ${header.tensors.length} tensors and ${covered.length} metadata keys \\(version 1; \`logtriage verify\` checks it\\)$`, 'm'));
+    expect(text.stdout).toMatch(/^calibration\s+vector scaling .*; fitted on 1,234 lines: NLL 0\.8750 → 0\.6250, ECE 0\.1875 → 0\.0625$/m);
+
+    const bare = JSON.parse(bareJson.stdout).model;
+    expect(bare.digest).toBeNull();
+    expect(bare).not.toHaveProperty('calibration');
+    expect(bareText.stdout).toMatch(/^digest\s+none: unverifiable/m);
+    expect(bareText.stdout).toMatch(/^calibration\s+none \(scores are the raw softmax/m);
   });
 });

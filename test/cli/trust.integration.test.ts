@@ -147,6 +147,7 @@ describe('LogClassifier review and calibration options', () => {
       expect(a!.review).toBe(true);
       expect(b!.review).toBe(false);
       expect(a!.label).toBe(b!.label);
+      expect(clf.info.review).toEqual({ minScore: 1 });
       await expect(clf.classifyMany([lines[0]!], { review: { minMargin: -1 } })).rejects.toThrow(/classify options.review.minMargin/);
     } finally {
       await clf.dispose();

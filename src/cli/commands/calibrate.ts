@@ -13,6 +13,7 @@ import { classifyLabeledRows, readRowsAndOpen, type LabeledRunFlags } from '../.
 import { resolveGoldLabels } from '../../evaluation/resolveGoldLabels.js';
 import { copyGguf } from '../../gguf/copyGguf.js';
 import { resolveModel } from '../../hub/index.js';
+import { checkOutputFolder } from '../checkOutputFolder.js';
 
 export interface CalibrateCliOptions extends LabeledRunFlags {
   model?: string;
@@ -32,6 +33,7 @@ export function defaultCalibratedPath(modelPath: string): string {
 export async function calibrateCommand(file: string, options: CalibrateCliOptions, out: Writable = process.stdout): Promise<CalibrationFit> {
   const modelPath = resolveModel(options.model);
   const output = options.output ?? defaultCalibratedPath(modelPath);
+  await checkOutputFolder(output, '--output');
   // The fit starts from the raw logits, so a model calibrated before is refitted, not stacked.
   const { rows, clf } = await readRowsAndOpen(file, modelPath, options, { ...options.open, calibration: 'none' });
   const labels = clf.labels;

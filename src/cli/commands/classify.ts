@@ -10,7 +10,8 @@ import { once, setMaxListeners } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { LogClassifier } from '../../classifier.js';
-import { isAlert, readThresholdsFile } from '../../calibration/thresholdsFile.js';
+import { readThresholdsForModel } from '../../calibration/readThresholdsForModel.js';
+import { isAlert } from '../../calibration/thresholdsFile.js';
 import { AbortError, ValidationError } from '../../errors.js';
 import type { OpenOptions } from '../../options.js';
 import { followLogLines, mergeSources, type FollowOptions } from '../../lines/followFile.js';
@@ -182,19 +183,25 @@ export async function classifyCommand(files: string[], options: ClassifyCommandO
     throw new ValidationError(`--${options.reviewFilter === 'only' ? 'only-review' : 'no-review'} needs --review-min-score or --review-min-margin`);
   }
   if (options.onlyAlerts && options.thresholds === undefined) throw new ValidationError('--only-alerts needs --thresholds');
+  const thresholds = options.thresholds === undefined ? undefined : await readThresholdsForModel(options.thresholds, options.model, options.open.calibration);
   const clf = await LogClassifier.open(options.model, options.open);
   try {
-    return await classifyInputs(clf, inputs, options, io);
+    return await classifyInputs(clf, inputs, options, thresholds, io);
   } finally {
     await clf.dispose();
   }
 }
 
-async function classifyInputs(clf: LogClassifier, inputs: readonly string[], options: ClassifyCommandOptions, io: ClassifyIo): Promise<ClassifySummary> {
+async function classifyInputs(
+  clf: LogClassifier,
+  inputs: readonly string[],
+  options: ClassifyCommandOptions,
+  thresholds: ReadonlyMap<string, number> | undefined,
+  io: ClassifyIo,
+): Promise<ClassifySummary> {
   const started = performance.now();
   const labels = clf.labels;
   const only = options.only && options.only.length > 0 ? resolveOnly(options.only, labels) : undefined;
-  const thresholds = options.thresholds === undefined ? undefined : await readThresholdsFile(options.thresholds, labels, clf.info.calibration);
   const reviewing = options.open.review !== undefined;
   const filtered = only !== undefined || options.minScore !== undefined || options.reviewFilter !== undefined || options.onlyAlerts === true;
   const keep = (r: ClassifiedLine) =>

@@ -9,8 +9,10 @@ import { argmax, computeCalibrationMetrics, type CalibrationMetrics } from '../.
 import { COVERAGE_TABLE_THRESHOLDS, coverageAt, coverageCurve, thresholdForPrecision, type CoveragePoint, type ThresholdFit } from '../../calibration/selectiveClassification.js';
 import { parsePrecisionTargets, thresholdsFileFrom, writeThresholdsFile } from '../../calibration/thresholdsFile.js';
 import { ValidationError } from '../../errors.js';
+import { checkOutputFolder } from '../checkOutputFolder.js';
 import { classifyLabeledRows, readRowsAndOpen } from '../../evaluation/classifyLabeledRows.js';
 import { formatCalibrationFigures, formatCoverageTable, formatThresholdFits } from '../../evaluation/formatTrustTables.js';
+import { readModelMeta } from '../../gguf/readModelMeta.js';
 import { resolveModel } from '../../hub/index.js';
 import { computeMetrics, type EvaluationMetrics } from '../../evaluation/metrics.js';
 import { formatMetricsTable } from '../../evaluation/formatMetricsTable.js';
@@ -52,17 +54,19 @@ export async function evalCommand(file: string, options: EvalCliOptions, out: Wr
   if (options.thresholdsOut !== undefined && options.targetPrecision === undefined) {
     throw new ValidationError('--thresholds-out needs --target-precision (the targets the thresholds are found for)');
   }
+  if (options.thresholdsOut !== undefined) await checkOutputFolder(options.thresholdsOut, '--thresholds-out');
+  if (options.report !== undefined) await checkOutputFolder(options.report, '--report');
   const modelPath = resolveModel(options.model);
+  // The targets name the model's labels, which its GGUF header has: checked before the model loads.
+  const targets = options.targetPrecision === undefined ? [] : parsePrecisionTargets(options.targetPrecision, (await readModelMeta(modelPath)).labels);
   const { rows, clf } = await readRowsAndOpen(file, modelPath, options, options.open);
   const labels = clf.labels;
   const calibration = clf.info.calibration;
   let gold: number[];
   let results: Awaited<ReturnType<typeof classifyLabeledRows>>;
-  let targets: ReturnType<typeof parsePrecisionTargets> = [];
   try {
-    // Every gold label and target is checked before the first (slow) classification.
+    // Every gold label is checked before the first (slow) classification.
     gold = resolveGoldLabels(rows, labels, file);
-    if (options.targetPrecision !== undefined) targets = parsePrecisionTargets(options.targetPrecision, labels);
     results = await classifyLabeledRows(clf, rows);
   } finally {
     await clf.dispose();

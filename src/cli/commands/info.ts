@@ -9,7 +9,7 @@ import { describeCalibration } from '../../calibration/applyCalibration.js';
 import type { CalibrationRecord } from '../../calibration/calibrationMetadata.js';
 import { chooseDevice, noDeviceHint } from '../../chooseDevice.js';
 import { ModelLoadError } from '../../errors.js';
-import { readGgufHeader, validateLogtriageModel, type GgufHeader } from '../../gguf/index.js';
+import { readGgufHeader, validateLogtriageModel, type DigestCoverage, type GgufHeader } from '../../gguf/index.js';
 import { KEY } from '../../gguf/modelKeys.js';
 import { resolveModel } from '../../hub/index.js';
 import { gpuBackendHint, type GpuBackendProbe } from '../../gpuBackends.js';
@@ -52,6 +52,8 @@ export interface ModelDescription {
   formatVersion: number;
   /** `logtriage.calibration.*`, which open() applies by default; absent when never calibrated. */
   calibration?: CalibrationRecord;
+  /** What the content digest covers (its shape only: `logtriage verify` compares it); null when the file has none. */
+  digest: DigestCoverage | null;
 }
 
 /** llama_ftype (include/llama.h) by value; absent values were removed from llama.cpp. */
@@ -115,6 +117,7 @@ export async function describeModel(path: string): Promise<ModelDescription> {
     fileSizeBytes: header.fileSize,
     formatVersion: meta.formatVersion,
     ...(meta.calibration ? { calibration: meta.calibration } : {}),
+    digest: meta.digest ?? null,
   };
 }
 
@@ -145,6 +148,11 @@ function calibrationLine(record: CalibrationRecord | undefined): string {
   return `${describeCalibration(record.calibration)}; fitted on ${count(record.lines)} lines: NLL ${f(record.nllBefore)} → ${f(record.nllAfter)}, ECE ${f(record.eceBefore)} → ${f(record.eceAfter)}`;
 }
 
+function digestLine(digest: DigestCoverage | null): string {
+  if (digest === null) return 'none: unverifiable (`logtriage verify` exits 3); files from `logtriage convert` and `calibrate` carry one';
+  return `SHA-256 of ${count(digest.tensors)} tensors and ${count(digest.metadataKeys)} metadata keys (version ${digest.version}; \`logtriage verify\` checks it)`;
+}
+
 /** The description as aligned `key  value` lines; strings from the file are escaped for the terminal. */
 export function formatModelDescription(d: ModelDescription): string {
   const share = (n: number) => (n / d.parameters < 0.001 ? '<0.1%' : `${((100 * n) / d.parameters).toFixed(1)}%`);
@@ -167,6 +175,7 @@ export function formatModelDescription(d: ModelDescription): string {
     ['file size', `${humanSize(d.fileSizeBytes)} (${count(d.fileSizeBytes)} bytes)`],
     ['format', `logtriage GGUF v${d.formatVersion}`],
     ['calibration', calibrationLine(d.calibration)],
+    ['digest', digestLine(d.digest)],
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}\n`).join('');

@@ -4,7 +4,7 @@
 // signal exits at once with 1.
 import { InvalidArgumentError } from 'commander';
 import { LogClassifier } from '../../classifier.js';
-import { readThresholdsFile } from '../../calibration/thresholdsFile.js';
+import { readThresholdsForModel } from '../../calibration/readThresholdsForModel.js';
 import type { OpenOptions } from '../../options.js';
 import { createServer } from '../../server/index.js';
 import { FORWARD_FORMATS, type ForwardFormat } from '../../server/forwardRecords.js';
@@ -55,11 +55,11 @@ export function parsePort(value: string): number {
 }
 
 export async function serveCommand(opts: ServeCliOptions): Promise<void> {
+  const thresholds = opts.thresholds === undefined ? undefined : await readThresholdsForModel(opts.thresholds, opts.model, opts.open.calibration);
   const classifier = await LogClassifier.open(opts.model, opts.open);
   let app;
   try {
     // The schema's defaults fill whatever is undefined here.
-    const thresholds = opts.thresholds === undefined ? undefined : await readThresholdsFile(opts.thresholds, classifier.labels, classifier.info.calibration);
     app = createServer(classifier, {
       ...(thresholds ? { alertThresholds: Object.fromEntries(thresholds) } : {}),
       maxConcurrentRequests: opts.maxConcurrentRequests,

@@ -40,9 +40,9 @@ export interface RecordWriterOptions {
   color: boolean;
   /** Lines come from more than one input, so the table names the file on each row. */
   manyInputs: boolean;
-  /** CSV gets a `review` column (review thresholds are set). */
+  /** CSV and the table get a `review` column (review thresholds are set). */
   review?: boolean;
-  /** CSV gets an `alert` column (--thresholds is set). */
+  /** CSV and the table get an `alert` column (--thresholds is set). */
   alerts?: boolean;
 }
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // A plain-text table for people: location, label (coloured on a terminal), score, optionally
-// every label's score, then the line itself. The table is meant to be read on a terminal, so
+// every label's score, REVIEW and ALERT (when review thresholds / --thresholds are set), then the line itself. The table is meant to be read on a terminal, so
 // text and file names are always escaped (escapeTerminal): a hostile line is shown, never obeyed.
 // Rows stream out chunk by chunk, so column widths come from the header and the first chunk.
 import { escapeTerminal } from './escapeTerminal.js';
@@ -9,6 +9,7 @@ import type { ClassifiedLine, RecordWriter, RecordWriterOptions } from './record
 
 const GAP = '  ';
 const SCORE_WIDTH = 5; // 0.973
+const yesNo = (flag: boolean | undefined) => (flag ? 'yes' : 'no');
 
 export function tableWriter(options: RecordWriterOptions): RecordWriter {
   const paint = labelPainter(options.color);
@@ -18,14 +19,16 @@ export function tableWriter(options: RecordWriterOptions): RecordWriter {
   const location = (line: ClassifiedLine): string =>
     options.manyInputs ? `${escapeTerminal(line.file ?? '<stdin>')}:${line.line}` : String(line.line);
   let locationWidth: number | undefined;
+  const markHeaders = [...(options.review ? ['REVIEW'] : []), ...(options.alerts ? ['ALERT'] : [])];
 
-  const row = (cells: { location: string; label: string; score: string; scores: string[]; text: string }, labelName?: string): string => {
+  const row = (cells: { location: string; label: string; score: string; scores: string[]; marks: string[]; text: string }, labelName?: string): string => {
     const labelCell = cells.label.padEnd(labelWidth);
     return [
       cells.location.padEnd(locationWidth ?? 0),
       labelName === undefined ? labelCell : paint(labelName, labelCell),
       cells.score.padStart(SCORE_WIDTH),
       ...cells.scores.map((s, i) => s.padStart(scoreWidths[i]!)),
+      ...cells.marks.map((m, i) => m.padEnd(markHeaders[i]!.length)),
       cells.text,
     ].join(GAP);
   };
@@ -40,6 +43,7 @@ export function tableWriter(options: RecordWriterOptions): RecordWriter {
           label: 'LABEL',
           score: 'SCORE',
           scores: options.scores ? options.labels.map((l) => escapeTerminal(l)) : [],
+          marks: markHeaders,
           text: 'TEXT',
         });
         out += `${dim(header.trimEnd())}\n`;
@@ -53,6 +57,7 @@ export function tableWriter(options: RecordWriterOptions): RecordWriter {
             label: escapeTerminal(line.label),
             score: line.score.toFixed(3),
             scores: options.scores ? options.labels.map((l) => (line.scores[l] ?? 0).toFixed(3)) : [],
+            marks: [...(options.review ? [yesNo(line.review)] : []), ...(options.alerts ? [yesNo(line.alert)] : [])],
             text,
           },
           line.label,

@@ -61,6 +61,25 @@ describe('tableWriter', () => {
   });
 });
 
+describe('tableWriter review and alert columns', () => {
+  it('adds REVIEW and ALERT columns only when asked, one yes/no per record', () => {
+    const reviewed = [
+      { ...record('unsure', 1), review: true, alert: false },
+      { ...record('sure', 2, 'Malicious'), review: false, alert: true },
+    ];
+    const both = createRecordWriter('table', { ...options, scores: false, manyInputs: false, review: true, alerts: true }).write(reviewed).trimEnd().split('\n');
+    expect(both).toHaveLength(3);
+    expect(both[0]).toMatch(/^LINE\s+LABEL\s+SCORE\s+REVIEW\s+ALERT\s+TEXT$/);
+    expect(both[1]).toMatch(/^1\s+Normal\s+0\.200\s+yes\s+no\s+unsure$/);
+    expect(both[2]).toMatch(/^2\s+Malicious\s+0\.500\s+no\s+yes\s+sure$/);
+    const reviewOnly = createRecordWriter('table', { ...options, scores: false, manyInputs: false, review: true }).write(reviewed).trimEnd().split('\n');
+    expect(reviewOnly[0]).toMatch(/^LINE\s+LABEL\s+SCORE\s+REVIEW\s+TEXT$/);
+    expect(reviewOnly[1]).toMatch(/^1\s+Normal\s+0\.200\s+yes\s+unsure$/);
+    const neither = createRecordWriter('table', { ...options, scores: false, manyInputs: false }).write(reviewed);
+    expect(neither).not.toMatch(/REVIEW|ALERT|yes/);
+  });
+});
+
 describe('jsonlWriter', () => {
   it('writes one parseable object per record with the asked-for fields', () => {
     const r = { ...record('a\u009bb', 3), flags: ['invalid-utf8'], truncated: true };
