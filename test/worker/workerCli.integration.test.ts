@@ -28,16 +28,20 @@ describe('logtriage worker flags', () => {
     }
   });
 
-  it('refuses a thresholds file naming a label the model lacks, or missing, with exit 2 before connecting', async () => {
+  it('refuses a thresholds file naming a label the model lacks, or missing, with exit 2 before the model loads', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'logtriage-worker-cli-'));
     try {
       const file = join(dir, 'alerts.json');
       writeFileSync(file, JSON.stringify({ version: 1, calibration: 'none', thresholds: { NoSuchLabel: 0.5 } }));
-      // Port 1 refuses connections: an exit 2 naming the file shows the check came first.
-      const wrongLabel = await runCli(['worker', '--thresholds', file, '--servers', 'nats://127.0.0.1:1', '--model', tinyModel('f32'), '--threads', '1']);
+      // The native addon path leads nowhere, so loading the model would fail, and port 1 refuses
+      // connections: an exit 2 naming the file shows the check came before both.
+      const noAddon = { ...process.env, LOGTRIAGE_NATIVE_BINDING: join(dir, 'absent.node') };
+      const worker = (thresholds: string) =>
+        runCli(['worker', '--thresholds', thresholds, '--servers', 'nats://127.0.0.1:1', '--model', tinyModel('f32'), '--threads', '1'], undefined, 120_000, noAddon);
+      const wrongLabel = await worker(file);
       expect(wrongLabel.code).toBe(2);
       expect(wrongLabel.stderr).toMatch(/names label 'NoSuchLabel', which this model does not have/);
-      const missing = await runCli(['worker', '--thresholds', join(dir, 'absent.json'), '--servers', 'nats://127.0.0.1:1', '--model', tinyModel('f32'), '--threads', '1']);
+      const missing = await worker(join(dir, 'absent.json'));
       expect(missing.code).toBe(2);
       expect(missing.stderr).toMatch(/Cannot read thresholds file/);
     } finally {

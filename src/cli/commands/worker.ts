@@ -3,7 +3,7 @@
 // which stop pulling, finish and ack the messages in hand, and exit 0. A second signal exits
 // at once with 1. Flags are declared here (registerWorkerCommand) so main.ts only hooks it in.
 import { Command, Option } from 'commander';
-import { readThresholdsFile } from '../../calibration/thresholdsFile.js';
+import { readThresholdsForModel } from '../../calibration/readThresholdsForModel.js';
 import { LogClassifier } from '../../classifier.js';
 import { parseOptions } from '../../options.js';
 import { JetStreamWorker, serveWorkerMetrics, type WorkerOptions } from '../../worker/index.js';
@@ -127,11 +127,13 @@ export async function workerCommand(opts: WorkerCliOptions): Promise<void> {
   };
   // Bad flags are a usage error before the model is loaded.
   parseOptions(workerOptionsSchema, options, 'worker options');
-  const classifier = await LogClassifier.open(opts.model, openOptionsFrom(opts, WORKER_MODEL_FLAGS));
+  const openOptions = openOptionsFrom(opts, WORKER_MODEL_FLAGS);
+  // A bad thresholds file is checked against the GGUF header, before the model loads.
+  const thresholds = opts.thresholds === undefined ? undefined : await readThresholdsForModel(opts.thresholds, opts.model, openOptions.calibration);
+  if (thresholds) options.alertThresholds = Object.fromEntries(thresholds);
+  const classifier = await LogClassifier.open(opts.model, openOptions);
   let worker: JetStreamWorker;
   try {
-    const thresholds = opts.thresholds === undefined ? undefined : await readThresholdsFile(opts.thresholds, classifier.labels, classifier.info.calibration);
-    if (thresholds) options.alertThresholds = Object.fromEntries(thresholds);
     worker = await JetStreamWorker.start(classifier, options, {
       onWarning: (message, err) => say(opts.quiet, `${message}${err instanceof Error ? `: ${err.message}` : ''}`),
     });
