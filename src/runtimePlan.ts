@@ -5,7 +5,7 @@
 // carries why it was made; `classifier.info.plan` and `logtriage info --plan` show them.
 // A new choice is one `decide...` function and one line in planRuntime().
 import { BackendError, ValidationError } from './errors.js';
-import { BACKEND_PREFERENCE, chooseDevice, noDeviceHint } from './chooseDevice.js';
+import { BACKEND_PREFERENCE, chooseDevice, isSoftwareDevice, noDeviceHint } from './chooseDevice.js';
 import { cpuMayRepack } from './cpuRepack.js';
 import { LLAMA_FILE_TYPE, type GgufTensorInfo } from './gguf/ggufTypes.js';
 import type { LogtriageModelInfo } from './gguf/validateLogtriageModel.js';
@@ -131,14 +131,16 @@ function decideUseMmap(opts: ResolvedOpenOptions, model: ModelFacts, gpuLayers: 
  * (its logit error, 0.10 on a 1.5B model, is small beside 4-bit weights' own, and it saves 28 MiB
  * per 2,048 cells; llama.cpp needs flash attention and 32-wide heads for it).
  */
-function decideAttention(opts: ResolvedOpenOptions, model: ModelFacts): { flashAttn: Choice<boolean | 'auto'>; kvType: Choice<NativeKvType> } {
+function decideAttention(opts: ResolvedOpenOptions, model: ModelFacts, device: NativeDevice | undefined): { flashAttn: Choice<boolean | 'auto'>; kvType: Choice<NativeKvType> } {
   const f32Weights = model.fileType === LLAMA_FILE_TYPE.ALL_F32;
   const flashAttn: Choice<boolean | 'auto'> =
     opts.flashAttn !== 'auto'
       ? { value: opts.flashAttn, why: `flashAttn: ${opts.flashAttn}` }
       : f32Weights
         ? { value: false, why: "'auto' with F32 weights: off, its F16 internals would break the 1e-4 HF parity" }
-        : { value: 'auto', why: "'auto': llama.cpp enables it where the device supports it" };
+        : device?.backend === 'Vulkan' && isSoftwareDevice(device)
+          ? { value: false, why: "'auto' on a software Vulkan device: off, with it the process heap got corrupted now and then (docs/gpu.md)" }
+          : { value: 'auto', why: "'auto': llama.cpp enables it where the device supports it" };
   if (opts.kvCacheType !== 'auto') return { flashAttn, kvType: { value: opts.kvCacheType, why: `kvCacheType: '${opts.kvCacheType}'` } };
   if (f32Weights) return { flashAttn, kvType: { value: 'f32', why: "'auto' with F32 weights: F32, for exact parity" } };
   if (EIGHT_BIT_OR_MORE.has(model.fileType)) return { flashAttn, kvType: { value: 'f16', why: "'auto' with weights of 8 bits or more: F16" } };
@@ -170,7 +172,7 @@ export function planRuntime(opts: ResolvedOpenOptions, model: ModelFacts, machin
   const { device, gpuFallback } = decideDevice(opts.gpu, machine);
   const gpuLayers = decideGpuLayers(opts, model, device.value !== undefined);
   const useMmap = decideUseMmap(opts, model, gpuLayers.value);
-  const { flashAttn, kvType } = decideAttention(opts, model);
+  const { flashAttn, kvType } = decideAttention(opts, model, device.value);
   const maxTokens = decideMaxTokens(opts, model);
   const nBatch = Math.min(opts.batchTokens, maxTokens.value);
   const onGpu = gpuLayers.value > 0;

@@ -20,6 +20,7 @@ const device = (name: string, backend: string, type: NativeDevice['type'] = 'gpu
 const CPU = device('CPU', 'CPU', 'cpu');
 const CUDA = device('CUDA0', 'CUDA');
 const VULKAN = device('Vulkan0', 'Vulkan');
+const LAVAPIPE: NativeDevice = { ...VULKAN, description: 'llvmpipe (LLVM 15.0.6, 256 bits)' };
 const CUDA_FAILED: GpuBackendProbe = { backend: 'cuda', path: 'libggml-cuda.so', loaded: false, error: 'libcuda.so.1: cannot open shared object file', install: 'npm install @node-llama-cpp/linux-x64-cuda@3.21.1' };
 const NOT_INSTALLED: GpuBackendProbe = { backend: 'vulkan', path: '@node-llama-cpp/linux-x64-vulkan', loaded: false, error: 'not installed', install: 'npm install @node-llama-cpp/linux-x64-vulkan@3.21.1' };
 
@@ -85,6 +86,9 @@ describe('planRuntime(): memory map, flash attention, KV cache', () => {
     ['Q4_0 with flash attention off: F16 cache', { flashAttn: false }, Q4, CPU_ONLY, false, false, 'f16'],
     ['explicit values win', { useMmap: true, flashAttn: true, kvCacheType: 'f32' }, Q4, CPU_ONLY, true, true, 'f32'],
     ['flashAttn true on F32 is kept', { flashAttn: true }, F32, CPU_ONLY, true, true, 'f32'],
+    ['F16 on lavapipe: no flash attention (it corrupted the heap), F16 cache', { gpu: 'vulkan' }, F16, machine([LAVAPIPE]), true, false, 'f16'],
+    ['F16 on a hardware Vulkan device: flash attention left to llama.cpp', { gpu: 'vulkan' }, F16, machine([VULKAN]), true, 'auto', 'f16'],
+    ['flashAttn true on lavapipe is kept', { gpu: 'vulkan', flashAttn: true }, F16, machine([LAVAPIPE]), true, true, 'f16'],
   ];
   it.each(cases)('%s', (_, options, model, where, useMmap, flashAttn, kvType) => {
     const p = plan(options, model, where);

@@ -16,6 +16,8 @@ void LoadWorker::Execute() {
     params.load_mode = options_.useMmap ? LLAMA_LOAD_MODE_MMAP : LLAMA_LOAD_MODE_NONE;
     params.n_gpu_layers = 0;
 
+    // A NULL-terminated list. Empty for the CPU: without a list llama.cpp takes every GPU device,
+    // keeps its host buffers and offloads large batches' matrix products to it (op offload).
     std::vector<ggml_backend_dev_t> devices;
     if (!options_.device.empty()) {
         ggml_backend_dev_t dev = ggml_backend_dev_by_name(options_.device.c_str());
@@ -24,10 +26,10 @@ void LoadWorker::Execute() {
             return;
         }
         devices.push_back(dev);
-        devices.push_back(nullptr);  // NULL-terminated list
-        params.devices = devices.data();
         params.n_gpu_layers = options_.gpuLayers;
     }
+    devices.push_back(nullptr);
+    params.devices = devices.data();
 
     TakeLastLlamaError();
     try {
