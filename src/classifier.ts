@@ -21,6 +21,7 @@ import {
   type ResolvedOpenOptions,
 } from './options.js';
 import { BatchQueue, type BatchTiming } from './queue.js';
+import { classifyAdapting, ThreadController } from './adaptThreads.js';
 import { LinePreparer, type PreparedLine, type ResultFlag } from './prepareLines.js';
 import { ResultCache } from './resultCache.js';
 import { modelFacts, planRuntime, summarizePlan, type PlanSummary, type RuntimePlan } from './runtimePlan.js';
@@ -58,6 +59,8 @@ export interface ClassifierStats {
   prefixCache: { budget: number; cells: number };
   /** Exact-repeat cache: lines looked up, found, and held. */
   cache: { lookups: number; hits: number; size: number };
+  /** CPU threads llama.cpp decodes on now (moves at run time with `threads: 'auto'`). */
+  threads: number;
 }
 
 export interface PipelineEntry {
@@ -81,6 +84,7 @@ export interface ClassifierInfo {
   backend: string;
   device: string;
   gpuLayers: number;
+  /** CPU threads at open(); with `threads: 'auto'` the most the run-time adaptation uses. */
   threads: number;
   batchSize: number;
   batchTokens: number;
@@ -122,7 +126,8 @@ export class LogClassifier {
     plan: RuntimePlan,
     readonly info: ClassifierInfo,
   ) {
-    this.queue = new BatchQueue((tokens, offsets) => context.classify(tokens, offsets), {
+    const adapt = plan.adaptThreads.value ? new ThreadController({ max: plan.threads.value }) : undefined;
+    this.queue = new BatchQueue(adapt ? classifyAdapting(context, adapt) : (tokens, offsets) => context.classify(tokens, offsets), {
       nLabels: meta.labels.length,
       linesPerCall: plan.linesPerCall.value,
       tokensPerCall: plan.tokensPerCall.value,
@@ -170,7 +175,7 @@ export class LogClassifier {
         nBatch: plan.nBatch.value,
         nUbatch: plan.nUbatch.value,
         nSeqMax: plan.nSeqMax.value,
-        threads: opts.threads,
+        threads: plan.threads.value,
         flashAttn: plan.flashAttn.value,
         kvType: plan.kvType.value,
         nLabels: meta.labels.length,
@@ -194,7 +199,7 @@ export class LogClassifier {
         backend: device?.backend ?? 'CPU',
         device: device ? `${device.name} (${device.description})` : 'CPU',
         gpuLayers: plan.gpuLayers.value,
-        threads: opts.threads,
+        threads: plan.threads.value,
         batchSize: plan.nSeqMax.value,
         batchTokens: plan.nBatch.value,
         ubatchTokens: ctxInfo.nUbatch,
@@ -285,6 +290,7 @@ export class LogClassifier {
       tokensReused: ctx.tokensReused,
       prefixCache: { budget: ctx.prefixCacheCells, cells: ctx.prefixCacheHeld },
       cache: this.cache.stats(),
+      threads: ctx.threads,
     };
   }
 

@@ -120,13 +120,28 @@ describe('planRuntime(): sizes and queue budgets', () => {
   });
 });
 
+describe('planRuntime(): threads', () => {
+  const cases: Array<[string, OpenOptions, number | undefined, number, boolean]> = [
+    ["'auto' starts at the physical cores and adapts", { threads: 'auto' }, 4, 4, true],
+    ["'auto' is the default", {}, 8, 8, true],
+    ["'auto' with one core has nothing to adapt", { threads: 'auto' }, 1, 1, false],
+    ['a number is kept fixed', { threads: 3 }, 8, 3, false],
+    ['a number above the cores is kept too', { threads: 16 }, 2, 16, false],
+  ];
+  it.each(cases)('%s', (_, options, cores, threads, adapt) => {
+    const p = planRuntime(openOptionsSchema.parse(options), F16, { ...CPU_ONLY, cores });
+    expect([p.threads.value, p.adaptThreads.value]).toEqual([threads, adapt]);
+    expect(p.adaptThreads.why).toMatch(/\w/);
+  });
+});
+
 describe('summarizePlan()', () => {
   it('names the device and gives every choice a reason', () => {
     const summary = summarizePlan(plan({}, Q4, machine([CUDA])));
     expect(summary.device).toEqual({ value: 'CUDA0 (CUDA)', why: expect.stringContaining("'auto'") });
     expect(summarizePlan(plan({})).device.value).toBe('CPU');
     const entries = Object.entries(summary);
-    expect(entries).toHaveLength(13);
+    expect(entries).toHaveLength(15);
     for (const [key, choice] of entries) expect(choice.why, key).toMatch(/\w/);
     expect(JSON.parse(JSON.stringify(summary))).toEqual(summary);
   });
