@@ -8,13 +8,15 @@
 //
 // The controller measures milliseconds per decoded token of each native call at the thread
 // count it ran with, keeps to the best count found, and now and then probes a neighbour (one
-// thread fewer or more). A probe that is clearly worse after its first call ends at once. After
+// thread fewer or more), the first one right after the first call. A probe that is clearly
+// worse (1.5x) after its first call ends at once, one clearly better (2x) wins at once. After
 // a lost probe, that direction waits until the probe's extra cost is `probeCostShare` of the
 // calls in between (a 1-call probe r times slower than the current count waits (r - 1) / share
 // calls). So a collapse costs about 5% while it lasts, and the price is the delay before more
-// threads are tried again once the load has gone: ~(r - 1) / share calls.
-// A sharp rise of the current cost (load arrived) probes downward at once. Pure code: the caller times the calls (classifier.ts) and applies the count (native
-// classify's `threads` argument, llama_set_n_threads between decodes).
+// threads are tried again once the load has gone: ~(r - 1) / share calls. A sharp rise of the
+// current cost (load arrived) probes downward at once. Pure code: the caller times the calls
+// (classifyAdapting below) and applies the count (native classify's `threads` argument,
+// llama_set_n_threads between decodes).
 
 export interface ThreadControllerOptions {
   /** Most threads (the physical cores); the controller starts here. */
@@ -31,6 +33,8 @@ export interface ThreadControllerOptions {
   abandonRatio?: number;
   /** A probe wins when it costs less than this times the current cost. */
   winRatio?: number;
+  /** A probe's first call costing less than this times the current cost wins at once. */
+  clearWinRatio?: number;
   /** The current cost rising past this times its level after the last decision probes downward at once. */
   loadRiseRatio?: number;
 }
@@ -50,11 +54,13 @@ export class ThreadController {
   private settled: number | undefined;
   private probe: { threads: number; cost: Cost; calls: number } | undefined;
   private readonly interval: { down: number; up: number };
-  private readonly sinceProbe = { down: 0, up: 0 };
+  // The first probe (downward) comes after the first call: starting at the most threads is right
+  // on an idle host, and on a busy one every call there may be a collapse.
+  private readonly sinceProbe = { down: Infinity, up: 0 };
   private readonly opts: Required<ThreadControllerOptions>;
 
   constructor(options: ThreadControllerOptions) {
-    this.opts = { probeInterval: 4, probeCostShare: 0.05, maxProbeInterval: 1024, probeCalls: 3, abandonRatio: 1.5, winRatio: 0.95, loadRiseRatio: 1.5, ...options };
+    this.opts = { probeInterval: 4, probeCostShare: 0.05, maxProbeInterval: 1024, probeCalls: 3, abandonRatio: 1.5, winRatio: 0.95, clearWinRatio: 0.5, loadRiseRatio: 1.5, ...options };
     this.current = this.opts.max;
     this.interval = { down: this.opts.probeInterval, up: this.opts.probeInterval };
   }
@@ -102,14 +108,17 @@ export class ThreadController {
     const direction = probe.threads < this.current ? 'down' : 'up';
     if (probe.calls === 1 && cost > this.opts.abandonRatio * current) {
       this.loseProbe(direction, probe.calls, cost / current);
-    } else if (probe.calls >= this.opts.probeCalls) {
+    } else if ((probe.calls === 1 && cost < this.opts.clearWinRatio * current) || probe.calls >= this.opts.probeCalls) {
       if (cost < this.opts.winRatio * current) {
         this.current = probe.threads;
         this.smoothed = { ...probe.cost };
         this.settled = cost;
         this.probe = undefined;
-        // After a move, the way back is worth checking soon, the way on too.
-        this.interval.down = this.interval.up = this.opts.probeInterval;
+        // The way on is worth trying soon; the way back was just measured slower by current / cost,
+        // and waits as a lost probe of one call would.
+        const back = direction === 'down' ? 'up' : 'down';
+        this.interval[direction] = this.opts.probeInterval;
+        this.interval[back] = this.affordable(1, current / cost);
         this.sinceProbe.down = this.sinceProbe.up = 0;
       } else {
         this.loseProbe(direction, probe.calls, cost / current);
@@ -117,10 +126,15 @@ export class ThreadController {
     }
   }
 
+  /** Calls to wait before a probe of `calls` calls `slowdown` times slower costs probeCostShare of the time. */
+  private affordable(calls: number, slowdown: number): number {
+    const wait = Math.ceil((calls * Math.max(0, slowdown - 1)) / this.opts.probeCostShare);
+    return Math.min(this.opts.maxProbeInterval, Math.max(this.opts.probeInterval, wait));
+  }
+
   private loseProbe(direction: 'down' | 'up', calls: number, slowdown: number): void {
     this.probe = undefined;
-    const affordable = Math.ceil((calls * Math.max(0, slowdown - 1)) / this.opts.probeCostShare);
-    this.interval[direction] = Math.min(this.opts.maxProbeInterval, Math.max(this.opts.probeInterval, affordable));
+    this.interval[direction] = this.affordable(calls, slowdown);
     this.settled = this.smoothed!.ms / this.smoothed!.tokens;
   }
 }

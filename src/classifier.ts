@@ -22,6 +22,7 @@ import {
 } from './options.js';
 import { BatchQueue, type BatchTiming } from './queue.js';
 import { classifyAdapting, ThreadController } from './adaptThreads.js';
+import { LongLineRouter } from './routeLongLines.js';
 import { LinePreparer, type PreparedLine, type ResultFlag } from './prepareLines.js';
 import { ResultCache } from './resultCache.js';
 import { modelFacts, planRuntime, summarizePlan, type PlanSummary, type RuntimePlan } from './runtimePlan.js';
@@ -110,6 +111,7 @@ let warnedGpuFallback = false;
 
 export class LogClassifier {
   private readonly queue: BatchQueue;
+  private readonly longLines: LongLineRouter | undefined;
   private readonly cache: ResultCache;
   private readonly batchListeners = new Set<(timing: BatchTiming) => void>();
   private readonly lines: LinePreparer;
@@ -125,9 +127,13 @@ export class LogClassifier {
     options: ResolvedOpenOptions & { maxTokens: number },
     plan: RuntimePlan,
     readonly info: ClassifierInfo,
+    openContext: (nCtx: number, threads: number) => Promise<NativeContext>,
   ) {
     const adapt = plan.adaptThreads.value ? new ThreadController({ max: plan.threads.value }) : undefined;
-    this.queue = new BatchQueue(adapt ? classifyAdapting(context, adapt) : (tokens, offsets) => context.classify(tokens, offsets), {
+    const run = adapt ? classifyAdapting(context, adapt) : (tokens: Int32Array, offsets: Uint32Array) => context.classify(tokens, offsets);
+    const longCells = plan.longLineCells.value;
+    this.longLines = longCells > 0 ? new LongLineRouter(run, plan.nCtx.value, () => openContext(longCells, adapt?.threads ?? plan.threads.value), meta.labels.length) : undefined;
+    this.queue = new BatchQueue(this.longLines?.classify ?? run, {
       nLabels: meta.labels.length,
       linesPerCall: plan.linesPerCall.value,
       tokensPerCall: plan.tokensPerCall.value,
@@ -170,7 +176,7 @@ export class LogClassifier {
     const model = await binding.Model.load(fullPath, { gpuLayers: plan.gpuLayers.value, useMmap: plan.useMmap.value, ...(device ? { device: device.name } : {}) });
     try {
       const native = model.info();
-      const context = await binding.Context.create(model, {
+      const contextOptions = {
         nCtx: plan.nCtx.value,
         nBatch: plan.nBatch.value,
         nUbatch: plan.nUbatch.value,
@@ -183,7 +189,10 @@ export class LogClassifier {
         sharePrefixes: opts.prefixSharing,
         prefixCacheCells: plan.prefixCacheCells.value,
         ...(meta.head.bias ? { bias: meta.head.bias } : {}),
-      });
+      };
+      const context = await binding.Context.create(model, contextOptions);
+      // A context for lines longer than nCtx (routeLongLines.ts): one line per decode, no prefix cache.
+      const openContext = (nCtx: number, threads: number) => binding.Context.create(model, { ...contextOptions, nCtx, threads, nSeqMax: 1, prefixCacheCells: 0 });
       const ctxInfo = context.info();
       const info: ClassifierInfo = {
         path: fullPath,
@@ -212,7 +221,7 @@ export class LogClassifier {
         plan: summarizePlan(plan),
         calibration: opts.calibration === 'auto' ? (meta.calibration?.calibration ?? null) : null,
       };
-      return new LogClassifier(model, context, meta, { ...opts, maxTokens: plan.maxTokens.value }, plan, info);
+      return new LogClassifier(model, context, meta, { ...opts, maxTokens: plan.maxTokens.value }, plan, info, openContext);
     } catch (err) {
       await model.dispose();
       throw err;
@@ -284,9 +293,10 @@ export class LogClassifier {
   stats(): ClassifierStats {
     this.assertOpen();
     const ctx = this.context.info();
+    const long = this.longLines?.counts ?? { tokensIn: 0, tokensDecoded: 0 };
     return {
-      tokensIn: ctx.tokensIn,
-      tokensDecoded: ctx.tokensDecoded,
+      tokensIn: ctx.tokensIn + long.tokensIn,
+      tokensDecoded: ctx.tokensDecoded + long.tokensDecoded,
       tokensReused: ctx.tokensReused,
       prefixCache: { budget: ctx.prefixCacheCells, cells: ctx.prefixCacheHeld },
       cache: this.cache.stats(),
@@ -311,7 +321,7 @@ export class LogClassifier {
   async dispose(): Promise<void> {
     this.disposing ??= (async () => {
       this.queue.close(new DisposedError());
-      const contextFreed = this.context.dispose();
+      const contextFreed = Promise.all([this.context.dispose(), this.longLines?.close()]);
       await this.queue.idle();
       await contextFreed;
       await this.model.dispose();

@@ -64,6 +64,8 @@ export interface RuntimePlan {
   nSeqMax: Choice<number>;
   /** KV cells the cross-call prefix cache may keep (0: off). */
   prefixCacheCells: Choice<number>;
+  /** KV cells of the context opened for a call whose lines exceed nCtx (routeLongLines.ts); 0: nCtx holds the longest line. */
+  longLineCells: Choice<number>;
   /** CPU threads llama.cpp starts with, and the most the run-time adaptation goes to. */
   threads: Choice<number>;
   /** Whether the thread count adapts at run time (adaptThreads.ts). */
@@ -195,6 +197,27 @@ function decideThreads(opts: ResolvedOpenOptions, machine: MachineFacts): { thre
   };
 }
 
+/**
+ * KV cells. llama.cpp clears the KV buffer at context creation, so all n_ctx cells are resident
+ * for the context's life. The main context holds a full decode beside the prefix cache (llama.cpp
+ * frees no cell a sequence holds: a decode that found no free cells beside the cache would fail
+ * with KV_SLOT); a line longer than that, up to maxTokens, gets a context of its own for the call
+ * that carries it (routeLongLines.ts).
+ */
+function decideContextSize(maxTokens: number, nBatch: number, cacheCells: number): { nCtx: Choice<number>; longLineCells: Choice<number> } {
+  const work = nBatch + cacheCells;
+  if (maxTokens <= work) {
+    return {
+      nCtx: { value: work, why: `a full batch (nBatch ${nBatch}) beside the prefix cache (${cacheCells}), which also holds the longest line (maxTokens ${maxTokens})` },
+      longLineCells: { value: 0, why: 'the context holds the longest line' },
+    };
+  }
+  return {
+    nCtx: { value: work, why: `a full batch (nBatch ${nBatch}) beside the prefix cache (${cacheCells}): the cells are resident, so no more than the work needs` },
+    longLineCells: { value: maxTokens, why: `a line of ${work + 1}-${maxTokens} tokens is decoded in a context of its own, opened for its call and freed after` },
+  };
+}
+
 /** Every run-time choice of LogClassifier.open(); throws BackendError / ValidationError when the options cannot be met. */
 export function planRuntime(opts: ResolvedOpenOptions, model: ModelFacts, machine: MachineFacts): RuntimePlan {
   const { device, gpuFallback } = decideDevice(opts.gpu, machine);
@@ -215,11 +238,7 @@ export function planRuntime(opts: ResolvedOpenOptions, model: ModelFacts, machin
     flashAttn,
     kvType,
     maxTokens,
-    // llama.cpp frees no cell a sequence holds: a decode that found no free cells beside the prefix cache would fail with KV_SLOT.
-    nCtx: {
-      value: Math.max(maxTokens.value, nBatch + prefixCacheCells.value),
-      why: 'room for the longest line (maxTokens), and for a full batch (nBatch) beside the prefix cache',
-    },
+    ...decideContextSize(maxTokens.value, nBatch, prefixCacheCells.value),
     nBatch: { value: nBatch, why: `batchTokens ${opts.batchTokens}, at most maxTokens` },
     nUbatch: {
       value: Math.min(ubatch, nBatch),

@@ -81,15 +81,23 @@ describe('ThreadController', () => {
     expect(used.at(-1)).toBe(4);
   });
 
-  it('ignores calls that decoded nothing and counts it did not ask for', () => {
-    const controller = new ThreadController({ max: 2, probeInterval: 2 });
-    controller.record(2, 10, 10);
+  it('ignores calls that decoded nothing and counts it did not ask for; probes down after the first call', () => {
+    const controller = new ThreadController({ max: 2 });
     controller.record(2, 1000, 0);
     controller.record(1, 1, 100);
     expect(controller.threads).toBe(2);
     controller.record(2, 10, 10);
-    // Two calls at 2 threads: a probe of 1 thread starts.
     expect(controller.threads).toBe(1);
+  });
+
+  it('takes a probe that is clearly better at once, and waits long before going back to a collapse', () => {
+    const controller = new ThreadController({ max: 2 });
+    controller.record(2, 400, 10);
+    expect(controller.threads).toBe(1);
+    controller.record(1, 10, 10);
+    // 40x better in one call: moved; 2 threads are probed again only after (40 - 1) / 0.05 calls.
+    const { used } = simulate(controller, { free: () => 1, collapse: 40 }, 700);
+    expect(used.every((n) => n === 1)).toBe(true);
   });
 
   it('with a maximum of 1 never moves', () => {
@@ -112,7 +120,7 @@ describe('classifyAdapting', () => {
       },
       info: () => ({ tokensDecoded: decoded }),
     };
-    const controller = new ThreadController({ max: 3, probeInterval: 2 });
+    const controller = new ThreadController({ max: 3 });
     const recorded: [number, number][] = [];
     const record = controller.record.bind(controller);
     controller.record = (threads, ms, tokens) => {
@@ -121,10 +129,10 @@ describe('classifyAdapting', () => {
     };
     const run = classifyAdapting(context, controller);
     for (const n of [5, 7, 9]) await run(new Int32Array(n), new Uint32Array([0, n]));
-    expect(seen).toEqual([3, 3, 2]);
+    expect(seen).toEqual([3, 2, 2]);
     expect(recorded).toEqual([
       [3, 5],
-      [3, 7],
+      [2, 7],
       [2, 9],
     ]);
   });

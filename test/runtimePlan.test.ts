@@ -94,12 +94,12 @@ describe('planRuntime(): memory map, flash attention, KV cache', () => {
 
 describe('planRuntime(): sizes and queue budgets', () => {
   const cases: Array<[string, OpenOptions, ModelFacts, MachineFacts, Record<string, number>]> = [
-    ['defaults on the CPU', {}, F16, CPU_ONLY, { maxTokens: 2048, nCtx: 2048, nBatch: 512, nUbatch: 256, nSeqMax: 32, prefixCacheCells: 512 }],
+    ['defaults on the CPU: the context holds the work, longer lines get their own', {}, F16, CPU_ONLY, { maxTokens: 2048, nCtx: 1024, longLineCells: 2048, nBatch: 512, nUbatch: 256, nSeqMax: 32, prefixCacheCells: 512 }],
     ['defaults on a GPU: 512-token graphs', {}, F16, machine([CUDA]), { nUbatch: 512 }],
     ['a short training context caps maxTokens, and maxTokens caps the batch', {}, { ...F16, nCtxTrain: 128 }, CPU_ONLY, { maxTokens: 128, nCtx: 128 + 512, nBatch: 128, nUbatch: 128, nSeqMax: 32 }],
-    ['without the prefix cache the context is the longest line', { prefixCache: false }, { ...F16, nCtxTrain: 128 }, CPU_ONLY, { nCtx: 128, prefixCacheCells: 0 }],
-    ['prefixSharing: false turns the prefix cache off too', { prefixSharing: false }, F16, CPU_ONLY, { nCtx: 2048, prefixCacheCells: 0 }],
-    ['a prefix cache budget: a full batch fits beside it', { prefixCache: { cells: 2000 } }, F16, CPU_ONLY, { nCtx: 512 + 2000, prefixCacheCells: 2000 }],
+    ['without the prefix cache the context is the longest line', { prefixCache: false }, { ...F16, nCtxTrain: 128 }, CPU_ONLY, { nCtx: 128, longLineCells: 0, prefixCacheCells: 0 }],
+    ['prefixSharing: false turns the prefix cache off too', { prefixSharing: false }, F16, CPU_ONLY, { nCtx: 512, longLineCells: 2048, prefixCacheCells: 0 }],
+    ['a prefix cache budget: a full batch fits beside it, and the longest line', { prefixCache: { cells: 2000 } }, F16, CPU_ONLY, { nCtx: 512 + 2000, longLineCells: 0, prefixCacheCells: 2000 }],
     ['batchTokens above maxTokens: the context holds a full batch', { maxTokens: 64, batchTokens: 4096, prefixCache: false }, F16, CPU_ONLY, { nCtx: 64, nBatch: 64, nSeqMax: 32 }],
     ['a large batch: the context grows to it and the prefix cache', { batchTokens: 4096 }, F16, CPU_ONLY, { maxTokens: 2048, nCtx: 2048 + 512, nBatch: 2048 }],
     ['batchSize over nBatch is cut to it (llama.cpp asserts otherwise)', { batchSize: 64, batchTokens: 16 }, F16, CPU_ONLY, { nBatch: 16, nSeqMax: 16 }],
@@ -141,7 +141,7 @@ describe('summarizePlan()', () => {
     expect(summary.device).toEqual({ value: 'CUDA0 (CUDA)', why: expect.stringContaining("'auto'") });
     expect(summarizePlan(plan({})).device.value).toBe('CPU');
     const entries = Object.entries(summary);
-    expect(entries).toHaveLength(15);
+    expect(entries).toHaveLength(16);
     for (const [key, choice] of entries) expect(choice.why, key).toMatch(/\w/);
     expect(JSON.parse(JSON.stringify(summary))).toEqual(summary);
   });
