@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
-// The KV cache sized to the work (issue 17): the default context (max(maxTokens 2,048,
-// batchTokens + prefix cache cells) = 2,048 cells) against one of batchTokens + cells (1,024,
-// set here through maxTokens), one line per call, each in its own process (peak RSS from GNU
-// time), the two alternating over rounds.
+// The KV cache sized to the work (issue 17): the default context (batchTokens + prefix cache
+// cells = 1,024 cells, longer lines in a context of their own) against the 2,048 cells it had
+// before (max(maxTokens, batchTokens + cells)), set here through batchTokens 1,536: a call of one
+// line never fills a batch, and llama.cpp sizes its compute graphs by ubatchTokens, which stays.
+// One line per call, each variant in its own process (peak RSS from GNU time), alternating over rounds.
 //   npx tsx scripts/bench/compareContextSize.ts <model.gguf> [lines] [threads] [rounds]
 import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,13 +26,13 @@ const linesFile = join(work, 'lines.json');
 writeFileSync(linesFile, JSON.stringify(lines));
 const child = await compileChild('contenderLogtriage.ts');
 const variants = [
-  { name: 'nCtx 2048 (default)', options: {} },
-  { name: 'nCtx 1024 (batchTokens 512 + 512 cells)', options: { maxTokens: 1024 } },
+  { name: 'nCtx 1024 (default: batchTokens 512 + 512 cells)', options: {} },
+  { name: 'nCtx 2048 (before: maxTokens; here batchTokens 1536 + 512 cells)', options: {}, batchTokens: 1536 },
 ];
 const totals = variants.map(() => ({ seconds: 0, lines: 0, rss: 0 }));
 for (let round = 0; round < rounds; round++) {
   for (const k of round % 2 ? [1, 0] : [0, 1]) {
-    const payload = { model, linesFile, mode: 'sequential', batchSize: 1, batchTokens: 512, callers: 1, prefixSharing: true, threads, options: variants[k]!.options };
+    const payload = { model, linesFile, mode: 'sequential', batchSize: 1, batchTokens: variants[k]!.batchTokens ?? 512, callers: 1, prefixSharing: true, threads, options: variants[k]!.options };
     const r = await timed([process.execPath, child, JSON.stringify(payload)], join(work, 'rss.txt'));
     const result = JSON.parse(r.stdout.trim().split('\n').pop()!) as ContenderResult;
     totals[k]!.seconds += result.seconds;
