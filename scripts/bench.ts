@@ -293,8 +293,8 @@ async function main(): Promise<void> {
       }
     };
     const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim();
-    // The default scenario's sample and batch-8 batchTokens (contendersFor), for the batch 8 comparison.
-    const sample = sampleLines(40, 4);
+    // The default scenario's sample (40 lines; fewer for a short trial run) and batch-8 batchTokens (contendersFor).
+    const sample = sampleLines(Math.min(40, nLines), 4);
     const sampleBatchTokens = Math.max(512, 8 * percentile(await countTokens(sample), 95));
     const deps = { threads, seed, rounds, outDir, workDir, command, machine, log, prepareModel, runChild, countTokens, tinyModel: tiny, sample: { lines: sample, batchTokens: sampleBatchTokens } };
     process.stdout.write(await runStreaming(modelNames, nLines, runLength, loghubFiles(), mulberry32(seed), deps));

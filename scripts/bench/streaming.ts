@@ -174,7 +174,7 @@ export async function runStreaming(modelNames: readonly string[], nLines: number
   const { lines, systems } = streamingLines(files, nLines, runLength, random);
   const counts = await deps.countTokens(lines);
   const tokens = counts.reduce((a, b) => a + b, 0);
-  const threadLines = lines.slice(0, Math.max(8, Math.round((nLines * 3) / 8)));
+  const threadLines = lines.slice(0, Math.max(4, Math.round((nLines * 3) / 8)));
   const threadTokens = counts.slice(0, threadLines.length).reduce((a, b) => a + b, 0);
   const sampleTokens = (await deps.countTokens(deps.sample.lines)).reduce((a, b) => a + b, 0);
   // 5 stream contenders of nLines (llama-embedding's batched run is short), batch 8 twice, 2 x 3 thread rows.

@@ -4,7 +4,8 @@
 // those of one context big enough for every line (F32, 1e-4), wherever the line sits in a batch.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LogClassifier } from '../../src/index.js';
+import { loadAddon } from '../../src/binding.js';
+import { DisposedError, LogClassifier } from '../../src/index.js';
 import { loghubFiles, splitLogLines, tinyModel } from '../fixtures/index.js';
 
 const TOL = 1e-4;
@@ -46,5 +47,20 @@ describe('lines longer than the main context (F32)', () => {
     expect(worst).toBeLessThanOrEqual(TOL);
     // The long-line contexts' tokens count in stats().
     expect(routed.stats().tokensIn).toBe(whole.stats().tokensIn);
+  });
+
+  it('dispose while long lines decode in their own contexts: every call settles, the weights are freed', async () => {
+    const live = loadAddon().liveModels();
+    const clf = await LogClassifier.open(tinyModel('f32'), { threads: 1, resultCache: 0, batchTokens: 64, prefixCache: { cells: 64 }, maxTokens: 512 });
+    const long = source.slice(0, 12).join(' ');
+    // Each goes alone (over tokensPerCall), one after the other: dispose lands before, during or after each.
+    const pending = [0, 1, 2, 3].map((k) => clf.classify(`${k} ${long}`).then(() => 'ok', (e: Error) => e.name));
+    await new Promise((r) => setTimeout(r, 300));
+    await clf.dispose();
+    const outcomes = await Promise.all(pending);
+    expect(outcomes).toHaveLength(4);
+    for (const o of outcomes) expect(['ok', 'DisposedError', 'AbortError']).toContain(o);
+    await expect(clf.classify(long)).rejects.toThrow(DisposedError);
+    expect(loadAddon().liveModels()).toBe(live);
   });
 });
