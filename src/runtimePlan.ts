@@ -181,13 +181,14 @@ function decidePrefixCacheCells(opts: ResolvedOpenOptions): Choice<number> {
  * host: SMT siblings share the vector units) and adapts between 1 and that at run time. A number
  * is kept as it is: an operator who pins a count (one process per core, a CPU quota) gets it.
  */
-function decideThreads(opts: ResolvedOpenOptions, machine: MachineFacts): { threads: Choice<number>; adaptThreads: Choice<boolean> } {
+function decideThreads(opts: ResolvedOpenOptions, machine: MachineFacts, allOnGpu: boolean): { threads: Choice<number>; adaptThreads: Choice<boolean> } {
   if (opts.threads !== 'auto') {
     return { threads: { value: opts.threads, why: `threads: ${opts.threads}` }, adaptThreads: { value: false, why: `threads: ${opts.threads} is kept fixed` } };
   }
   const cores = machine.cores ?? physicalCores();
   const threads = { value: cores, why: `'auto': the ${cores} physical core(s) available to this process, where it starts and the most it uses` };
   if (cores === 1) return { threads, adaptThreads: { value: false, why: "'auto' with one core: nothing to adapt" } };
+  if (allOnGpu) return { threads, adaptThreads: { value: false, why: "'auto' with every layer on the GPU: the CPU threads barely work" } };
   return {
     threads,
     adaptThreads: {
@@ -230,7 +231,7 @@ export function planRuntime(opts: ResolvedOpenOptions, model: ModelFacts, machin
   const ubatch = opts.ubatchTokens ?? (onGpu ? DEFAULT_UBATCH.gpu : DEFAULT_UBATCH.cpu);
   const nSeqMax = Math.min(opts.batchSize, nBatch);
   const prefixCacheCells = decidePrefixCacheCells(opts);
-  const { threads, adaptThreads } = decideThreads(opts, machine);
+  const { threads, adaptThreads } = decideThreads(opts, machine, gpuLayers.value > model.nLayers);
   return {
     device,
     gpuLayers,

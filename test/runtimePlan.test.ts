@@ -122,14 +122,16 @@ describe('planRuntime(): sizes and queue budgets', () => {
 
 describe('planRuntime(): threads', () => {
   const cases: Array<[string, OpenOptions, number | undefined, number, boolean]> = [
-    ["'auto' starts at the physical cores and adapts", { threads: 'auto' }, 4, 4, true],
-    ["'auto' is the default", {}, 8, 8, true],
-    ["'auto' with one core has nothing to adapt", { threads: 'auto' }, 1, 1, false],
-    ['a number is kept fixed', { threads: 3 }, 8, 3, false],
-    ['a number above the cores is kept too', { threads: 16 }, 2, 16, false],
+    ["'auto' starts at the physical cores and adapts", { threads: 'auto', gpu: 'cpu' }, 4, 4, true],
+    ["'auto' is the default", { gpu: 'cpu' }, 8, 8, true],
+    ["'auto' with one core has nothing to adapt", { threads: 'auto', gpu: 'cpu' }, 1, 1, false],
+    ['a number is kept fixed', { threads: 3, gpu: 'cpu' }, 8, 3, false],
+    ['a number above the cores is kept too', { threads: 16, gpu: 'cpu' }, 2, 16, false],
+    ["'auto' with every layer on a GPU does not adapt", { gpu: 'cuda' }, 4, 4, false],
+    ["'auto' with some layers on the CPU adapts", { gpu: 'cuda', gpuLayers: 10 }, 4, 4, true],
   ];
   it.each(cases)('%s', (_, options, cores, threads, adapt) => {
-    const p = planRuntime(openOptionsSchema.parse(options), F16, { ...CPU_ONLY, cores });
+    const p = planRuntime(openOptionsSchema.parse(options), F16, { ...machine([CUDA]), cores });
     expect([p.threads.value, p.adaptThreads.value]).toEqual([threads, adapt]);
     expect(p.adaptThreads.why).toMatch(/\w/);
   });
