@@ -93,6 +93,7 @@ Napi::Value Context::JS_create(const Napi::CallbackInfo & info) {
         return ThrowError(env, code::kInvalidArgument, "create: nCtx, nBatch, nUbatch, nSeqMax, threads and nLabels must be positive integers");
     }
     p.threads = static_cast<int32_t>(threads);
+    state->threads = p.threads;
     state->head.nLabels = static_cast<int32_t>(nLabels);
     Napi::Value flashAttn = opts.Get("flashAttn");
     if (flashAttn.IsString() && flashAttn.As<Napi::String>().Utf8Value() == "auto") {
@@ -163,11 +164,19 @@ Napi::Value Context::JS_classify(const Napi::CallbackInfo & info) {
         info[1].As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array) {
         return ThrowError(env, code::kInvalidArgument, "classify(tokens: Int32Array, offsets: Uint32Array) expected");
     }
+    int32_t threads = 0;
+    if (info.Length() > 2 && !info[2].IsUndefined()) {
+        const double d = info[2].IsNumber() ? info[2].As<Napi::Number>().DoubleValue() : 0;
+        if (!(d >= 1 && d <= 1024 && d == static_cast<double>(static_cast<int32_t>(d)))) {
+            return ThrowError(env, code::kInvalidArgument, "classify: threads must be an integer from 1 to 1024");
+        }
+        threads = static_cast<int32_t>(d);
+    }
     Napi::Int32Array tokens = info[0].As<Napi::Int32Array>();
     Napi::Uint32Array offsets = info[1].As<Napi::Uint32Array>();
     std::vector<llama_token> tokenCopy(tokens.Data(), tokens.Data() + tokens.ElementLength());
     std::vector<uint32_t> offsetCopy(offsets.Data(), offsets.Data() + offsets.ElementLength());
-    auto * worker = new ClassifyWorker(env, state_, std::move(tokenCopy), std::move(offsetCopy));
+    auto * worker = new ClassifyWorker(env, state_, std::move(tokenCopy), std::move(offsetCopy), threads);
     worker->Queue();
     return worker->Promise();
 }
@@ -183,7 +192,7 @@ Napi::Value Context::JS_info(const Napi::CallbackInfo & info) {
     out.Set("nBatch", p.nBatch);
     out.Set("nUbatch", p.nUbatch);
     out.Set("nSeqMax", p.nSeqMax);
-    out.Set("threads", p.threads);
+    out.Set("threads", state_->threads.load());
     out.Set("nLabels", state_->head.nLabels);
     out.Set("flashAttn", llama_flash_attn_type_name(p.flashAttn));
     out.Set("kvType", ggml_type_name(p.kvType));

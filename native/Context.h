@@ -80,6 +80,8 @@ struct ContextState {
     std::atomic<uint64_t> tokensReused{ 0 };
     std::atomic<uint32_t> cachedCells{ 0 };
     std::unique_ptr<PrefixCache> prefixCache;  // guarded by `mutex`
+    // Threads the decodes run on now (params.threads at first; a classify() call may change it).
+    std::atomic<int32_t> threads{ 0 };
 };
 
 class Context : public Napi::ObjectWrap<Context> {
@@ -95,10 +97,11 @@ class Context : public Napi::ObjectWrap<Context> {
     //   nLabels, bias?: Float32Array, sharePrefixes?: boolean (default true), prefixCacheCells?: number (default 0: off) })
     //   -> Promise<Context>
     static Napi::Value JS_create(const Napi::CallbackInfo & info);
-    // classify(tokens: Int32Array, offsets: Uint32Array) -> Promise<Float32Array>
+    // classify(tokens: Int32Array, offsets: Uint32Array, threads?: number) -> Promise<Float32Array>
     // Sequence i is tokens[offsets[i], offsets[i+1]); the result holds nLabels logits per sequence.
+    // threads: decode on that many threads from this call on (llama_set_n_threads; default: unchanged).
     Napi::Value JS_classify(const Napi::CallbackInfo & info);
-    // info() -> { nCtx, nBatch, nUbatch, nSeqMax, threads, nLabels, flashAttn, kvType, sharePrefixes, tokensIn, tokensDecoded,
+    // info() -> { nCtx, nBatch, nUbatch, nSeqMax, threads (those in use now), nLabels, flashAttn, kvType, sharePrefixes, tokensIn, tokensDecoded,
     //   tokensReused, prefixCacheCells (the budget in effect), prefixCacheHeld (cells held now) }
     Napi::Value JS_info(const Napi::CallbackInfo & info);
     // dispose() -> Promise<void>; idempotent; a running classify() rejects with ABORTED.

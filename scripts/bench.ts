@@ -6,7 +6,7 @@
 //   npm run bench -- --smoke --out dir     # CI: tiny model, few lines; must run and write the report
 //   npm run bench -- --models f16 --lines 64 --run 8 --rounds 2 --threads 2
 //   npm run bench -- --gpu cuda --models f16,q8_0 --lines 1024   # every contender on the GPU (scripts/gpu-check.sh)
-//   npm run bench -- --scenario streaming --models q8_0   # one call per line / per 4 lines, prefix cache on and off (scripts/bench/streaming.ts)
+//   npm run bench -- --scenario streaming --models q8_0 [--lines 64]   # issue 17's targets: streams, batch 8, RSS, threads idle and loaded (scripts/bench/streaming.ts)
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, homedir, totalmem } from 'node:os';
@@ -55,9 +55,9 @@ const smoke = args.smoke;
 const streaming = args.scenario === 'streaming';
 if (!['sample', 'streaming'].includes(args.scenario)) throw new Error(`--scenario must be 'sample' or 'streaming', not '${args.scenario}'`);
 const threads = Number(args.threads);
-const nLines = Number(args.lines ?? (smoke ? 12 : streaming ? 200 : 40));
+const nLines = Number(args.lines ?? (smoke ? 12 : streaming ? 64 : 40));
 // Consecutive lines taken from each file: a log stream is runs of one system's lines.
-const runLength = Number(args.run ?? (streaming ? 40 : 4));
+const runLength = Number(args.run ?? (streaming ? 16 : 4));
 const rounds = Number(args.rounds ?? (smoke || streaming ? 1 : 2));
 const seed = Number(args.seed);
 const modelNames = (args.models ?? (smoke ? 'tiny' : 'tiny,f16,q8_0,q4_0,q4_k_m')).split(',');
@@ -102,17 +102,17 @@ const splitLines = (text: string) => text.split(/\r\n|\r|\n/).filter((l) => l.tr
 const loghubDir = join(shared, 'data', 'loghub');
 const loghubFiles = () => readdirSync(loghubDir).filter((f) => f.endsWith('.log')).sort().map((f) => join(loghubDir, f));
 
-/** Seeded, time-ordered: runs of `runLength` consecutive lines, from each loghub file in turn. */
-function sampleLines(): string[] {
+/** Seeded, time-ordered: runs of `run` consecutive lines, from each loghub file in turn. */
+function sampleLines(count = nLines, run = runLength): string[] {
   const random = mulberry32(seed);
   const files = loghubFiles().map((file) => splitLines(readFileSync(file, 'utf8')));
   const out: string[] = [];
-  for (let i = 0; out.length < nLines; i++) {
+  for (let i = 0; out.length < count; i++) {
     const lines = files[i % files.length]!;
-    const start = Math.floor(random() * (lines.length - runLength));
-    out.push(...lines.slice(start, start + runLength));
+    const start = Math.floor(random() * (lines.length - run));
+    out.push(...lines.slice(start, start + run));
   }
-  return out.slice(0, nLines);
+  return out.slice(0, count);
 }
 
 async function runChild(script: string, payload: object): Promise<ContenderResult> {
@@ -293,7 +293,10 @@ async function main(): Promise<void> {
       }
     };
     const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim();
-    const deps = { threads, seed, rounds, outDir, workDir, command, machine, log, prepareModel, runChild, countTokens, tinyModel: tiny };
+    // The default scenario's sample (40 lines; fewer for a short trial run) and batch-8 batchTokens (contendersFor).
+    const sample = sampleLines(Math.min(40, nLines), 4);
+    const sampleBatchTokens = Math.max(512, 8 * percentile(await countTokens(sample), 95));
+    const deps = { threads, seed, rounds, outDir, workDir, command, machine, log, prepareModel, runChild, countTokens, tinyModel: tiny, sample: { lines: sample, batchTokens: sampleBatchTokens } };
     process.stdout.write(await runStreaming(modelNames, nLines, runLength, loghubFiles(), mulberry32(seed), deps));
     return;
   }

@@ -21,6 +21,8 @@ import {
   type ResolvedOpenOptions,
 } from './options.js';
 import { BatchQueue, type BatchTiming } from './queue.js';
+import { classifyAdapting, ThreadController } from './adaptThreads.js';
+import { LongLineRouter } from './routeLongLines.js';
 import { LinePreparer, type PreparedLine, type ResultFlag } from './prepareLines.js';
 import { ResultCache } from './resultCache.js';
 import { modelFacts, planRuntime, summarizePlan, type PlanSummary, type RuntimePlan } from './runtimePlan.js';
@@ -58,6 +60,8 @@ export interface ClassifierStats {
   prefixCache: { budget: number; cells: number };
   /** Exact-repeat cache: lines looked up, found, and held. */
   cache: { lookups: number; hits: number; size: number };
+  /** CPU threads llama.cpp decodes on now (moves at run time with `threads: 'auto'`). */
+  threads: number;
 }
 
 export interface PipelineEntry {
@@ -81,6 +85,7 @@ export interface ClassifierInfo {
   backend: string;
   device: string;
   gpuLayers: number;
+  /** CPU threads at open(); with `threads: 'auto'` the most the run-time adaptation uses. */
   threads: number;
   batchSize: number;
   batchTokens: number;
@@ -110,6 +115,7 @@ let warnedGpuFallback = false;
 
 export class LogClassifier {
   private readonly queue: BatchQueue;
+  private readonly longLines: LongLineRouter | undefined;
   private readonly cache: ResultCache;
   private readonly batchListeners = new Set<(timing: BatchTiming) => void>();
   private readonly lines: LinePreparer;
@@ -122,8 +128,13 @@ export class LogClassifier {
     options: ResolvedOpenOptions & { maxTokens: number },
     plan: RuntimePlan,
     readonly info: ClassifierInfo,
+    openContext: (nCtx: number, threads: number) => Promise<NativeContext>,
   ) {
-    this.queue = new BatchQueue((tokens, offsets) => context.classify(tokens, offsets), {
+    const adapt = plan.adaptThreads.value ? new ThreadController({ max: plan.threads.value }) : undefined;
+    const run = adapt ? classifyAdapting(context, adapt) : (tokens: Int32Array, offsets: Uint32Array) => context.classify(tokens, offsets);
+    const longCells = plan.longLineCells.value;
+    this.longLines = longCells > 0 ? new LongLineRouter(run, plan.nCtx.value, () => openContext(longCells, adapt?.threads ?? plan.threads.value), meta.labels.length) : undefined;
+    this.queue = new BatchQueue(this.longLines?.classify ?? run, {
       nLabels: meta.labels.length,
       linesPerCall: plan.linesPerCall.value,
       tokensPerCall: plan.tokensPerCall.value,
@@ -164,12 +175,12 @@ export class LogClassifier {
     const model = await binding.Model.load(fullPath, { gpuLayers: plan.gpuLayers.value, useMmap: plan.useMmap.value, ...(device ? { device: device.name } : {}) });
     try {
       const native = model.info();
-      const context = await binding.Context.create(model, {
+      const contextOptions = {
         nCtx: plan.nCtx.value,
         nBatch: plan.nBatch.value,
         nUbatch: plan.nUbatch.value,
         nSeqMax: plan.nSeqMax.value,
-        threads: opts.threads,
+        threads: plan.threads.value,
         flashAttn: plan.flashAttn.value,
         kvType: plan.kvType.value,
         nLabels: meta.labels.length,
@@ -177,7 +188,10 @@ export class LogClassifier {
         sharePrefixes: opts.prefixSharing,
         prefixCacheCells: plan.prefixCacheCells.value,
         ...(meta.head.bias ? { bias: meta.head.bias } : {}),
-      });
+      };
+      const context = await binding.Context.create(model, contextOptions);
+      // A context for lines longer than nCtx (routeLongLines.ts): one line per decode, no prefix cache.
+      const openContext = (nCtx: number, threads: number) => binding.Context.create(model, { ...contextOptions, nCtx, threads, nSeqMax: 1, prefixCacheCells: 0 });
       const ctxInfo = context.info();
       const info: ClassifierInfo = {
         path: fullPath,
@@ -193,7 +207,7 @@ export class LogClassifier {
         backend: device?.backend ?? 'CPU',
         device: device ? `${device.name} (${device.description})` : 'CPU',
         gpuLayers: plan.gpuLayers.value,
-        threads: opts.threads,
+        threads: plan.threads.value,
         batchSize: plan.nSeqMax.value,
         batchTokens: plan.nBatch.value,
         ubatchTokens: ctxInfo.nUbatch,
@@ -208,7 +222,7 @@ export class LogClassifier {
         review: opts.review ?? null,
         digest: meta.digest ?? null,
       };
-      return new LogClassifier(model, context, meta, { ...opts, maxTokens: plan.maxTokens.value }, plan, info);
+      return new LogClassifier(model, context, meta, { ...opts, maxTokens: plan.maxTokens.value }, plan, info, openContext);
     } catch (err) {
       await model.dispose();
       throw err;
@@ -280,12 +294,14 @@ export class LogClassifier {
   stats(): ClassifierStats {
     this.assertOpen();
     const ctx = this.context.info();
+    const long = this.longLines?.counts ?? { tokensIn: 0, tokensDecoded: 0 };
     return {
-      tokensIn: ctx.tokensIn,
-      tokensDecoded: ctx.tokensDecoded,
+      tokensIn: ctx.tokensIn + long.tokensIn,
+      tokensDecoded: ctx.tokensDecoded + long.tokensDecoded,
       tokensReused: ctx.tokensReused,
       prefixCache: { budget: ctx.prefixCacheCells, cells: ctx.prefixCacheHeld },
       cache: this.cache.stats(),
+      threads: ctx.threads,
     };
   }
 
@@ -306,7 +322,7 @@ export class LogClassifier {
   async dispose(): Promise<void> {
     this.disposing ??= (async () => {
       this.queue.close(new DisposedError());
-      const contextFreed = this.context.dispose();
+      const contextFreed = Promise.all([this.context.dispose(), this.longLines?.close()]);
       await this.queue.idle();
       await contextFreed;
       await this.model.dispose();

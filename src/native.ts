@@ -74,6 +74,7 @@ export interface NativeContextInfo {
   nBatch: number;
   nUbatch: number;
   nSeqMax: number;
+  /** Threads the decodes run on now. */
   threads: number;
   nLabels: number;
   /** llama.cpp's name of the requested mode: 'enabled', 'disabled' or 'auto' (decided per device). */
@@ -93,7 +94,8 @@ export interface NativeContextInfo {
 }
 
 export interface NativeContext {
-  classify(tokens: Int32Array, offsets: Uint32Array): Promise<Float32Array>;
+  /** `threads`: run this call and later ones on that many threads (default: unchanged). */
+  classify(tokens: Int32Array, offsets: Uint32Array, threads?: number): Promise<Float32Array>;
   info(): NativeContextInfo;
   dispose(): Promise<void>;
 }
@@ -187,7 +189,7 @@ function wrapModel(raw: NativeModel): NativeModel {
 
 function wrapContext(raw: NativeContext): NativeContext {
   return {
-    classify: (tokens, offsets) => callNative(() => raw.classify(tokens, offsets)),
+    classify: (tokens, offsets, threads) => callNative(() => raw.classify(tokens, offsets, threads)),
     info: () => callNativeSync(() => raw.info()),
     dispose: () => callNative(() => raw.dispose()),
   };

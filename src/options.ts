@@ -2,7 +2,6 @@
 // Every option the library takes, as zod schemas with their defaults, and the one parser that
 // turns a zod failure into a ValidationError naming the field and what it accepts.
 import { z } from 'zod';
-import { physicalCores } from './physicalCores.js';
 import { ValidationError } from './errors.js';
 
 export const GPU_CHOICES = ['auto', 'cpu', 'cuda', 'metal', 'vulkan'] as const;
@@ -31,8 +30,12 @@ export const reviewOptionsSchema = z
 /** Options of `LogClassifier.open()`. */
 export const openOptionsSchema = z
   .object({
-    /** CPU threads for llama.cpp. Default: the physical cores available to this process. */
-    threads: positiveInt(1024).default(() => physicalCores()),
+    /**
+     * CPU threads for llama.cpp. 'auto' (default): start at the physical cores available to this
+     * process and adapt at run time between 1 and that, to the count that decodes fastest now
+     * (see runtimePlan.ts decideThreads, adaptThreads.ts). A number: exactly that many, fixed.
+     */
+    threads: z.union([z.literal('auto'), positiveInt(1024)], { error: "'auto' or an integer from 1 to 1024" }).default('auto'),
     /** Which backend runs the model; 'auto' takes the best GPU found, else the CPU. */
     gpu: z.enum(GPU_CHOICES).default('auto'),
     /** Layers to offload to the GPU; default all of them when a GPU is used. */

@@ -12,6 +12,7 @@ import type { LogtriageModelInfo } from './gguf/validateLogtriageModel.js';
 import type { GpuBackendProbe } from './gpuBackends.js';
 import type { NativeDevice, NativeKvType } from './native.js';
 import type { ResolvedOpenOptions } from './options.js';
+import { physicalCores } from './physicalCores.js';
 
 /** One decision: its value and the rule that gave it. */
 export interface Choice<T> {
@@ -43,6 +44,8 @@ export interface MachineFacts {
   backendProbes: readonly GpuBackendProbe[];
   /** Whether GPU hardware for a backend seems present (gpuBackends.ts gpuHardwareLikely). */
   gpuHardwareLikely: (backend: string) => boolean;
+  /** Physical cores available to this process (default: physicalCores()). */
+  cores?: number;
 }
 
 export interface RuntimePlan {
@@ -61,6 +64,12 @@ export interface RuntimePlan {
   nSeqMax: Choice<number>;
   /** KV cells the cross-call prefix cache may keep (0: off). */
   prefixCacheCells: Choice<number>;
+  /** KV cells of the context opened for a call whose lines exceed nCtx (routeLongLines.ts); 0: nCtx holds the longest line. */
+  longLineCells: Choice<number>;
+  /** CPU threads llama.cpp starts with, and the most the run-time adaptation goes to. */
+  threads: Choice<number>;
+  /** Whether the thread count adapts at run time (adaptThreads.ts). */
+  adaptThreads: Choice<boolean>;
   /** Budgets of one native classify() call (BatchQueue limits). */
   linesPerCall: Choice<number>;
   tokensPerCall: Choice<number>;
@@ -167,6 +176,51 @@ function decidePrefixCacheCells(opts: ResolvedOpenOptions): Choice<number> {
   return { value: opts.prefixCache.cells, why: `prefixCache.cells ${opts.prefixCache.cells}` };
 }
 
+/**
+ * threads 'auto': llama.cpp's threads spin at barriers, so a count above the free cores
+ * collapses throughput (26x slower with 2 threads than 1 on a loaded 2-core host), and the free
+ * cores change while a process runs. So 'auto' starts at the physical cores (the best on an idle
+ * host: SMT siblings share the vector units) and adapts between 1 and that at run time. A number
+ * is kept as it is: an operator who pins a count (one process per core, a CPU quota) gets it.
+ */
+function decideThreads(opts: ResolvedOpenOptions, machine: MachineFacts, allOnGpu: boolean): { threads: Choice<number>; adaptThreads: Choice<boolean> } {
+  if (opts.threads !== 'auto') {
+    return { threads: { value: opts.threads, why: `threads: ${opts.threads}` }, adaptThreads: { value: false, why: `threads: ${opts.threads} is kept fixed` } };
+  }
+  const cores = machine.cores ?? physicalCores();
+  const threads = { value: cores, why: `'auto': the ${cores} physical core(s) available to this process, where it starts and the most it uses` };
+  if (cores === 1) return { threads, adaptThreads: { value: false, why: "'auto' with one core: nothing to adapt" } };
+  if (allOnGpu) return { threads, adaptThreads: { value: false, why: "'auto' with every layer on the GPU: the CPU threads barely work" } };
+  return {
+    threads,
+    adaptThreads: {
+      value: true,
+      why: `'auto': moves between 1 and ${cores} threads to the count that decodes fastest now, since more threads than free cores spin at llama.cpp's barriers`,
+    },
+  };
+}
+
+/**
+ * KV cells. llama.cpp clears the KV buffer at context creation, so all n_ctx cells are resident
+ * for the context's life. The main context holds a full decode beside the prefix cache (llama.cpp
+ * frees no cell a sequence holds: a decode that found no free cells beside the cache would fail
+ * with KV_SLOT); a line longer than that, up to maxTokens, gets a context of its own for the call
+ * that carries it (routeLongLines.ts).
+ */
+function decideContextSize(maxTokens: number, nBatch: number, cacheCells: number): { nCtx: Choice<number>; longLineCells: Choice<number> } {
+  const work = nBatch + cacheCells;
+  if (maxTokens <= work) {
+    return {
+      nCtx: { value: work, why: `a full batch (nBatch ${nBatch}) beside the prefix cache (${cacheCells}), which also holds the longest line (maxTokens ${maxTokens})` },
+      longLineCells: { value: 0, why: 'the context holds the longest line' },
+    };
+  }
+  return {
+    nCtx: { value: work, why: `a full batch (nBatch ${nBatch}) beside the prefix cache (${cacheCells}): the cells are resident, so no more than the work needs` },
+    longLineCells: { value: maxTokens, why: `a line of ${work + 1}-${maxTokens} tokens is decoded in a context of its own, opened for its call and freed after` },
+  };
+}
+
 /** Every run-time choice of LogClassifier.open(); throws BackendError / ValidationError when the options cannot be met. */
 export function planRuntime(opts: ResolvedOpenOptions, model: ModelFacts, machine: MachineFacts): RuntimePlan {
   const { device, gpuFallback } = decideDevice(opts.gpu, machine);
@@ -179,6 +233,7 @@ export function planRuntime(opts: ResolvedOpenOptions, model: ModelFacts, machin
   const ubatch = opts.ubatchTokens ?? (onGpu ? DEFAULT_UBATCH.gpu : DEFAULT_UBATCH.cpu);
   const nSeqMax = Math.min(opts.batchSize, nBatch);
   const prefixCacheCells = decidePrefixCacheCells(opts);
+  const { threads, adaptThreads } = decideThreads(opts, machine, gpuLayers.value > model.nLayers);
   return {
     device,
     gpuLayers,
@@ -186,11 +241,7 @@ export function planRuntime(opts: ResolvedOpenOptions, model: ModelFacts, machin
     flashAttn,
     kvType,
     maxTokens,
-    // llama.cpp frees no cell a sequence holds: a decode that found no free cells beside the prefix cache would fail with KV_SLOT.
-    nCtx: {
-      value: Math.max(maxTokens.value, nBatch + prefixCacheCells.value),
-      why: 'room for the longest line (maxTokens), and for a full batch (nBatch) beside the prefix cache',
-    },
+    ...decideContextSize(maxTokens.value, nBatch, prefixCacheCells.value),
     nBatch: { value: nBatch, why: `batchTokens ${opts.batchTokens}, at most maxTokens` },
     nUbatch: {
       value: Math.min(ubatch, nBatch),
@@ -198,6 +249,8 @@ export function planRuntime(opts: ResolvedOpenOptions, model: ModelFacts, machin
     },
     nSeqMax: { value: nSeqMax, why: `batchSize ${opts.batchSize}, at most nBatch: llama.cpp asserts if a decode may hold more outputs (one per line) than tokens` },
     prefixCacheCells,
+    threads,
+    adaptThreads,
     linesPerCall: { value: nSeqMax * DECODES_PER_CALL, why: `${DECODES_PER_CALL} decodes' worth of lines (nSeqMax x ${DECODES_PER_CALL}) per native call` },
     tokensPerCall: { value: nBatch * DECODES_PER_CALL, why: `${DECODES_PER_CALL} decodes' worth of tokens (nBatch x ${DECODES_PER_CALL}) per native call` },
     ...(gpuFallback !== undefined && { gpuFallback }),

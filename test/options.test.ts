@@ -4,7 +4,6 @@ import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../src/errors.js';
 import type { z } from 'zod';
 import { classifyOptionsSchema, openOptionsSchema, parseOptions, pipelineOptionsSchema } from '../src/options.js';
-import { physicalCores } from '../src/physicalCores.js';
 
 const where = 'LogClassifier.open() options';
 const messageOf = (value: unknown, schema: z.ZodType = openOptionsSchema) => {
@@ -21,7 +20,7 @@ describe('openOptionsSchema', () => {
   it('fills every default, and leaves the model-dependent ones undefined', () => {
     const opts = parseOptions(openOptionsSchema, undefined, where);
     expect(opts).toEqual({
-      threads: physicalCores(),
+      threads: 'auto',
       gpu: 'auto',
       batchSize: 32,
       batchTokens: 512,
@@ -54,7 +53,8 @@ describe('parseOptions()', () => {
     ['a wrong enum value', { gpu: 'rocm' }, `Expected one of "auto", "cpu", "cuda", "metal", "vulkan" for ${where}.gpu but received "rocm" of type string`],
     ['a number too small', { batchSize: 0 }, `Expected a number of at least 1 for ${where}.batchSize but received 0 of type number`],
     ['a number too big', { batchSize: 257 }, `Expected a number of at most 256 for ${where}.batchSize but received 257 of type number`],
-    ['a fraction', { threads: 1.5 }, `Expected an integer for ${where}.threads but received 1.5 of type non-integer number`],
+    ['a fraction', { batchSize: 1.5 }, `Expected an integer for ${where}.batchSize but received 1.5 of type non-integer number`],
+    ['a fraction of threads', { threads: 1.5 }, `Expected 'auto' or an integer from 1 to 1024 for ${where}.threads but received 1.5 of type non-integer number`],
     ['a wrong type', { prefixSharing: 'yes' }, `Expected a boolean for ${where}.prefixSharing but received "yes" of type string`],
     ['null', { maxTokens: null }, `Expected a number for ${where}.maxTokens but received null of type null`],
     ['a number for a path', { nativeBinding: 7 }, `Expected a string for ${where}.nativeBinding but received 7 of type number`],

@@ -98,12 +98,12 @@ describe('planRuntime(): memory map, flash attention, KV cache', () => {
 
 describe('planRuntime(): sizes and queue budgets', () => {
   const cases: Array<[string, OpenOptions, ModelFacts, MachineFacts, Record<string, number>]> = [
-    ['defaults on the CPU', {}, F16, CPU_ONLY, { maxTokens: 2048, nCtx: 2048, nBatch: 512, nUbatch: 256, nSeqMax: 32, prefixCacheCells: 512 }],
+    ['defaults on the CPU: the context holds the work, longer lines get their own', {}, F16, CPU_ONLY, { maxTokens: 2048, nCtx: 1024, longLineCells: 2048, nBatch: 512, nUbatch: 256, nSeqMax: 32, prefixCacheCells: 512 }],
     ['defaults on a GPU: 512-token graphs', {}, F16, machine([CUDA]), { nUbatch: 512 }],
     ['a short training context caps maxTokens, and maxTokens caps the batch', {}, { ...F16, nCtxTrain: 128 }, CPU_ONLY, { maxTokens: 128, nCtx: 128 + 512, nBatch: 128, nUbatch: 128, nSeqMax: 32 }],
-    ['without the prefix cache the context is the longest line', { prefixCache: false }, { ...F16, nCtxTrain: 128 }, CPU_ONLY, { nCtx: 128, prefixCacheCells: 0 }],
-    ['prefixSharing: false turns the prefix cache off too', { prefixSharing: false }, F16, CPU_ONLY, { nCtx: 2048, prefixCacheCells: 0 }],
-    ['a prefix cache budget: a full batch fits beside it', { prefixCache: { cells: 2000 } }, F16, CPU_ONLY, { nCtx: 512 + 2000, prefixCacheCells: 2000 }],
+    ['without the prefix cache the context is the longest line', { prefixCache: false }, { ...F16, nCtxTrain: 128 }, CPU_ONLY, { nCtx: 128, longLineCells: 0, prefixCacheCells: 0 }],
+    ['prefixSharing: false turns the prefix cache off too', { prefixSharing: false }, F16, CPU_ONLY, { nCtx: 512, longLineCells: 2048, prefixCacheCells: 0 }],
+    ['a prefix cache budget: a full batch fits beside it, and the longest line', { prefixCache: { cells: 2000 } }, F16, CPU_ONLY, { nCtx: 512 + 2000, longLineCells: 0, prefixCacheCells: 2000 }],
     ['batchTokens above maxTokens: the context holds a full batch', { maxTokens: 64, batchTokens: 4096, prefixCache: false }, F16, CPU_ONLY, { nCtx: 64, nBatch: 64, nSeqMax: 32 }],
     ['a large batch: the context grows to it and the prefix cache', { batchTokens: 4096 }, F16, CPU_ONLY, { maxTokens: 2048, nCtx: 2048 + 512, nBatch: 2048 }],
     ['batchSize over nBatch is cut to it (llama.cpp asserts otherwise)', { batchSize: 64, batchTokens: 16 }, F16, CPU_ONLY, { nBatch: 16, nSeqMax: 16 }],
@@ -124,13 +124,30 @@ describe('planRuntime(): sizes and queue budgets', () => {
   });
 });
 
+describe('planRuntime(): threads', () => {
+  const cases: Array<[string, OpenOptions, number | undefined, number, boolean]> = [
+    ["'auto' starts at the physical cores and adapts", { threads: 'auto', gpu: 'cpu' }, 4, 4, true],
+    ["'auto' is the default", { gpu: 'cpu' }, 8, 8, true],
+    ["'auto' with one core has nothing to adapt", { threads: 'auto', gpu: 'cpu' }, 1, 1, false],
+    ['a number is kept fixed', { threads: 3, gpu: 'cpu' }, 8, 3, false],
+    ['a number above the cores is kept too', { threads: 16, gpu: 'cpu' }, 2, 16, false],
+    ["'auto' with every layer on a GPU does not adapt", { gpu: 'cuda' }, 4, 4, false],
+    ["'auto' with some layers on the CPU adapts", { gpu: 'cuda', gpuLayers: 10 }, 4, 4, true],
+  ];
+  it.each(cases)('%s', (_, options, cores, threads, adapt) => {
+    const p = planRuntime(openOptionsSchema.parse(options), F16, { ...machine([CUDA]), cores });
+    expect([p.threads.value, p.adaptThreads.value]).toEqual([threads, adapt]);
+    expect(p.adaptThreads.why).toMatch(/\w/);
+  });
+});
+
 describe('summarizePlan()', () => {
   it('names the device and gives every choice a reason', () => {
     const summary = summarizePlan(plan({}, Q4, machine([CUDA])));
     expect(summary.device).toEqual({ value: 'CUDA0 (CUDA)', why: expect.stringContaining("'auto'") });
     expect(summarizePlan(plan({})).device.value).toBe('CPU');
     const entries = Object.entries(summary);
-    expect(entries).toHaveLength(13);
+    expect(entries).toHaveLength(16);
     for (const [key, choice] of entries) expect(choice.why, key).toMatch(/\w/);
     expect(JSON.parse(JSON.stringify(summary))).toEqual(summary);
   });

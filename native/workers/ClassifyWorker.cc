@@ -180,6 +180,10 @@ void ClassifyWorker::Execute() {
     if (!Validate()) {
         return;
     }
+    if (threads_ > 0 && threads_ != state_->threads.load()) {
+        llama_set_n_threads(state_->ctx.get(), threads_, threads_);
+        state_->threads = threads_;
+    }
     try {
         const ContextParams & p = state_->params;
         const uint32_t nSeq = static_cast<uint32_t>(offsets_.size() - 1);

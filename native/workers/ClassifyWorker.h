@@ -16,8 +16,9 @@ namespace logtriage {
 
 class ClassifyWorker : public PromiseWorker {
   public:
-    ClassifyWorker(Napi::Env env, std::shared_ptr<ContextState> state, std::vector<llama_token> tokens, std::vector<uint32_t> offsets)
-        : PromiseWorker(env, "logtriage:classify"), state_(std::move(state)), tokens_(std::move(tokens)), offsets_(std::move(offsets)) {}
+    // threads > 0: run this call's decodes on that many threads (llama_set_n_threads), and later calls too.
+    ClassifyWorker(Napi::Env env, std::shared_ptr<ContextState> state, std::vector<llama_token> tokens, std::vector<uint32_t> offsets, int32_t threads)
+        : PromiseWorker(env, "logtriage:classify"), state_(std::move(state)), tokens_(std::move(tokens)), offsets_(std::move(offsets)), threads_(threads) {}
 
     void Execute() override;
     Napi::Value Resolve() override;
@@ -35,6 +36,7 @@ class ClassifyWorker : public PromiseWorker {
     std::vector<llama_token> tokens_;
     std::vector<uint32_t> offsets_;
     std::vector<float> logits_;
+    int32_t threads_ = 0;
     uint64_t decoded_ = 0;  // tokens this call decoded
     uint64_t reused_ = 0;   // tokens whose cells came from the prefix cache
 };

@@ -1,15 +1,16 @@
 // SPDX-License-Identifier: MIT
 // The prefix cache side by side in one process: the same model, one context with the prefix cache, one without;
 // each line is classified by both, alternating which goes first; also the largest logit difference.
-//   npx tsx scripts/bench/comparePrefixCache.ts <model.gguf> [log file] [lines] [threads]
+//   npx tsx scripts/bench/comparePrefixCache.ts <model.gguf> [log file] [lines] [threads] [cells]
 import { readFileSync } from 'node:fs';
 import { LogClassifier } from '../../src/index.js';
 const model = process.argv[2]!;
 const file = process.argv[3] ?? new URL('../../../shared/data/loghub/Apache_2k.log', import.meta.url).pathname;
 const n = Number(process.argv[4] ?? 8);
 const threads = Number(process.argv[5] ?? 1);
+const cells = process.argv[6] === undefined ? undefined : Number(process.argv[6]);
 const lines = readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).slice(100, 100 + n);
-const on = await LogClassifier.open(model, { threads, gpu: 'cpu', resultCache: 0 });
+const on = await LogClassifier.open(model, { threads, gpu: 'cpu', resultCache: 0, ...(cells === undefined ? {} : { prefixCache: { cells } }) });
 const off = await LogClassifier.open(model, { threads, gpu: 'cpu', resultCache: 0, prefixCache: false });
 const ms = { on: 0, off: 0 };
 let maxDiff = 0;

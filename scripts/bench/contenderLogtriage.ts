@@ -17,7 +17,8 @@ interface Args {
   batchTokens: number;
   callers: number;
   prefixSharing: boolean;
-  threads: number;
+  /** A count, or 'auto' (the default: adapts at run time). */
+  threads: number | 'auto';
   /** Further `open()` options, for lever sweeps (flashAttn, kvCacheType, useMmap, ubatchTokens…). */
   options?: Record<string, unknown>;
 }
@@ -72,6 +73,7 @@ const stats = clf.stats();
 await clf.dispose();
 
 const result: ContenderResult = {
+  threads: stats.threads,
   lines: lines.length,
   tokens,
   seconds,

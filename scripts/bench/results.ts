@@ -18,6 +18,8 @@ export interface ContenderResult {
   peakRssMiB?: number;
   /** llama-bench: the engine's prompt-processing rate. */
   engineTokensPerS?: number;
+  /** logtriage: the thread count in use when the run ended (it moves with threads 'auto'). */
+  threads?: number;
 }
 
 export function percentile(values: readonly number[], p: number): number {
@@ -51,6 +53,7 @@ export function combineRounds(rounds: readonly ContenderResult[]): ContenderResu
     ['latencyP99Ms', max((r) => r.latencyP99Ms)],
     ['peakRssMiB', max((r) => r.peakRssMiB)],
     ['engineTokensPerS', median((r) => r.engineTokensPerS)],
+    ['threads', rounds.at(-1)?.threads],
   ];
   for (const [key, value] of optional) if (value !== undefined) (out as unknown as Record<string, number>)[key] = value;
   return out;

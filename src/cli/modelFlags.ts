@@ -35,7 +35,7 @@ const count = (field: keyof OpenOptions, flags: string, description: string): Mo
   option: () => new Option(flags, description).argParser(positiveInt),
 });
 
-export const THREADS = count('threads', '--threads <n>', `CPU threads (default: the physical cores, ${defaults().threads} here)`);
+export const THREADS = count('threads', '--threads <n>', `CPU threads, fixed (default: adapts at run time between 1 and the physical cores)`);
 export const BATCH_SIZE = count('batchSize', '--batch-size <n>', `lines per decode (default: ${defaults().batchSize})`);
 export const MAX_TOKENS = count('maxTokens', '--max-tokens <n>', `tokens per line before truncation (default: ${DEFAULT_MAX_TOKENS}, or the model's training context if less)`);
 export const TRUNCATION: ModelFlag = {
