@@ -8,7 +8,7 @@
 // Prints one line per run and a JSON summary; exits 1 when any run died (signal or non-zero exit).
 //
 //   node --import tsx scripts/fuzz-vulkan.ts --runs 40            # 40 processes, random seeds
-//   node --import tsx scripts/fuzz-vulkan.ts --runs 40 --flash-attn true   # the crash, 1 run in 7
+//   node --import tsx scripts/fuzz-vulkan.ts --runs 40 --flash-attn true   # refused since the workaround; on 854ccd8: the crash, 1 run in 7
 //   node --import tsx scripts/fuzz-vulkan.ts --runs 40 --types f16,f32 --env GGML_VK_DISABLE_F16=1
 //   node --import tsx scripts/fuzz-vulkan.ts --child --seed 7     # one run in this process
 //

@@ -142,12 +142,17 @@ function decideUseMmap(opts: ResolvedOpenOptions, model: ModelFacts, gpuLayers: 
  */
 function decideAttention(opts: ResolvedOpenOptions, model: ModelFacts, device: NativeDevice | undefined): { flashAttn: Choice<boolean | 'auto'>; kvType: Choice<NativeKvType> } {
   const f32Weights = model.fileType === LLAMA_FILE_TYPE.ALL_F32;
+  const softwareVulkan = device?.backend === 'Vulkan' && isSoftwareDevice(device);
+  if (opts.flashAttn === true && softwareVulkan) {
+    // A known heap corruption is a crash waiting to happen; an embedding app must never get one.
+    throw new ValidationError(`flashAttn: true on a software Vulkan device (${device.description}) corrupted the process heap now and then (docs/gpu.md); leave it 'auto' or set false`);
+  }
   const flashAttn: Choice<boolean | 'auto'> =
     opts.flashAttn !== 'auto'
       ? { value: opts.flashAttn, why: `flashAttn: ${opts.flashAttn}` }
       : f32Weights
         ? { value: false, why: "'auto' with F32 weights: off, its F16 internals would break the 1e-4 HF parity" }
-        : device?.backend === 'Vulkan' && isSoftwareDevice(device)
+        : softwareVulkan
           ? { value: false, why: "'auto' on a software Vulkan device: off, with it the process heap got corrupted now and then (docs/gpu.md)" }
           : { value: 'auto', why: "'auto': llama.cpp enables it where the device supports it" };
   if (opts.kvCacheType !== 'auto') return { flashAttn, kvType: { value: opts.kvCacheType, why: `kvCacheType: '${opts.kvCacheType}'` } };

@@ -88,11 +88,19 @@ describe('planRuntime(): memory map, flash attention, KV cache', () => {
     ['flashAttn true on F32 is kept', { flashAttn: true }, F32, CPU_ONLY, true, true, 'f32'],
     ['F16 on lavapipe: no flash attention (it corrupted the heap), F16 cache', { gpu: 'vulkan' }, F16, machine([LAVAPIPE]), true, false, 'f16'],
     ['F16 on a hardware Vulkan device: flash attention left to llama.cpp', { gpu: 'vulkan' }, F16, machine([VULKAN]), true, 'auto', 'f16'],
-    ['flashAttn true on lavapipe is kept', { gpu: 'vulkan', flashAttn: true }, F16, machine([LAVAPIPE]), true, true, 'f16'],
   ];
   it.each(cases)('%s', (_, options, model, where, useMmap, flashAttn, kvType) => {
     const p = plan(options, model, where);
     expect([p.useMmap.value, p.flashAttn.value, p.kvType.value]).toEqual([useMmap, flashAttn, kvType]);
+  });
+});
+
+describe('planRuntime(): flash attention on a software Vulkan device', () => {
+  it('refuses flashAttn: true on lavapipe (it corrupted the heap), and takes false', () => {
+    expect(() => plan({ gpu: 'vulkan', flashAttn: true }, F16, machine([LAVAPIPE]))).toThrow(ValidationError);
+    expect(() => plan({ gpu: 'vulkan', flashAttn: true }, F16, machine([LAVAPIPE]))).toThrow(/software Vulkan device \(llvmpipe.*leave it 'auto' or set false/);
+    expect(plan({ gpu: 'vulkan', flashAttn: false }, F16, machine([LAVAPIPE])).flashAttn.value).toBe(false);
+    expect(plan({ gpu: 'vulkan', flashAttn: true }, F16, machine([VULKAN])).flashAttn.value).toBe(true);
   });
 });
 
