@@ -11,7 +11,11 @@ import { repoRoot, tinyModel } from '../fixtures/index.js';
 
 const DOCS = ['README.md', 'docs/api.md'];
 
-/** The fenced ```ts / ```js blocks of a Markdown file, in order. */
+/**
+ * The fenced ```ts / ```js blocks of a Markdown file, in order. A block fenced ```typescript is
+ * left out: api.md's worker example needs a NATS server and runs until SIGTERM
+ * (JetStreamWorker.start is run against a real nats-server in test/worker/).
+ */
 function codeBlocks(markdown: string): string[] {
   return [...markdown.matchAll(/^```(?:ts|js|mjs)\n([\s\S]*?)^```$/gm)].map((m) => m[1]!);
 }
