@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
 // LogClassifier: the public API. Validates options and model metadata in TS, then drives the
 // native Model (tokenizer, weights) and Context (decode + pooling + head) through BatchQueue.
-import { existsSync } from 'node:fs';
 import { loadBinding, machineFacts } from './binding.js';
 import { calibrateLogits, type Calibration } from './calibration/applyCalibration.js';
 import { needsReview, type ReviewThresholds } from './calibration/needsReview.js';
-import { BackendError, DisposedError, ModelLoadError, ValidationError } from './errors.js';
-import { readGgufHeader, validateLogtriageModel, type DigestCoverage, type LogtriageModelInfo } from './gguf/index.js';
+import { BackendError, DisposedError, ValidationError } from './errors.js';
+import type { DigestCoverage, LogtriageModelInfo } from './gguf/index.js';
+import { readModelHeader } from './gguf/readModelMeta.js';
 import { requireVerifiedModel } from './gguf/verifyModel.js';
 import { resolveModel } from './hub/resolveModel.js';
 import type { NativeContext, NativeModel } from './native.js';
@@ -160,9 +160,7 @@ export class LogClassifier {
     }
     const opts = parseOptions(openOptionsSchema, options, 'LogClassifier.open() options');
     const fullPath = resolveModel(pathOrRepoId);
-    if (!existsSync(fullPath)) throw new ModelLoadError(`Model file not found: ${fullPath}`);
-    const header = await readGgufHeader(fullPath);
-    const meta = validateLogtriageModel(header);
+    const { header, meta } = await readModelHeader(fullPath);
     if (opts.verify) await requireVerifiedModel(fullPath);
 
     const binding = loadBinding(opts.nativeBinding);
