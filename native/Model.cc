@@ -70,6 +70,27 @@ Napi::Value Model::JS_load(const Napi::CallbackInfo & info) {
     if (opts.Get("device").IsString()) {
         options.device = opts.Get("device").As<Napi::String>().Utf8Value();
     }
+    Napi::Value spans = opts.Get("releaseSpans");
+    if (!spans.IsUndefined()) {
+        const char * shape = "load: releaseSpans must be an array of [start, end] file offsets with start < end";
+        if (!spans.IsArray()) {
+            return ThrowError(env, code::kInvalidArgument, shape);
+        }
+        Napi::Array list = spans.As<Napi::Array>();
+        for (uint32_t i = 0; i < list.Length(); i++) {
+            Napi::Value pair = list.Get(i);
+            if (!pair.IsArray() || pair.As<Napi::Array>().Length() != 2 || !pair.As<Napi::Array>().Get(0u).IsNumber() ||
+                !pair.As<Napi::Array>().Get(1u).IsNumber()) {
+                return ThrowError(env, code::kInvalidArgument, shape);
+            }
+            const double from = pair.As<Napi::Array>().Get(0u).As<Napi::Number>().DoubleValue();
+            const double to = pair.As<Napi::Array>().Get(1u).As<Napi::Number>().DoubleValue();
+            if (!(from >= 0 && from < to && to <= 9007199254740992.0)) {
+                return ThrowError(env, code::kInvalidArgument, shape);
+            }
+            options.releaseSpans.emplace_back(static_cast<uint64_t>(from), static_cast<uint64_t>(to));
+        }
+    }
     auto * worker = new LoadWorker(env, std::move(options));
     worker->Queue();
     return worker->Promise();
@@ -129,6 +150,7 @@ Napi::Value Model::JS_info(const Napi::CallbackInfo & info) {
         }
     }
     out.Set("controlTokens", control);
+    out.Set("releasedBytes", static_cast<double>(handle_->releasedBytes));
     return out;
 }
 

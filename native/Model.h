@@ -15,6 +15,7 @@ struct ModelHandle {
     llama_model_ptr model;
     const llama_vocab * vocab = nullptr;
     int64_t reportedBytes = 0;  // what we told V8 through AdjustExternalMemory
+    uint64_t releasedBytes = 0;  // mapped pages handed back after load (MappedPages.h)
 
     ModelHandle() { live++; }
     ~ModelHandle() { live--; }
@@ -38,12 +39,13 @@ class Model : public Napi::ObjectWrap<Model> {
     std::shared_ptr<ModelHandle> Handle() const { return handle_; }
 
   private:
-    // load(path: string, { gpuLayers: number, useMmap: boolean }) -> Promise<Model>
+    // load(path: string, { gpuLayers: number, useMmap: boolean, device?: string, releaseSpans?: [start, end][] }) -> Promise<Model>
+    // releaseSpans: file offsets whose mapped pages are handed back after load (MappedPages.h).
     static Napi::Value JS_load(const Napi::CallbackInfo & info);
     // tokenize(texts: string[], parseSpecial: boolean) -> Promise<{ tokens: Int32Array, offsets: Uint32Array }>
     // offsets has texts.length + 1 entries; text i owns tokens[offsets[i], offsets[i+1]).
     Napi::Value JS_tokenize(const Napi::CallbackInfo & info);
-    // info() -> { nEmbd, nLayer, nCtxTrain, nParams, sizeBytes, description, nVocab, controlTokens: [id, text][] }
+    // info() -> { nEmbd, nLayer, nCtxTrain, nParams, sizeBytes, description, nVocab, controlTokens: [id, text][], releasedBytes }
     Napi::Value JS_info(const Napi::CallbackInfo & info);
     // dispose() -> Promise<void>; idempotent. Weights are freed once no Context holds them.
     Napi::Value JS_dispose(const Napi::CallbackInfo & info);

@@ -12,6 +12,7 @@ import { unpackedAsarPath } from './asarPath.js';
 import { NativeAddonError } from './errors.js';
 import { gpuHardwareLikely, loadGpuBackends, type GpuBackendProbe } from './gpuBackends.js';
 import { wrapBinding, type NativeBinding } from './native.js';
+import type { ResolvedOpenOptions } from './options.js';
 import type { MachineFacts } from './runtimePlan.js';
 
 const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -29,16 +30,26 @@ interface Loaded {
 }
 
 let cached: Loaded | undefined;
-let gpuProbes: GpuBackendProbe[] = [];
+let gpuProbes: GpuBackendProbe[] | undefined;
 
-/** What loading each installed GPU backend gave (empty before the addon is loaded). */
-export function gpuBackendProbes(): readonly GpuBackendProbe[] {
-  return gpuProbes;
+/**
+ * What loading each installed GPU backend gave. The first call loads them (and the addon), once
+ * per process: a GPU backend costs start-up time and memory even when nothing runs on it (Vulkan
+ * with Mesa's software driver maps ~70 MiB), so only what may use a GPU pays for it.
+ */
+export function gpuBackendProbes(binding: NativeBinding = loadBinding()): readonly GpuBackendProbe[] {
+  return (gpuProbes ??= loadGpuBackends(binding));
 }
 
-/** The devices and backends a run-time plan chooses from. */
-export function machineFacts(binding: NativeBinding): MachineFacts {
-  return { devices: binding.devices(), backendProbes: gpuProbes, gpuHardwareLikely };
+/** Whether the GPU backends have been loaded (gpuBackendProbes). */
+export function gpuBackendsLoaded(): boolean {
+  return gpuProbes !== undefined;
+}
+
+/** The devices and backends a run-time plan chooses from; gpu 'cpu' looks at none, so it loads no GPU backend. */
+export function machineFacts(binding: NativeBinding, gpu: ResolvedOpenOptions['gpu']): MachineFacts {
+  if (gpu === 'cpu') return { devices: [], backendProbes: [], gpuHardwareLikely };
+  return { backendProbes: gpuBackendProbes(binding), devices: binding.devices(), gpuHardwareLikely };
 }
 
 interface Candidate {
@@ -109,10 +120,11 @@ function notLoadedError(tried: string[], errors: unknown[]): NativeAddonError {
 
 function requireAddon(path: string): Loaded {
   const raw = nodeRequire(path) as NativeBinding;
-  const loaded = { raw, wrapped: wrapBinding(raw) };
-  loaded.wrapped.loadBackends(dirname(path));
-  gpuProbes = loadGpuBackends(loaded.wrapped);
-  return loaded;
+  const wrapped = wrapBinding(raw);
+  wrapped.loadBackends(dirname(path));
+  // devices() lists the devices of every installed backend, so it loads the GPU ones first.
+  const devices = () => (gpuBackendProbes(wrapped), wrapped.devices());
+  return { raw, wrapped: { ...wrapped, devices } };
 }
 
 /**

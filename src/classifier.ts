@@ -164,13 +164,18 @@ export class LogClassifier {
     if (opts.verify) await requireVerifiedModel(fullPath);
 
     const binding = loadBinding(opts.nativeBinding);
-    const plan = planRuntime(opts, modelFacts(meta, header.tensors), machineFacts(binding));
+    const plan = planRuntime(opts, modelFacts(meta, header), machineFacts(binding, opts.gpu));
     if (plan.gpuFallback !== undefined && !warnedGpuFallback) {
       warnedGpuFallback = true;
       process.emitWarning(plan.gpuFallback, { code: 'LOGTRIAGE_GPU_FALLBACK' });
     }
     const device = plan.device.value;
-    const model = await binding.Model.load(fullPath, { gpuLayers: plan.gpuLayers.value, useMmap: plan.useMmap.value, ...(device ? { device: device.name } : {}) });
+    const model = await binding.Model.load(fullPath, {
+      gpuLayers: plan.gpuLayers.value,
+      useMmap: plan.useMmap.value,
+      releaseSpans: plan.releasePages.value,
+      ...(device ? { device: device.name } : {}),
+    });
     try {
       const native = model.info();
       const contextOptions = {

@@ -44,6 +44,8 @@ export interface NativeModelInfo {
   description: string;
   nVocab: number;
   controlTokens: Array<[number, string]>;
+  /** Bytes of mapped pages handed back after load (load option releaseSpans). */
+  releasedBytes: number;
 }
 
 export interface NativeModel {
@@ -101,7 +103,7 @@ export interface NativeContext {
 }
 
 export interface NativeBinding {
-  Model: { load(path: string, options: { gpuLayers: number; useMmap: boolean; device?: string }): Promise<NativeModel> };
+  Model: { load(path: string, options: { gpuLayers: number; useMmap: boolean; device?: string; releaseSpans?: ReadonlyArray<readonly [number, number]> }): Promise<NativeModel> };
   Context: { create(model: NativeModel, options: NativeContextOptions): Promise<NativeContext> };
   loadBackends(dir: string): void;
   /** Loads one backend library into ggml's registry; a failure is returned, not thrown. */

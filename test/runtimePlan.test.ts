@@ -25,7 +25,7 @@ const CUDA_FAILED: GpuBackendProbe = { backend: 'cuda', path: 'libggml-cuda.so',
 const NOT_INSTALLED: GpuBackendProbe = { backend: 'vulkan', path: '@node-llama-cpp/linux-x64-vulkan', loaded: false, error: 'not installed', install: 'npm install @node-llama-cpp/linux-x64-vulkan@3.21.1' };
 
 // A Qwen2 0.5B-like model: 24 layers, 64-wide heads, 32k training context.
-const F16: ModelFacts = { fileType: LLAMA_FILE_TYPE.MOSTLY_F16, nEmbd: 896, nHead: 14, nLayers: 24, nCtxTrain: 32_768, cpuRepacks: false };
+const F16: ModelFacts = { fileType: LLAMA_FILE_TYPE.MOSTLY_F16, nEmbd: 896, nHead: 14, nLayers: 24, nCtxTrain: 32_768, cpuRepacks: false, partlyRead: [[4096, 140_000_000]] };
 const F32: ModelFacts = { ...F16, fileType: LLAMA_FILE_TYPE.ALL_F32 };
 const Q8: ModelFacts = { ...F16, fileType: LLAMA_FILE_TYPE.MOSTLY_Q8_0 };
 const Q4: ModelFacts = { ...F16, fileType: LLAMA_FILE_TYPE.MOSTLY_Q4_0, cpuRepacks: true };
@@ -92,6 +92,8 @@ describe('planRuntime(): memory map, flash attention, KV cache', () => {
   it.each(cases)('%s', (_, options, model, where, useMmap, flashAttn, kvType) => {
     const p = plan(options, model, where);
     expect([p.useMmap.value, p.flashAttn.value, p.kvType.value]).toEqual([useMmap, flashAttn, kvType]);
+    // The embedding's mapped pages are handed back exactly when the file is mapped.
+    expect(p.releasePages.value).toEqual(useMmap ? model.partlyRead : []);
   });
 });
 
@@ -155,7 +157,7 @@ describe('summarizePlan()', () => {
     expect(summary.device).toEqual({ value: 'CUDA0 (CUDA)', why: expect.stringContaining("'auto'") });
     expect(summarizePlan(plan({})).device.value).toBe('CPU');
     const entries = Object.entries(summary);
-    expect(entries).toHaveLength(16);
+    expect(entries).toHaveLength(17);
     for (const [key, choice] of entries) expect(choice.why, key).toMatch(/\w/);
     expect(JSON.parse(JSON.stringify(summary))).toEqual(summary);
   });

@@ -42,6 +42,7 @@ void LoadWorker::Execute() {
         handle_ = std::make_shared<ModelHandle>();
         handle_->model.reset(model);
         handle_->vocab = llama_model_get_vocab(model);
+        handle_->releasedBytes = ReleaseMappedPages(options_.path, options_.releaseSpans);
     } catch (const std::bad_alloc &) {
         Fail(code::kOutOfMemory, "Out of memory while loading '" + options_.path + "'");
     } catch (const std::exception & e) {

@@ -2,10 +2,12 @@
 // Loads a GGUF model (mmap by default) off the JS thread and resolves with a Model.
 #pragma once
 
+#include "../MappedPages.h"
 #include "../Model.h"
 #include "../common.h"
 
 #include <string>
+#include <vector>
 
 namespace logtriage {
 
@@ -16,6 +18,7 @@ class LoadWorker : public PromiseWorker {
         int32_t gpuLayers = 0;
         bool useMmap = true;
         std::string device;  // ggml device name to offload to; empty = CPU only
+        std::vector<FileSpan> releaseSpans;  // see MappedPages.h
     };
 
     LoadWorker(Napi::Env env, Options options);

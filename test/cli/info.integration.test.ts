@@ -88,7 +88,7 @@ describe('logtriage info', () => {
     const [json, text] = await Promise.all([runCli(['info', tinyModel('f32'), '--plan', '--json']), runCli(['info', tinyModel('q8_0'), '--plan'])]);
     expect(json.code, json.stderr).toBe(0);
     const { plan } = JSON.parse(json.stdout) as { plan: Record<string, { value: unknown; why: string }> };
-    expect(Object.keys(plan)).toHaveLength(16);
+    expect(Object.keys(plan)).toHaveLength(17);
     expect(plan).toMatchObject({ flashAttn: { value: false }, kvType: { value: 'f32' }, maxTokens: { value: 2048 }, nBatch: { value: 512 }, nSeqMax: { value: 32 } });
     for (const [key, choice] of Object.entries(plan)) expect(choice.why, key).toMatch(/\w/);
     expect(text.code, text.stderr).toBe(0);

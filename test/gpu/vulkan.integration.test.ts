@@ -8,13 +8,13 @@
 // fails these tests; elsewhere they are skipped with a message.
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gpuBackendProbes, loadBinding } from '../../src/binding.js';
+import { gpuBackendProbes, gpuBackendsLoaded, loadBinding } from '../../src/binding.js';
 import { LogClassifier, type ClassificationResult } from '../../src/index.js';
 import { EXPECTED_CASE_COUNT, expectedCases, repoRoot, tinyModel, type ExpectedCase, type TinyModelType } from '../fixtures/index.js';
 import { spawnNode } from '../helpers/spawnNode.js';
 
 const envBefore = { ...process.env };
-const addonLoadedBefore = gpuBackendProbes().length > 0;
+const addonLoadedBefore = gpuBackendsLoaded();
 process.env.GGML_VK_VISIBLE_DEVICES ??= '0';
 
 // F32 weights: the F16 bar of the CPU parity tests; ggml-vulkan rounds matrix inputs to F16 on a

@@ -201,7 +201,7 @@ function formatDevices(devices: NativeDevice[], probes: readonly GpuBackendProbe
 export async function defaultPlan(path: string): Promise<PlanSummary> {
   const header = await readGgufHeader(path);
   const opts = parseOptions(openOptionsSchema, {}, 'options');
-  return summarizePlan(planRuntime(opts, modelFacts(validateLogtriageModel(header), header.tensors), machineFacts(loadBinding())));
+  return summarizePlan(planRuntime(opts, modelFacts(validateLogtriageModel(header), header), machineFacts(loadBinding(), opts.gpu)));
 }
 
 function formatPlan(plan: PlanSummary): string {
