@@ -55,7 +55,7 @@ const smoke = args.smoke;
 const streaming = args.scenario === 'streaming';
 if (!['sample', 'streaming'].includes(args.scenario)) throw new Error(`--scenario must be 'sample' or 'streaming', not '${args.scenario}'`);
 const threads = Number(args.threads);
-const nLines = Number(args.lines ?? (smoke ? 12 : streaming ? 64 : 40));
+const nLines = Number(args.lines ?? (smoke ? 12 : streaming ? 160 : 40));
 // Consecutive lines taken from each file: a log stream is runs of one system's lines.
 const runLength = Number(args.run ?? (streaming ? 16 : 4));
 const rounds = Number(args.rounds ?? (smoke || streaming ? 1 : 2));

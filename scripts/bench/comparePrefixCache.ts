@@ -2,6 +2,8 @@
 // The prefix cache side by side in one process: the same model, one context with the prefix cache, one without;
 // each line is classified by both, alternating which goes first; also the largest logit difference.
 //   npx tsx scripts/bench/comparePrefixCache.ts <model.gguf> [log file] [lines] [threads] [cells]
+// A .json file is a lines array (the streaming scenario writes its input as <out>/work/streaming-<model>-round-1.json):
+// its first [lines] lines are taken, where a log file's are taken from its 101st line.
 import { readFileSync } from 'node:fs';
 import { LogClassifier } from '../../src/index.js';
 const model = process.argv[2]!;
@@ -9,7 +11,7 @@ const file = process.argv[3] ?? new URL('../../../shared/data/loghub/Apache_2k.l
 const n = Number(process.argv[4] ?? 8);
 const threads = Number(process.argv[5] ?? 1);
 const cells = process.argv[6] === undefined ? undefined : Number(process.argv[6]);
-const lines = readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).slice(100, 100 + n);
+const lines = file.endsWith('.json') ? (JSON.parse(readFileSync(file, 'utf8')) as string[]).slice(0, n) : readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).slice(100, 100 + n);
 const on = await LogClassifier.open(model, { threads, gpu: 'cpu', resultCache: 0, ...(cells === undefined ? {} : { prefixCache: { cells } }) });
 const off = await LogClassifier.open(model, { threads, gpu: 'cpu', resultCache: 0, prefixCache: false });
 const ms = { on: 0, off: 0 };
