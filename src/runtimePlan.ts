@@ -56,6 +56,8 @@ export interface MachineFacts {
   gpuHardwareLikely: (backend: string) => boolean;
   /** Physical cores available to this process (default: physicalCores()). */
   cores?: number;
+  /** Default: process.platform. */
+  platform?: NodeJS.Platform;
 }
 
 export interface RuntimePlan {
@@ -94,13 +96,14 @@ export type PlanSummary = Record<Exclude<keyof RuntimePlan, 'gpuFallback'>, { va
 
 const MiB = 2 ** 20;
 
-function decideReleasePages(model: ModelFacts, useMmap: boolean): Choice<readonly ByteSpan[]> {
+function decideReleasePages(model: ModelFacts, useMmap: boolean, platform: NodeJS.Platform): Choice<readonly ByteSpan[]> {
   if (!useMmap) return { value: [], why: 'the weights are read into memory: no mapped pages to hand back' };
+  if (platform !== 'linux') return { value: [], why: `mapped pages are handed back on Linux only (this is ${platform})` };
   if (model.partlyRead.length === 0) return { value: [], why: 'no token embedding or output matrix in the file' };
   const mib = model.partlyRead.reduce((n, [start, end]) => n + end - start, 0) / MiB;
   return {
     value: model.partlyRead,
-    why: `mapped: the ${mib.toFixed(0)} MiB of the token embedding (read a row per token in use) and any output matrix (never read) are handed back after load (Linux), not kept resident`,
+    why: `mapped: the ${mib.toFixed(0)} MiB of the token embedding (read a row per token in use) and any output matrix (never read) are handed back after load, not kept resident`,
   };
 }
 
@@ -267,7 +270,7 @@ export function planRuntime(opts: ResolvedOpenOptions, model: ModelFacts, machin
     device,
     gpuLayers,
     useMmap,
-    releasePages: decideReleasePages(model, useMmap.value),
+    releasePages: decideReleasePages(model, useMmap.value, machine.platform ?? process.platform),
     flashAttn,
     kvType,
     maxTokens,
