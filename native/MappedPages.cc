@@ -9,7 +9,10 @@
 
 #include <algorithm>
 #include <cinttypes>
+#include <climits>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #endif
 
 namespace logtriage {
@@ -20,6 +23,10 @@ uint64_t ReleaseMappedPages(const std::string & path, const std::vector<FileSpan
     if (spans.empty() || stat(path.c_str(), &st) != 0) {
         return 0;
     }
+    // On overlayfs (containers) the maps line names the underlying device, not the one stat() sees,
+    // so a mapping also matches by its path (a file replaced since shows " (deleted)" there).
+    char real[PATH_MAX];
+    const std::string resolved = realpath(path.c_str(), real) != nullptr ? real : path;
     FILE * maps = fopen("/proc/self/maps", "r");
     if (maps == nullptr) {
         return 0;
@@ -31,14 +38,18 @@ uint64_t ReleaseMappedPages(const std::string & path, const std::vector<FileSpan
         uint64_t start = 0, end = 0, offset = 0, inode = 0;
         unsigned int devMajor = 0, devMinor = 0;
         char perms[8] = { 0 };
-        if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %7s %" SCNx64 " %x:%x %" SCNu64, &start, &end, perms, &offset, &devMajor,
-                   &devMinor, &inode) != 7) {
+        int pathAt = 0;
+        if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %7s %" SCNx64 " %x:%x %" SCNu64 " %n", &start, &end, perms, &offset, &devMajor,
+                   &devMinor, &inode, &pathAt) != 7) {
             continue;
         }
+        std::string mappedPath = pathAt > 0 ? line + pathAt : "";
+        mappedPath.erase(mappedPath.find_last_not_of("\n") + 1);
+        const bool sameFile = (inode == st.st_ino && devMajor == major(st.st_dev) && devMinor == minor(st.st_dev)) ||
+                              (!mappedPath.empty() && mappedPath == resolved);
         // Only the read-only shared file mapping llama.cpp makes: DONTNEED on a private or
         // anonymous page would discard data instead of dropping a cached copy.
-        if (inode != st.st_ino || devMajor != major(st.st_dev) || devMinor != minor(st.st_dev) || perms[0] != 'r' ||
-            perms[1] != '-' || perms[3] != 's') {
+        if (!sameFile || perms[0] != 'r' || perms[1] != '-' || perms[3] != 's') {
             continue;
         }
         for (const FileSpan & span : spans) {
