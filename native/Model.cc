@@ -78,13 +78,15 @@ Napi::Value Model::JS_load(const Napi::CallbackInfo & info) {
         }
         Napi::Array list = spans.As<Napi::Array>();
         for (uint32_t i = 0; i < list.Length(); i++) {
-            Napi::Value pair = list.Get(i);
-            if (!pair.IsArray() || pair.As<Napi::Array>().Length() != 2 || !pair.As<Napi::Array>().Get(0u).IsNumber() ||
-                !pair.As<Napi::Array>().Get(1u).IsNumber()) {
+            Napi::Value item = list.Get(i);
+            Napi::Array pair = item.IsArray() ? item.As<Napi::Array>() : Napi::Array::New(env);
+            const Napi::Value first = pair.Get(0u);
+            const Napi::Value second = pair.Get(1u);
+            if (pair.Length() != 2 || !first.IsNumber() || !second.IsNumber()) {
                 return ThrowError(env, code::kInvalidArgument, shape);
             }
-            const double from = pair.As<Napi::Array>().Get(0u).As<Napi::Number>().DoubleValue();
-            const double to = pair.As<Napi::Array>().Get(1u).As<Napi::Number>().DoubleValue();
+            const double from = first.As<Napi::Number>().DoubleValue();
+            const double to = second.As<Napi::Number>().DoubleValue();
             if (!(from >= 0 && from < to && to <= 9007199254740992.0)) {
                 return ThrowError(env, code::kInvalidArgument, shape);
             }

@@ -94,16 +94,16 @@ export interface RuntimePlan {
 /** A plan choice as `info` shows it: the device by name, every value printable. */
 export type PlanSummary = Record<Exclude<keyof RuntimePlan, 'gpuFallback'>, { value: string | number | boolean; why: string }>;
 
-const MiB = 2 ** 20;
+/** MiB in `spans`, rounded, as the plan prints it. */
+const mibOf = (spans: readonly ByteSpan[]) => (spans.reduce((n, [start, end]) => n + end - start, 0) / 2 ** 20).toFixed(0);
 
 function decideReleasePages(model: ModelFacts, useMmap: boolean, platform: NodeJS.Platform): Choice<readonly ByteSpan[]> {
   if (!useMmap) return { value: [], why: 'the weights are read into memory: no mapped pages to hand back' };
   if (platform !== 'linux') return { value: [], why: `mapped pages are handed back on Linux only (this is ${platform})` };
   if (model.partlyRead.length === 0) return { value: [], why: 'no token embedding or output matrix in the file' };
-  const mib = model.partlyRead.reduce((n, [start, end]) => n + end - start, 0) / MiB;
   return {
     value: model.partlyRead,
-    why: `mapped: the ${mib.toFixed(0)} MiB of the token embedding (read a row per token in use) and any output matrix (never read) are handed back after load, not kept resident`,
+    why: `mapped: the ${mibOf(model.partlyRead)} MiB of the token embedding (read a row per token in use) and any output matrix (never read) are handed back after load, not kept resident`,
   };
 }
 
@@ -292,10 +292,9 @@ export function planRuntime(opts: ResolvedOpenOptions, model: ModelFacts, machin
 
 /** The plan as `info` shows it: JSON-friendly values, the device by name. */
 export function summarizePlan({ device, releasePages, gpuFallback: _warning, ...choices }: RuntimePlan): PlanSummary {
-  const released = releasePages.value.reduce((n, [start, end]) => n + end - start, 0);
   return {
     device: { value: device.value ? `${device.value.name} (${device.value.backend})` : 'CPU', why: device.why },
-    releasePages: { value: `${(released / MiB).toFixed(0)} MiB`, why: releasePages.why },
+    releasePages: { value: `${mibOf(releasePages.value)} MiB`, why: releasePages.why },
     ...choices,
   };
 }
