@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 // The prefix cache side by side in one process: the same model, one context with the prefix cache, one without;
 // each line is classified by both, alternating which goes first; also the largest logit difference.
+// Two classifiers alternating in one process are slower per call than one (6-15% measured), which
+// weighs more on the cheaper cached calls: for the speed ratio, alternateStreamRows.ts is the figure of record.
 //   npx tsx scripts/bench/comparePrefixCache.ts <model.gguf> [log file] [lines] [threads] [cells]
 // A .json file is a lines array (the streaming scenario writes its input as <out>/work/streaming-<model>-round-1.json):
 // its first [lines] lines are taken, where a log file's are taken from its 101st line.
