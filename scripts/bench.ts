@@ -17,8 +17,8 @@ import { convertCheckpoint, type ConvertType } from '../src/convert/index.js';
 import { installedGpuBackendFile } from '../src/gpuBackends.js';
 import { LogClassifier } from '../src/index.js';
 import { ResultCache } from '../src/resultCache.js';
-import { compileChild } from './bench/compileChild.js';
-import { llamaToolsDir, runLlamaBench, runLlamaEmbedding, timed } from './bench/llamaTools.js';
+import { runChild as runCompiledChild } from './bench/compileChild.js';
+import { llamaToolsDir, runLlamaBench, runLlamaEmbedding } from './bench/llamaTools.js';
 import { renderMarkdown, renderSvg, ourPeakRssMiB, rssBoundMiB, type BenchReport, type ContenderRow, type ModelReport, type TypeParity } from './bench/report.js';
 import { combineRounds, percentile, type ContenderResult } from './bench/results.js';
 import { runStreaming } from './bench/streaming.js';
@@ -115,10 +115,8 @@ function sampleLines(count = nLines, run = runLength): string[] {
   return out.slice(0, count);
 }
 
-async function runChild(script: string, payload: object): Promise<ContenderResult> {
-  const r = await timed([process.execPath, await compileChild(script), JSON.stringify(payload)], join(workDir, 'rss.txt'));
-  const result = JSON.parse(r.stdout.trim().split('\n').pop()!) as ContenderResult;
-  return { ...result, peakRssMiB: r.peakRssMiB };
+function runChild(script: string, payload: object): Promise<ContenderResult> {
+  return runCompiledChild(script, payload, join(workDir, 'rss.txt'));
 }
 
 interface Contender {

@@ -9,9 +9,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { compileChild } from './compileChild.js';
-import { timed } from './llamaTools.js';
-import type { ContenderResult } from './results.js';
+import { runChild } from './compileChild.js';
 
 const [model, linesFile] = process.argv.slice(2, 4);
 if (!model || !linesFile) throw new Error('usage: alternateStreamRows.ts <model.gguf> <lines.json> [rounds] [threads]');
@@ -31,8 +29,7 @@ const seconds = new Map<RowName, number[]>(rows.map((r) => [r.name, []]));
 for (let round = 0; round < rounds; round++) {
   for (let i = 0; i < rows.length; i++) {
     const row = rows[(i + round) % rows.length]!;
-    const r = await timed([process.execPath, await compileChild(row.script), JSON.stringify(row.payload)], join(work, 'rss.txt'));
-    const result = JSON.parse(r.stdout.trim().split('\n').pop()!) as ContenderResult;
+    const result = await runChild(row.script, row.payload, join(work, 'rss.txt'));
     seconds.get(row.name)!.push(result.seconds);
     const reused = result.tokensReused === undefined ? '' : `, ${result.tokensReused} of ${result.tokens} tokens reused`;
     console.error(`round ${round + 1}: ${row.name} ${result.seconds.toFixed(1)} s, ${(result.lines / result.seconds).toFixed(3)} lines/s${reused}`);

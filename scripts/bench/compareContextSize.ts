@@ -8,9 +8,7 @@
 import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { compileChild } from './compileChild.js';
-import { timed } from './llamaTools.js';
-import type { ContenderResult } from './results.js';
+import { runChild } from './compileChild.js';
 import { streamingLines } from './streaming.js';
 
 const model = process.argv[2]!;
@@ -24,7 +22,6 @@ const { lines } = streamingLines(files, n, 4, () => ((seed = (seed * 1_103_515_2
 const work = mkdtempSync(join(tmpdir(), 'ctx-size-'));
 const linesFile = join(work, 'lines.json');
 writeFileSync(linesFile, JSON.stringify(lines));
-const child = await compileChild('contenderLogtriage.ts');
 const variants = [
   { name: 'nCtx 1024 (default: batchTokens 512 + 512 cells)', options: {} },
   { name: 'nCtx 2048 (before: maxTokens; here batchTokens 1536 + 512 cells)', options: {}, batchTokens: 1536 },
@@ -33,12 +30,11 @@ const totals = variants.map(() => ({ seconds: 0, lines: 0, rss: 0 }));
 for (let round = 0; round < rounds; round++) {
   for (const k of round % 2 ? [1, 0] : [0, 1]) {
     const payload = { model, linesFile, mode: 'sequential', batchSize: 1, batchTokens: variants[k]!.batchTokens ?? 512, callers: 1, prefixSharing: true, threads, options: variants[k]!.options };
-    const r = await timed([process.execPath, child, JSON.stringify(payload)], join(work, 'rss.txt'));
-    const result = JSON.parse(r.stdout.trim().split('\n').pop()!) as ContenderResult;
+    const result = await runChild('contenderLogtriage.ts', payload, join(work, 'rss.txt'));
     totals[k]!.seconds += result.seconds;
     totals[k]!.lines += result.lines;
-    totals[k]!.rss = Math.max(totals[k]!.rss, r.peakRssMiB);
-    console.error(round, variants[k]!.name, result.seconds.toFixed(1), 's', r.peakRssMiB.toFixed(0), 'MiB');
+    totals[k]!.rss = Math.max(totals[k]!.rss, result.peakRssMiB!);
+    console.error(round, variants[k]!.name, result.seconds.toFixed(1), 's', result.peakRssMiB!.toFixed(0), 'MiB');
   }
 }
 console.log(JSON.stringify({ model, lines: n, threads, rounds, results: variants.map((v, k) => ({ name: v.name, linesPerS: +(totals[k]!.lines / totals[k]!.seconds).toFixed(3), peakRssMiB: +totals[k]!.rss.toFixed(1) })) }));

@@ -7,9 +7,7 @@
 import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { compileChild } from './compileChild.js';
-import { timed } from './llamaTools.js';
-import type { ContenderResult } from './results.js';
+import { compileChild, runChild } from './compileChild.js';
 import { streamingLines } from './streaming.js';
 
 const model = process.argv[2]!;
@@ -22,7 +20,8 @@ const files = readdirSync(loghub).filter((f) => f.endsWith('.log')).sort().map((
 let seed = 11;
 const { lines } = streamingLines(files, processes * perProcess, perProcess, () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31));
 const work = mkdtempSync(join(tmpdir(), 'processes-'));
-const child = await compileChild('contenderLogtriage.ts');
+// Compiled before the children start together, so they do not each build it.
+await compileChild('contenderLogtriage.ts');
 const totals = settings.map(() => ({ lines: 0, seconds: 0 }));
 for (let round = 0; round < rounds; round++) {
   const order = settings.map((_, i) => i);
@@ -33,8 +32,7 @@ for (let round = 0; round < rounds; round++) {
       const linesFile = join(work, `lines-${p}.json`);
       writeFileSync(linesFile, JSON.stringify(lines.slice(p * perProcess, (p + 1) * perProcess)));
       const payload = { model, linesFile, mode: 'sequential', batchSize: 1, batchTokens: 512, callers: 1, prefixSharing: true, threads: settings[k] };
-      const r = await timed([process.execPath, child, JSON.stringify(payload)], join(work, `rss-${p}.txt`));
-      return JSON.parse(r.stdout.trim().split('\n').pop()!) as ContenderResult;
+      return runChild('contenderLogtriage.ts', payload, join(work, `rss-${p}.txt`));
     }));
     // Loads are not timed: the children start together, so their classification runs overlap but
     // for load-time differences (a second or two, beside minutes of classification on the 1.5B).

@@ -8,6 +8,8 @@
 import { existsSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { timed } from './llamaTools.js';
+import type { ContenderResult } from './results.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const compiled = new Map<string, string>();
@@ -36,4 +38,10 @@ export async function compileChild(script: string): Promise<string> {
   });
   compiled.set(script, outfile);
   return outfile;
+}
+
+/** Runs `scripts/bench/<script>` compiled, with `payload` as its argument: its last stdout line is its result. */
+export async function runChild(script: string, payload: object, rssFile: string): Promise<ContenderResult> {
+  const r = await timed([process.execPath, await compileChild(script), JSON.stringify(payload)], rssFile);
+  return { ...(JSON.parse(r.stdout.trim().split('\n').pop()!) as ContenderResult), peakRssMiB: r.peakRssMiB };
 }
