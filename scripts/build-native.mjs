@@ -29,13 +29,23 @@ const { values: args } = parseArgs({
     tools: { type: 'boolean', default: false },
     debug: { type: 'boolean', default: false },
     out: { type: 'string', default: join(root, 'build') },
-    // Cross-compile (Linux hosts, linux-arm64 only): CXX_linux_arm64 or Debian's aarch64-linux-gnu-g++.
+    // Cross-compile from a Linux x64 host to another platform (CROSS below); scripts/cross/packAll.mjs
+    // sets up each toolchain and the prebuilt libraries (LOGTRIAGE_LLAMA_LIB_DIR).
     platform: { type: 'string', default: `${process.platform}-${process.arch}` },
   },
 });
 const platform = args.platform;
+/**
+ * The cross compilers, each overridable by CXX_<platform>. Windows: Debian's mingw-w64, posix
+ * threads flavour (node-addon-api needs std::mutex); macOS: a `zig c++ -target` wrapper that
+ * scripts/cross/packAll.mjs writes (zig from npm), no default. minOS is the target OS floor the
+ * manifest records: macOS 14 is node-llama-cpp's dylibs' own LC_BUILD_VERSION minos.
+ */
 const CROSS = {
-  'linux-arm64': { processor: 'aarch64', cxx: process.env.CXX_linux_arm64 || 'aarch64-linux-gnu-g++' },
+  'linux-arm64': { system: 'Linux', processor: 'aarch64', cxx: process.env.CXX_linux_arm64 || 'aarch64-linux-gnu-g++', install: 'apt-get install g++-aarch64-linux-gnu' },
+  'win32-x64': { system: 'Windows', processor: 'AMD64', cxx: process.env.CXX_win32_x64 || 'x86_64-w64-mingw32-g++-posix', install: 'apt-get install g++-mingw-w64-x86-64-posix', minOS: 'Windows 10' },
+  'darwin-arm64': { system: 'Darwin', processor: 'arm64', cxx: process.env.CXX_darwin_arm64, install: 'run scripts/cross/packAll.mjs (zig from npm)', minOS: 'macOS 14.0' },
+  'darwin-x64': { system: 'Darwin', processor: 'x86_64', cxx: process.env.CXX_darwin_x64, install: 'run scripts/cross/packAll.mjs (zig from npm)', minOS: 'macOS 14.0' },
 };
 
 const log = (msg) => process.stderr.write(`[logtriage build] ${msg}\n`);
@@ -271,9 +281,25 @@ async function compileAddon(headers, libDir) {
 function crossCompileOptions() {
   if (platform === hostPlatform) return {};
   const cross = CROSS[platform];
-  if (!cross || process.platform !== 'linux') fail(`cannot cross-compile for ${platform} on ${hostPlatform} (supported: linux-arm64 on Linux)`);
-  if (!onPath(cross.cxx)) fail(`${cross.cxx} is not on PATH (Debian: apt-get install g++-aarch64-linux-gnu; or set CXX_linux_arm64)`);
-  return { CMAKE_SYSTEM_NAME: 'Linux', CMAKE_SYSTEM_PROCESSOR: cross.processor, CMAKE_CXX_COMPILER: cross.cxx };
+  if (!cross || hostPlatform !== 'linux-x64') fail(`cannot cross-compile for ${platform} on ${hostPlatform} (from linux-x64: ${Object.keys(CROSS).join(', ')})`);
+  const envName = `CXX_${platform.replace('-', '_')}`;
+  if (!cross.cxx || !(onPath(cross.cxx) || existsSync(cross.cxx))) fail(`no C++ compiler for ${platform}: ${cross.cxx ?? 'none set'} (${cross.install}; or set ${envName})`);
+  const options = { CMAKE_SYSTEM_NAME: cross.system, CMAKE_SYSTEM_PROCESSOR: cross.processor, CMAKE_CXX_COMPILER: cross.cxx };
+  if (cross.system === 'Windows') options.CMAKE_DLLTOOL = cross.cxx.replace(/g\+\+(-posix)?$/, 'dlltool');
+  return options;
+}
+
+/** What compiled the addon, for the manifest: the toolchain's name and version, the target, its OS floor. */
+function toolchainFacts() {
+  const cxx = platform === hostPlatform ? process.env.CXX || 'c++' : CROSS[platform].cxx;
+  const version = spawnSync(cxx, ['--version'], { encoding: 'utf8' });
+  return {
+    compiler: cxx,
+    compilerVersion: version.status === 0 ? version.stdout.split('\n')[0].trim() : 'unknown',
+    // LOGTRIAGE_TOOLCHAIN names a toolchain the compiler's banner does not (zig wraps clang).
+    toolchain: process.env.LOGTRIAGE_TOOLCHAIN || null,
+    minOS: CROSS[platform]?.minOS ?? null,
+  };
 }
 
 // The addon finds these next to itself ($ORIGIN / @loader_path rpath; Windows searches the
@@ -300,7 +326,7 @@ function buildManifest(headers, libDir, fromSource) {
     gpu: args.gpu || null,
     sanitize: args.sanitize,
     napiVersion: 8,
-    builtWith: { node: process.version, compiler: platform === hostPlatform ? (process.env.CXX ?? 'default') : CROSS[platform].cxx },
+    builtWith: { node: process.version, ...toolchainFacts() },
   };
 }
 
