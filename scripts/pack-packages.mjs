@@ -1,27 +1,40 @@
 #!/usr/bin/env node
 // SPDX-License-Identifier: MIT
 // Packs the release tarballs into --out (default packages/):
+//   --all                      everything, from this Linux x64 machine: compiles the TypeScript,
+//                              builds the addon for each of the five platforms (cross toolchains
+//                              from scripts/cross/toolchains.mjs: Debian's aarch64 and mingw-w64
+//                              compilers, zig from npm for macOS) and packs the main package and
+//                              the five platform packages. The release workflow runs the same.
 //   --main                     logtriage: dist, bin, docs, the addon's C++ and CMakeLists.txt, the
 //                              llama.cpp / ggml public headers (llama-headers/, generated here, never
 //                              committed) and the @logtriage/<platform> packages as exact-version
 //                              optional dependencies. No install script, no devDependencies.
-//   --platform <p> [--addon-dir build/Release]
+//   --platform <p>[,<p>…] [--addon-dir build/Release] [--build]
 //                              @logtriage/<p> from npm/<p>/: lib/logtriage.node, the llama/ggml
 //                              libraries it links (copied next to it by build-native.mjs) and
-//                              lib/logtriage-build.json (versions, llama.cpp commit, CPU/GPU variants).
-// Run `npm run build` and `npm run build:native` first. Prints a JSON summary (files, sizes).
+//                              lib/logtriage-build.json (versions, llama.cpp commit, CPU/GPU variants,
+//                              toolchain, OS floor). --build builds each first, into the cache
+//                              (~/.cache/logtriage/cross/build), reused until an input changes
+//                              (--rebuild forces it); without it, one platform is packed from --addon-dir.
+// Without --all, run `npm run build` and `npm run build:native` first. Prints a JSON summary.
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { prepareToolchain } from './cross/toolchains.mjs';
 import { NODE_LLAMA_CPP_VERSION, PLATFORMS, isRuntimeLibrary } from './platforms.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const { values: args } = parseArgs({
   options: {
+    all: { type: 'boolean', default: false },
     main: { type: 'boolean', default: false },
+    build: { type: 'boolean', default: false },
+    rebuild: { type: 'boolean', default: false },
     platform: { type: 'string' },
     'addon-dir': { type: 'string', default: join(root, 'build', 'Release') },
     out: { type: 'string', default: join(root, 'packages') },
@@ -49,9 +62,62 @@ function summary(info, outDir) {
   return { name: info.name, version: info.version, tarball: join(outDir, info.filename), size: info.size, unpackedSize: info.unpackedSize, files: info.entryCount };
 }
 
+function cacheRoot() {
+  return process.env.LOGTRIAGE_CACHE_DIR || join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'logtriage');
+}
+
+/** The TypeScript compiled into --dist (what --main ships). */
+function compileTypeScript() {
+  const tsc = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json', '--outDir', resolve(args.dist)], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+  if (tsc.status !== 0) fail('tsc failed; its output is above');
+}
+
+/** Builds the addon for a platform into <out>/build/<platform> with that platform's toolchain; returns the Release folder. */
+function buildPlatform(platform, outDir) {
+  if (!PLATFORMS[platform]) fail(`unknown platform ${platform} (one of ${Object.keys(PLATFORMS).join(', ')})`);
+  let env;
+  try {
+    env = prepareToolchain(platform, cacheRoot());
+  } catch (err) {
+    fail(`${platform}: ${err.message}`);
+  }
+  // A build is reused while nothing that goes into it changed (the test suite packs every run).
+  const buildDir = join(cacheRoot(), 'cross', 'build', `${platform}-${buildKey(platform, env)}`);
+  const release = join(buildDir, 'Release');
+  if (!args.rebuild && existsSync(join(buildDir, '.complete'))) {
+    buildSeconds[platform] = 'reused';
+    return release;
+  }
+  rmSync(buildDir, { recursive: true, force: true });
+  const started = Date.now();
+  const res = spawnSync(process.execPath, [join(root, 'scripts', 'build-native.mjs'), '--platform', platform, '--out', buildDir], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    // cmake-js prints its progress on stdout; ours is the JSON summary.
+    stdio: ['ignore', 'pipe', 'inherit'],
+    encoding: 'utf8',
+    maxBuffer: 64 * 2 ** 20,
+  });
+  if (res.status !== 0) fail(`building ${platform} failed:\n${res.stdout}`);
+  buildSeconds[platform] = Number(((Date.now() - started) / 1000).toFixed(1));
+  writeFileSync(join(buildDir, '.complete'), `${new Date().toISOString()}\n`);
+  return release;
+}
+
+/** A hash of everything a platform's addon build reads: our C++ and build files, versions, the toolchain. */
+function buildKey(platform, env) {
+  const hash = createHash('sha256').update(JSON.stringify({ platform, env, node: process.version }));
+  const files = ['CMakeLists.txt', 'package.json', 'scripts/build-native.mjs', 'scripts/platforms.mjs', 'scripts/cross/toolchains.mjs', 'node_modules/node-addon-api/package.json'];
+  const native = readdirSync(join(root, 'native'), { recursive: true }).map((f) => join('native', f)).filter((f) => /\.(cc|h)$/.test(f)).sort();
+  for (const file of [...files, ...native]) hash.update(file).update(readFileSync(join(root, file)));
+  return hash.digest('hex').slice(0, 16);
+}
+
+const buildSeconds = {};
+
 /** The llama.cpp checkout build-native.mjs unpacked from node-llama-cpp's bundle, with its commit. */
 function llamaCheckout() {
-  const cache = process.env.LOGTRIAGE_CACHE_DIR || join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'logtriage');
+  const cache = cacheRoot();
   const nlcDir = join(root, 'node_modules', 'node-llama-cpp');
   if (!existsSync(nlcDir)) fail('node-llama-cpp (dev dependency) is not installed: run `npm install`');
   const { release } = readJson(join(nlcDir, 'llama', 'binariesGithubRelease.json'));
@@ -122,8 +188,15 @@ function packPlatform(platform, addonDir, outDir) {
 
 const outDir = resolve(args.out);
 mkdirSync(outDir, { recursive: true });
+const platforms = args.all ? Object.keys(PLATFORMS) : (args.platform?.split(',').filter(Boolean) ?? []);
+const build = args.all || args.build;
+if (platforms.length > 1 && !build) fail('several platforms are packed from their own builds: add --build');
 const packed = [];
-if (args.main) packed.push(packMain(outDir));
-if (args.platform) packed.push(packPlatform(args.platform, resolve(args['addon-dir']), outDir));
-if (packed.length === 0) fail('nothing to pack: pass --main and/or --platform <platform>');
+if (args.all) compileTypeScript();
+if (args.main || args.all) packed.push(packMain(outDir));
+for (const platform of platforms) {
+  const addonDir = build ? buildPlatform(platform, outDir) : resolve(args['addon-dir']);
+  packed.push({ ...packPlatform(platform, addonDir, outDir), ...(build ? { buildSeconds: buildSeconds[platform] } : {}) });
+}
+if (packed.length === 0) fail('nothing to pack: pass --all, --main and/or --platform <platform>');
 process.stdout.write(`${JSON.stringify(packed, null, 2)}\n`);
