@@ -193,10 +193,11 @@ const build = args.all || args.build;
 if (platforms.length > 1 && !build) fail('several platforms are packed from their own builds: add --build');
 const packed = [];
 if (args.all) compileTypeScript();
-if (args.main || args.all) packed.push(packMain(outDir));
+// Platforms first: their builds unpack the llama.cpp headers the main package ships.
 for (const platform of platforms) {
   const addonDir = build ? buildPlatform(platform, outDir) : resolve(args['addon-dir']);
   packed.push({ ...packPlatform(platform, addonDir, outDir), ...(build ? { buildSeconds: buildSeconds[platform] } : {}) });
 }
+if (args.main || args.all) packed.unshift(packMain(outDir));
 if (packed.length === 0) fail('nothing to pack: pass --all, --main and/or --platform <platform>');
 process.stdout.write(`${JSON.stringify(packed, null, 2)}\n`);
