@@ -97,6 +97,25 @@ export const openOptionsSchema = z
   })
   .strict();
 
+/** Options of `new TemplateParser()` (src/templates, docs/templates.md). */
+export const templateParserOptionsSchema = z
+  .object({
+    /** Templates kept; past it the least recently used one is evicted. */
+    maxTemplates: positiveInt(10_000_000).default(10_000),
+    /**
+     * How alike a line and a template must be for the line to join it: constant tokens they share at
+     * the same place over the constants of whichever has more (docs/templates.md#similarity).
+     */
+    similarity: z.number().gt(0).max(1).default(0.6),
+    /** Characters of a line read (the rest is ignored): bounds the time and memory a long line costs. */
+    maxLineLength: positiveInt(1_048_576).default(2048),
+    /** Distinct first tokens per token count before new ones share the wildcard branch. */
+    maxChildren: positiveInt(100_000).default(100),
+  })
+  .strict();
+
+export type TemplateParserOptions = z.input<typeof templateParserOptionsSchema>;
+
 export type OpenOptions = z.input<typeof openOptionsSchema>;
 export type ResolvedOpenOptions = z.output<typeof openOptionsSchema>;
 
