@@ -124,7 +124,8 @@ export function splitHeader(line: string): SplitLine {
         else pendingOther++;
         break;
       case 'epoch':
-        close = pending <= MAX_PENDING_WORDS;
+        // Epoch seconds are a strong sign of a header: up to one more word may come before them.
+        close = pending <= MAX_PENDING_WORDS + 1;
         break;
       case 'level':
         close = pending <= MAX_PENDING_WORDS;
@@ -158,7 +159,7 @@ export function splitHeader(line: string): SplitLine {
       pending = 0;
       pendingOther = 0;
       if (last) break;
-    } else if (pending > MAX_PENDING_WORDS || pending + pendingOther > MAX_PENDING_WORDS + 2) {
+    } else if (pending > MAX_PENDING_WORDS + 1 || pending + pendingOther > MAX_PENDING_WORDS + 2) {
       break;
     }
     at = skipBlanks(line, stop);
