@@ -106,7 +106,7 @@ export const templateParserOptionsSchema = z
      * How alike a line and a template must be for the line to join it: constant tokens they share at
      * the same place over the constants of whichever has more (docs/templates.md#similarity).
      */
-    similarity: z.number().gt(0).max(1).default(0.6),
+    similarity: z.number().gt(0).max(1).default(0.7),
     /** Characters of a line read (the rest is ignored): bounds the time and memory a long line costs. */
     maxLineLength: positiveInt(1_048_576).default(2048),
     /** Distinct first tokens per token count before new ones share the wildcard branch. */

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Turns a log message into template tokens: the parts that vary between lines of one event are
 // replaced by `<*>` before any clustering, with no per-system rules: URLs, UUIDs, MAC and IP
-// addresses (with a port), times, hex numbers, host names (a dotted name ending in a common TLD),
+// addresses (with a port), times, hex numbers, dates written with day and month names, host names (a dotted name ending in a common TLD),
 // multi-segment paths, and every run of letters and digits that holds a digit (numbers, ids such as
 // `blk_-1608999687919862906`, `node-246`, `core.2312`). Adjacent wildcards joined by punctuation
 // become one (`<*>:<*>` -> `<*>`), so a version or a duration with more parts is the same token.
@@ -19,6 +19,8 @@ const MASKS: readonly RegExp[] = [
   /(?<![\w.])\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?(?![\w.])/g, // IPv4[:port]
   /(?<![\w:])(?:[0-9a-f]{0,4}:){2,7}[0-9a-f]{0,4}(?![\w:])/gi, // IPv6 (and times, masked either way)
   /\b0x[0-9a-f]+\b/gi, // hex
+  // A date written with names, 'Fri Jun 17 07:07:00 2005', 'Jun 17, 2005': day and month are variables too.
+  /\b(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]{0,6},?\s+)?(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]{0,6}\.?\s+\d{1,2}\b(?:,?\s+\d{4}\b)?(?:\s+\d{1,2}:\d{2}(?::\d{2})?\b)?(?:\s+\d{4}\b)?/g,
   new RegExp(`(?<![\\w.@-])(?:[a-z0-9_-]+\\.)+(?:${TLDS})(?![\\w.-])`, 'gi'), // host name
   /(?<![\w.])(?:[a-z]:)?(?:[\\/][\w.@%+~$-]*){2,}/gi, // path with at least two segments
   /[A-Za-z0-9]*\d[A-Za-z0-9]*/g, // any run of letters and digits holding a digit

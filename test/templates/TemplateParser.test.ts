@@ -103,7 +103,7 @@ describe('new TemplateParser()', () => {
   });
 
   it('has the documented defaults', () => {
-    expect(new TemplateParser().options).toEqual({ maxTemplates: 10_000, similarity: 0.6, maxLineLength: 2048, maxChildren: 100 });
+    expect(new TemplateParser().options).toEqual({ maxTemplates: 10_000, similarity: 0.7, maxLineLength: 2048, maxChildren: 100 });
   });
 });
 

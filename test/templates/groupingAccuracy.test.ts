@@ -11,15 +11,15 @@ import { loghubDir } from '../fixtures/index.js';
 /** docs/templates.md's figures, rounded down to two places. */
 const FLOORS: Record<string, number> = {
   Apache: 1.0,
-  BGL: 0.97,
+  BGL: 0.98,
   HDFS: 1.0,
   HPC: 0.95,
   Hadoop: 0.97,
-  HealthApp: 0.98,
-  Linux: 0.68,
+  HealthApp: 1.0,
+  Linux: 0.69,
   OpenSSH: 0.92,
-  Proxifier: 0.5,
-  Zookeeper: 0.96,
+  Proxifier: 0.52,
+  Zookeeper: 0.98,
 };
 
 /** Drain's published average over its 16 systems (Zhu et al. 2019). */

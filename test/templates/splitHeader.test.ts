@@ -15,6 +15,7 @@ const cases: Array<[string, string, string]> = [
   ['epoch and words before a level', '- 1117838570 2005.06.03 R02-M1-N0-C:J12-U11 2005-06-03-15.42.50.675872 R02-M1-N0-C:J12-U11 RAS KERNEL INFO instruction cache parity error corrected', '- 1117838570 2005.06.03 R02-M1-N0-C:J12-U11 2005-06-03-15.42.50.675872 R02-M1-N0-C:J12-U11 RAS KERNEL INFO'],
   ['a level, then a message with a colon', '- 1118709955 2005.06.13 R10-M0-N1-C:J17-U11 2005-06-13-17.45.55.674418 R10-M0-N1-C:J17-U11 RAS KERNEL FATAL instruction address: 0x00004ed8', '- 1118709955 2005.06.13 R10-M0-N1-C:J17-U11 2005-06-13-17.45.55.674418 R10-M0-N1-C:J17-U11 RAS KERNEL FATAL'],
   ['ids and words closed by an epoch', '134681 node-246 unix.hw state_change.unavailable 1077804742 1 Component State Change: Component alt0 is unavailable', '134681 node-246 unix.hw state_change.unavailable 1077804742 1'],
+  ['three words closed by an epoch', '2286759 full partition status 1061219795 -1 running', '2286759 full partition status 1061219795 -1'],
   ['never all header', '2556843 gige5 gige temperature 1072878243 1 warning', '2556843 gige5 gige temperature 1072878243 1'],
   ['pipes', '20171223-22:15:29:606|Step_LSC|30002312|onStandStepChanged 3579', '20171223-22:15:29:606|Step_LSC|30002312|'],
   ['program and a dash', '[10.30 16:49:06] chrome.exe *64 - proxy.cse.cuhk.edu.hk:5070 open through proxy proxy.cse.cuhk.edu.hk:5070 HTTPS', '[10.30 16:49:06] chrome.exe *64 -'],
@@ -33,6 +34,6 @@ describe('splitHeader()', () => {
   });
 
   it('runs every case above', () => {
-    expect(cases.length).toBe(18);
+    expect(cases.length).toBe(19);
   });
 });
