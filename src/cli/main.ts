@@ -29,7 +29,8 @@ function reviewFilterOf(opts: { onlyReview?: boolean; review: boolean }): { revi
   return opts.review ? {} : { reviewFilter: 'exclude' };
 }
 
-function buildProgram(): Command {
+/** The command tree (exported for the docs tests, which compare docs/cli.md's flag tables with it). */
+export function buildProgram(): Command {
   const templateDefaults = templateParserOptionsSchema.parse({});
   const program = new Command('logtriage')
     .description('Classify log lines with a fine-tuned Qwen2 sequence classifier, natively (llama.cpp).')
