@@ -57,19 +57,32 @@ export class LinePreparer {
     return this.tokenize(texts.map(checkedText));
   }
 
+  /**
+   * The type check and the empty and whitespace rules of prepare(), without tokenizing: the template
+   * tier checks every line, including those it will not tokenize.
+   */
+  check(texts: readonly unknown[]): void {
+    texts.forEach((text, i) => this.checkedLine(text, i));
+  }
+
+  private checkedLine(text: unknown, i: number): string {
+    const nfc = checkedText(text, i);
+    if (nfc.length === 0 || (this.settings.rejectWhitespace && WHITESPACE_ONLY.test(nfc))) {
+      throw new EmptyInputError(
+        `texts[${i}] is ${nfc.length === 0 ? 'empty' : 'whitespace only'}: there is nothing to classify` +
+          (nfc.length === 0 ? '' : ' (set rejectWhitespace: false to classify it anyway)'),
+      );
+    }
+    return nfc;
+  }
+
   /** Lines ready to classify; throws on an empty or whitespace-only line, or one too long for truncation 'error'. */
   async prepare(texts: readonly string[]): Promise<PreparedLine[]> {
-    const { specialTokens, rejectWhitespace, controlTexts, maxTokens, truncation } = this.settings;
+    const { specialTokens, controlTexts, maxTokens, truncation } = this.settings;
     const normalized: string[] = [];
     const flags = texts.map((text, i) => {
-      const nfc = checkedText(text, i);
+      const nfc = this.checkedLine(text, i);
       normalized.push(nfc);
-      if (nfc.length === 0 || (rejectWhitespace && WHITESPACE_ONLY.test(nfc))) {
-        throw new EmptyInputError(
-          `texts[${i}] is ${nfc.length === 0 ? 'empty' : 'whitespace only'}: there is nothing to classify` +
-            (nfc.length === 0 ? '' : ' (set rejectWhitespace: false to classify it anyway)'),
-        );
-      }
       const lineFlags: ResultFlag[] = [];
       if (!text.isWellFormed()) lineFlags.push('invalid-unicode');
       if (specialTokens === 'plain' && controlTexts.some((t) => nfc.includes(t))) lineFlags.push('special-token-text');
