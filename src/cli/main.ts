@@ -17,7 +17,7 @@ import { evalCommand, LABELED_FORMATS, type EvalCliOptions } from './commands/ev
 import { infoCommand } from './commands/info.js';
 import { collectHeader, FORWARD_FORMATS, LOG_LEVELS, parsePort, serveCommand, type ServeCliOptions } from './commands/serve.js';
 import { pullCommand, type PullCommandOptions } from './commands/pull.js';
-import { addModelFlags, addReviewFlags, CALIBRATE_FLAGS, ENGINE_FLAGS, modelOption, openOptionsFrom, positiveInt, probability, SERVE_FLAGS, THREADS } from './modelFlags.js';
+import { addModelFlags, addReviewFlags, addTemplateTierFlag, CALIBRATE_FLAGS, ENGINE_FLAGS, modelOption, openOptionsFrom, positiveInt, probability, SERVE_FLAGS, THREADS } from './modelFlags.js';
 import { registerWorkerCommand } from './commands/worker.js';
 import { templatesCommand, TEMPLATE_FORMATS, type TemplateFormat } from './commands/templates.js';
 import { verifyCommand } from './commands/verify.js';
@@ -69,7 +69,7 @@ export function buildProgram(): Command {
     .option('--no-review', 'write only records marked review: false')
     .option('--thresholds <file>', 'alert thresholds from eval --thresholds-out: each record gets alert (label has a threshold, score >= it)')
     .option('--only-alerts', 'write only records with alert: true');
-  addReviewFlags(addModelFlags(classify, ENGINE_FLAGS))
+  addTemplateTierFlag(addReviewFlags(addModelFlags(classify, ENGINE_FLAGS)))
     .addHelpText(
       'after',
       [
@@ -241,7 +241,7 @@ export function buildProgram(): Command {
     .addOption(modelOption())
     .option('--host <host>', 'address to bind', '127.0.0.1')
     .option('--port <n>', 'TCP port (0: any free one)', parsePort, 8080);
-  addReviewFlags(addModelFlags(serve, SERVE_FLAGS))
+  addTemplateTierFlag(addReviewFlags(addModelFlags(serve, SERVE_FLAGS)))
     .option('--max-concurrent-requests <n>', `requests classified at once; more get 429 with Retry-After (default: ${serverDefaults.maxConcurrentRequests})`, positiveInt)
     .option('--max-client-batch-size <n>', `inputs per /predict or /v1/classify request; more get 422 (default: ${serverDefaults.maxClientBatchSize})`, positiveInt)
     .option('--payload-limit <bytes>', `largest body (after gzip); larger get 413 (default: ${serverDefaults.payloadLimit})`, positiveInt)
