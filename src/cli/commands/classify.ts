@@ -291,6 +291,7 @@ async function classifyInputs(
         readAt: line.readAt,
         ...(reviewing ? { review: r.review } : {}),
         ...(thresholds ? { alert: isAlert(thresholds, r) } : {}),
+        ...(r.via !== undefined ? { via: r.via, templateId: r.template!.id } : {}),
       };
     });
     for (const r of records) summary.perLabel[r.label] = (summary.perLabel[r.label] ?? 0) + 1;
