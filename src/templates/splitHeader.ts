@@ -5,8 +5,9 @@
 // (ISO 8601, syslog "Jun 14 15:16:01", Apache "[Sun Dec 04 04:47:44 2005]", epoch seconds, compact
 // dates), numbers and ids with digits (pids, sequence numbers, node names), levels (INFO, WARN,
 // notice, ...), separators ('-', '|', ':'), and at most two other words (a host, a component, a
-// thread) when a level, an epoch, a separator or a `component:` field closes them. A `component:`
-// field ends the header. The message is everything after; a line without a header is all message.
+// thread; three before epoch seconds) when a level, an epoch, a separator or a `component:` field
+// closes them. A `component:` field ends the header, as does a separator after words. The message
+// is everything after, never empty when the line is not; a line without a header is all message.
 // Pure and linear in the length of the fields it reads (at most MAX_FIELDS of them).
 
 /** The header and the message of one line. `header + message` is the line, minus the blanks between them. */

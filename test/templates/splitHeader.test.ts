@@ -20,6 +20,14 @@ const cases: Array<[string, string, string]> = [
   ['pipes', '20171223-22:15:29:606|Step_LSC|30002312|onStandStepChanged 3579', '20171223-22:15:29:606|Step_LSC|30002312|'],
   ['program and a dash', '[10.30 16:49:06] chrome.exe *64 - proxy.cse.cuhk.edu.hk:5070 open through proxy proxy.cse.cuhk.edu.hk:5070 HTTPS', '[10.30 16:49:06] chrome.exe *64 -'],
   ['program with digits and a dash', '[10.30 21:13:09] AcroRd32.exe - proxy.cse.cuhk.edu.hk:5070 open through proxy', '[10.30 21:13:09] AcroRd32.exe -'],
+  // Formats of Loghub systems not among the shared samples, and two common ones: never tuned on.
+  ['Android logcat', '03-17 16:13:38.811  1702  2395 D WindowManager: printFreezingDisplayLogsopening app wtoken = AppWindowToken{9f4ef63}', '03-17 16:13:38.811  1702  2395 D WindowManager:'],
+  ['Spark', '17/06/09 20:10:40 INFO executor.CoarseGrainedExecutorBackend: Registered signal handlers for [TERM, HUP, INT]', '17/06/09 20:10:40 INFO executor.CoarseGrainedExecutorBackend:'],
+  ['Thunderbird', '- 1131566461 2005.11.09 dn228 Nov 9 12:01:01 dn228/dn228 crond(pam_unix)[2915]: session closed for user root', '- 1131566461 2005.11.09 dn228 Nov 9 12:01:01 dn228/dn228 crond(pam_unix)[2915]:'],
+  ['Mac', 'Jul  1 09:00:55 calvisitor-10-105-160-95 kernel[0]: IOThunderboltSwitch<0>(0x0)::listenerCallback - Thunderbolt HPD packet', 'Jul  1 09:00:55 calvisitor-10-105-160-95 kernel[0]:'],
+  ['access log', '127.0.0.1 - - [10/Oct/2000:13:55:36 -0700] "GET /apache_pb.gif HTTP/1.0" 200 2326', '127.0.0.1 - - [10/Oct/2000:13:55:36 -0700]'],
+  ['ISO time, [LEVEL], (thread)', '2024-01-02T03:04:05.123+01:00 [ERROR] (worker-3) db pool exhausted after 30s', '2024-01-02T03:04:05.123+01:00 [ERROR] (worker-3)'],
+  ['JSON', '{"level":"info","ts":1700000000.1,"msg":"request done","status":200}', ''],
   ['no header', 'Failed password for root from 112.95.230.3 port 46577 ssh2', ''],
   ['no header, a colon late', 'Connection broken for id 188978561024, my id = 1, error: reset', ''],
   ['empty', '', ''],
@@ -34,6 +42,6 @@ describe('splitHeader()', () => {
   });
 
   it('runs every case above', () => {
-    expect(cases.length).toBe(19);
+    expect(cases.length).toBe(26);
   });
 });
