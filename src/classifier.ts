@@ -282,7 +282,11 @@ export class LogClassifier {
     if (opts.signal?.aborted) throw new AbortError(undefined, { cause: opts.signal.reason });
     this.lines.check(texts); // the same type, empty and whitespace errors as without the tier
     const review = opts.review ?? this.info.review ?? undefined;
-    const routed = await this.tier!.classify(texts, (subset) => this.classifyByModel(subset, { ...opts, onProgress: undefined }));
+    const routed = await this.tier!.classify(texts, async (subset) => {
+      // Lines that waited on another call's first line come here later: the classifier may be disposed by then.
+      this.assertOpen();
+      return this.classifyByModel(subset, { ...opts, onProgress: undefined });
+    });
     // The served lines cost nothing: progress is reported once the model's lines are back.
     opts.onProgress?.(texts.length, texts.length);
     return routed.map(({ result, route, templateId }) => {

@@ -83,8 +83,12 @@ describe('LogClassifier.open() with templateTier', () => {
       const after = await clf.classifyMany(lines.slice(100, 160));
       expect(after).toHaveLength(60);
       const running = clf.classifyMany(lines.slice(160));
+      // A concurrent call: its lines of templates first seen in `running` wait on those first lines.
+      const waiting = clf.classifyMany(lines.slice(200, 300));
       const disposed = clf.dispose();
       await expect(running).rejects.toBeInstanceOf(DisposedError);
+      const waited = await waiting.catch((err: unknown) => err);
+      if (!Array.isArray(waited)) expect(waited).toBeInstanceOf(DisposedError);
       await disposed;
       await expect(clf.classifyMany(lines.slice(0, 2))).rejects.toBeInstanceOf(DisposedError);
     } finally {
