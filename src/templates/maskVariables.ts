@@ -26,6 +26,9 @@ const MASKS: readonly RegExp[] = [
   /[A-Za-z0-9]*\d[A-Za-z0-9]*/g, // any run of letters and digits holding a digit
   /[+-]?<\*>(?:[.:,/_-]+<\*>)+/g, // <*>.<*>, <*>:<*>, ... -> <*>
   /(?<![A-Za-z0-9*])-<\*>/g, // a negative number (`blk_-<*>` too)
+  // A quantity with an abbreviated unit of time or size, or a bound on one, is one variable:
+  // '35 ms', '<1 sec', '2.5 GB' (a unit spelt out, '30 seconds', stays a word).
+  /(?:[<>]=?|~)?<\*>(?:\s*(?:ms|us|µs|ns|s|secs?|mins?|h|hrs?|[kKMGT]i?B)\b)?/g,
   /(?<=^|\s)(?:\(\)|\[\])(?=\s|$)/g, // an empty () or [] where a value can be
 ];
 

@@ -18,7 +18,7 @@ const FLOORS: Record<string, number> = {
   HealthApp: 1.0,
   Linux: 0.69,
   OpenSSH: 0.92,
-  Proxifier: 0.52,
+  Proxifier: 1.0,
   Zookeeper: 0.98,
 };
 

@@ -9,6 +9,8 @@ const cases: Array<[string, string]> = [
   ['PacketResponder 1 for block blk_-6952295868487656571 terminating', 'PacketResponder <*> for block blk_<*> terminating'],
   ['Deleting block blk_5 file /mnt/hadoop/dfs/data/current/subdir11/blk_5', 'Deleting block blk_<*> file <*>'],
   ['request 0b1d7c52-3c6e-4b0e-9f1e-2a1c9e8b7f00 took 35ms', 'request <*> took <*>'],
+  ['close, lifetime <1 sec', 'close, lifetime <*>'],
+  ['flushed 2.5 GB in 40 ms, next in 30 seconds', 'flushed <*> in <*>, next in <*> seconds'],
   ['CE sym 2, at 0x0b85eee0, mask 0x05', 'CE sym <*>, at <*>, mask <*>'],
   ['link up on 00:1b:21:3a:4f:5e speed 1000', 'link up on <*> speed <*>'],
   ['connection from 24.54.76.216 (24-54-76-216.bflony.adelphia.net) at Fri Jun 17 07:07:00 2005', 'connection from <*> at <*>'],
