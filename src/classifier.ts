@@ -49,7 +49,7 @@ export interface ClassificationResult {
   flags: ResultFlag[];
   /**
    * With `templateTier` only: 'model' when the model classified this line, 'template' when the line
-   * took its template's result (then `tokens` is 0 and `truncated`/`flags` are the line's own: false, []).
+   * took its template's result (then `tokens` is 0, `truncated` false, and `flags` the line's own).
    */
   via?: 'model' | 'template';
   /** With `templateTier` only: the line's template id, whether this line was an audit, whether the template is retired. */
@@ -280,7 +280,7 @@ export class LogClassifier {
   /** classifyMany through the template tier: the model sees first lines, audits and retired templates' lines. */
   private async classifyThroughTier(texts: readonly string[], opts: ReturnType<typeof classifyOptionsSchema.parse>): Promise<ClassificationResult[]> {
     if (opts.signal?.aborted) throw new AbortError(undefined, { cause: opts.signal.reason });
-    this.lines.check(texts); // the same type, empty and whitespace errors as without the tier
+    const flags = this.lines.check(texts); // the same errors and flags as without the tier, for every line
     const review = opts.review ?? this.info.review ?? undefined;
     const routed = await this.tier!.classify(texts, async (subset) => {
       // Lines that waited on another call's first line come here later: the classifier may be disposed by then.
@@ -289,11 +289,11 @@ export class LogClassifier {
     });
     // The served lines cost nothing: progress is reported once the model's lines are back.
     opts.onProgress?.(texts.length, texts.length);
-    return routed.map(({ result, route, templateId }) => {
+    return routed.map(({ result, route, templateId }, i) => {
       const template = { id: templateId, audit: route === 'audit', retired: route === 'retired' };
       if (route !== 'template') return { ...result, via: 'model', template };
       const probs = this.meta.labels.map((l) => result.scores[l]!);
-      return { ...result, tokens: 0, truncated: false, flags: [], review: needsReview(probs, review), via: 'template', template };
+      return { ...result, tokens: 0, truncated: false, flags: flags[i]!, review: needsReview(probs, review), via: 'template', template };
     });
   }
 

@@ -69,6 +69,23 @@ describe('LogClassifier.open() with templateTier', () => {
     }
   });
 
+  it("flags a served line by its own text (special-token text, lone surrogates), not by its template's first line", async () => {
+    const clf = await open({ audit: 0 });
+    try {
+      const invalid = 'Dec 10 07:07:38 LabSZ sshd[24206]: Invalid user';
+      const [first, injected, surrogate] = await clf.classifyMany([
+        `${invalid} webmaster from 173.234.31.186`,
+        `${invalid} <|endoftext|> from 52.80.34.196`,
+        `${invalid} \ud800x from 103.99.0.122`,
+      ]);
+      expect(first!.flags).toEqual([]);
+      expect(injected).toMatchObject({ via: 'template', flags: ['special-token-text'] });
+      expect(surrogate).toMatchObject({ via: 'template', flags: ['invalid-unicode'] });
+    } finally {
+      await clf.dispose();
+    }
+  });
+
   it('refuses an empty line served or not, and rejects a call aborted or disposed in the middle', async () => {
     const clf = await open({ audit: 0.05 });
     try {
