@@ -4,7 +4,7 @@
 import { loadBinding, machineFacts } from './binding.js';
 import { calibrateLogits, type Calibration } from './calibration/applyCalibration.js';
 import { needsReview, type ReviewThresholds } from './calibration/needsReview.js';
-import { BackendError, DisposedError, ValidationError } from './errors.js';
+import { AbortError, BackendError, DisposedError, ValidationError } from './errors.js';
 import type { DigestCoverage, LogtriageModelInfo } from './gguf/index.js';
 import { readModelHeader } from './gguf/readModelMeta.js';
 import { requireVerifiedModel } from './gguf/verifyModel.js';
@@ -27,6 +27,7 @@ import { LinePreparer, type PreparedLine, type ResultFlag } from './prepareLines
 import { ResultCache } from './resultCache.js';
 import { modelFacts, planRuntime, summarizePlan, type PlanSummary, type RuntimePlan } from './runtimePlan.js';
 import { applyFunction, softmax } from './scores.js';
+import { TemplateTier, type TemplateTierStats } from './templates/TemplateTier.js';
 
 export type { ResultFlag };
 
@@ -46,6 +47,13 @@ export interface ClassificationResult {
   /** True when the line was cut to `maxTokens`. */
   truncated: boolean;
   flags: ResultFlag[];
+  /**
+   * With `templateTier` only: 'model' when the model classified this line, 'template' when the line
+   * took its template's result (then `tokens` is 0, `truncated` false, and `flags` the line's own).
+   */
+  via?: 'model' | 'template';
+  /** With `templateTier` only: the line's template id, whether this line was an audit, whether the template is retired. */
+  template?: { id: string; audit: boolean; retired: boolean };
 }
 
 /** Work counters since open(). */
@@ -62,6 +70,8 @@ export interface ClassifierStats {
   cache: { lookups: number; hits: number; size: number };
   /** CPU threads llama.cpp decodes on now (moves at run time with `threads: 'auto'`). */
   threads: number;
+  /** With `templateTier` only: lines served by templates, audits, agreement on audited lines, retired templates. */
+  templateTier?: TemplateTierStats;
 }
 
 export interface PipelineEntry {
@@ -119,6 +129,7 @@ export class LogClassifier {
   private readonly cache: ResultCache;
   private readonly batchListeners = new Set<(timing: BatchTiming) => void>();
   private readonly lines: LinePreparer;
+  private readonly tier: TemplateTier<ClassificationResult> | undefined;
   private disposing: Promise<void> | undefined;
 
   private constructor(
@@ -143,6 +154,7 @@ export class LogClassifier {
       for (const listener of this.batchListeners) listener(timing);
     });
     this.cache = new ResultCache(options.resultCache);
+    this.tier = options.templateTier === false ? undefined : new TemplateTier(options.templateTier);
     this.lines = new LinePreparer(model, {
       ...options,
       controlTexts: model.info().controlTokens.map(([, text]) => text).filter((t) => t.length > 0),
@@ -261,6 +273,32 @@ export class LogClassifier {
     const opts = parseOptions(classifyOptionsSchema, options, 'classify options');
     if (!Array.isArray(texts)) throw new ValidationError(`Expected an array of strings for classifyMany() but received ${typeof texts}`);
     if (texts.length === 0) return [];
+    if (this.tier !== undefined) return this.classifyThroughTier(texts, opts);
+    return this.classifyByModel(texts, opts);
+  }
+
+  /** classifyMany through the template tier: the model sees first lines, audits and retired templates' lines. */
+  private async classifyThroughTier(texts: readonly string[], opts: ReturnType<typeof classifyOptionsSchema.parse>): Promise<ClassificationResult[]> {
+    if (opts.signal?.aborted) throw new AbortError(undefined, { cause: opts.signal.reason });
+    const flags = this.lines.check(texts); // the same errors and flags as without the tier, for every line
+    const review = opts.review ?? this.info.review ?? undefined;
+    const routed = await this.tier!.classify(texts, async (subset) => {
+      // Lines that waited on another call's first line come here later: the classifier may be disposed by then.
+      this.assertOpen();
+      return this.classifyByModel(subset, { ...opts, onProgress: undefined });
+    });
+    // The served lines cost nothing: progress is reported once the model's lines are back.
+    opts.onProgress?.(texts.length, texts.length);
+    return routed.map(({ result, route, templateId }, i) => {
+      const template = { id: templateId, audit: route === 'audit', retired: route === 'retired' };
+      if (route !== 'template') return { ...result, via: 'model', template };
+      const probs = this.meta.labels.map((l) => result.scores[l]!);
+      return { ...result, tokens: 0, truncated: false, flags: flags[i]!, review: needsReview(probs, review), via: 'template', template };
+    });
+  }
+
+  /** Every line through the model (or the exact-repeat cache): classifyMany without the tier. */
+  private async classifyByModel(texts: readonly string[], opts: ReturnType<typeof classifyOptionsSchema.parse>): Promise<ClassificationResult[]> {
     const prepared = await this.lines.prepare(texts);
     const cached = prepared.map((p) => this.cache.get(p.tokens));
     const misses = prepared.filter((_, i) => cached[i] === undefined);
@@ -305,6 +343,7 @@ export class LogClassifier {
       prefixCache: { budget: ctx.prefixCacheCells, cells: ctx.prefixCacheHeld },
       cache: this.cache.stats(),
       threads: ctx.threads,
+      ...(this.tier !== undefined ? { templateTier: this.tier.stats() } : {}),
     };
   }
 

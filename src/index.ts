@@ -29,6 +29,11 @@ export {
 export type { ErrorCode } from './errors.js';
 export { convertCheckpoint, CONVERT_TYPES } from './convert/index.js';
 export type { ConvertOptions, ConvertProgress, ConvertResult, ConvertType } from './convert/index.js';
+export { TemplateParser } from './templates/TemplateParser.js';
+export type { TemplateMatch, TemplateSummary } from './templates/TemplateParser.js';
+export { templateOf } from './templates/templateOf.js';
+export type { TemplateParserOptions, TemplateTierOptions } from './options.js';
+export type { RetiredTemplate, TemplateTierStats } from './templates/TemplateTier.js';
 export { verifyModel } from './gguf/verifyModel.js';
 export type { VerifyOptions, VerifyResult } from './gguf/verifyModel.js';
 export { DEFAULT_GGUF_TYPE, DEFAULT_REPO_ID, pullModel, resolveModel } from './hub/index.js';

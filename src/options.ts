@@ -27,6 +27,48 @@ export const reviewOptionsSchema = z
   })
   .strict();
 
+/** Options of `new TemplateParser()` (src/templates, docs/templates.md). */
+export const templateParserOptionsSchema = z
+  .object({
+    /** Templates kept; past it the least recently used one is evicted. */
+    maxTemplates: positiveInt(10_000_000).default(10_000),
+    /**
+     * How alike a line and a template must be for the line to join it: constant tokens they share at
+     * the same place over the constants of whichever has more (docs/templates.md#similarity).
+     */
+    similarity: z.number().gt(0).max(1).default(0.7),
+    /** Characters of a line read (the rest is ignored): bounds the time and memory a long line costs. */
+    maxLineLength: positiveInt(1_048_576).default(2048),
+    /** Distinct first tokens per token count before new ones share the wildcard branch. */
+    maxChildren: positiveInt(100_000).default(100),
+  })
+  .strict();
+
+export type TemplateParserOptions = z.input<typeof templateParserOptionsSchema>;
+
+/**
+ * `open()`'s `templateTier` (docs/templates.md#template-tier): the first line of a template is
+ * classified by the model, later lines of it take that result, but for a seeded random `audit`
+ * share that the model classifies anyway; a template whose audited lines agree with its label less
+ * than `minAgreement` (after at least `minAudits` audits) is retired to per-line classification.
+ */
+export const templateTierOptionsSchema = z
+  .object({
+    /** Share of a template's later lines the model classifies anyway, to check the template's label. */
+    audit: probability.default(0.05),
+    /** Seed of the audit draws (the same lines in the same order audit the same lines). */
+    seed: z.number().int().min(0).max(0xffffffff).default(0),
+    /** Audits a template needs before it can be retired. */
+    minAudits: positiveInt(1_000_000).default(3),
+    /** Share of audited lines that must agree with the template's label; below it the template is retired. */
+    minAgreement: probability.default(0.9),
+    /** Templates tracked (TemplateParser `maxTemplates`); past it the least recently used is forgotten. */
+    maxTemplates: positiveInt(10_000_000).default(10_000),
+  })
+  .strict();
+
+export type TemplateTierOptions = z.input<typeof templateTierOptionsSchema>;
+
 /** Options of `LogClassifier.open()`. */
 export const openOptionsSchema = z
   .object({
@@ -92,6 +134,11 @@ export const openOptionsSchema = z
     calibration: z.enum(CALIBRATION_CHOICES).default('auto'),
     /** Default review thresholds of every classify call. */
     review: reviewOptionsSchema.optional(),
+    /**
+     * Serve later lines of a template from its first line's result (results get `via` and
+     * `template`), auditing a seeded share with the model; false (default): every line is classified.
+     */
+    templateTier: z.union([z.literal(false), templateTierOptionsSchema]).default(false),
     /** Path to a logtriage.node to use instead of the built one. */
     nativeBinding: z.string().min(1).optional(),
   })

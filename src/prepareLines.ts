@@ -57,23 +57,40 @@ export class LinePreparer {
     return this.tokenize(texts.map(checkedText));
   }
 
+  /**
+   * The type check, the empty and whitespace rules and the result flags of prepare(), without
+   * tokenizing: the template tier checks and flags every line, including those it will not tokenize.
+   */
+  check(texts: readonly string[]): ResultFlag[][] {
+    return texts.map((text, i) => this.flagsOf(text, this.checkedLine(text, i)));
+  }
+
+  private flagsOf(text: string, nfc: string): ResultFlag[] {
+    const flags: ResultFlag[] = [];
+    if (!text.isWellFormed()) flags.push('invalid-unicode');
+    if (this.settings.specialTokens === 'plain' && this.settings.controlTexts.some((t) => nfc.includes(t))) flags.push('special-token-text');
+    return flags;
+  }
+
+  private checkedLine(text: unknown, i: number): string {
+    const nfc = checkedText(text, i);
+    if (nfc.length === 0 || (this.settings.rejectWhitespace && WHITESPACE_ONLY.test(nfc))) {
+      throw new EmptyInputError(
+        `texts[${i}] is ${nfc.length === 0 ? 'empty' : 'whitespace only'}: there is nothing to classify` +
+          (nfc.length === 0 ? '' : ' (set rejectWhitespace: false to classify it anyway)'),
+      );
+    }
+    return nfc;
+  }
+
   /** Lines ready to classify; throws on an empty or whitespace-only line, or one too long for truncation 'error'. */
   async prepare(texts: readonly string[]): Promise<PreparedLine[]> {
-    const { specialTokens, rejectWhitespace, controlTexts, maxTokens, truncation } = this.settings;
+    const { maxTokens, truncation } = this.settings;
     const normalized: string[] = [];
     const flags = texts.map((text, i) => {
-      const nfc = checkedText(text, i);
+      const nfc = this.checkedLine(text, i);
       normalized.push(nfc);
-      if (nfc.length === 0 || (rejectWhitespace && WHITESPACE_ONLY.test(nfc))) {
-        throw new EmptyInputError(
-          `texts[${i}] is ${nfc.length === 0 ? 'empty' : 'whitespace only'}: there is nothing to classify` +
-            (nfc.length === 0 ? '' : ' (set rejectWhitespace: false to classify it anyway)'),
-        );
-      }
-      const lineFlags: ResultFlag[] = [];
-      if (!text.isWellFormed()) lineFlags.push('invalid-unicode');
-      if (specialTokens === 'plain' && controlTexts.some((t) => nfc.includes(t))) lineFlags.push('special-token-text');
-      return lineFlags;
+      return this.flagsOf(text, nfc);
     });
     const ids = await this.tokenize(normalized);
     return ids.map((all, i) => {

@@ -36,6 +36,7 @@ describe('openOptionsSchema', () => {
       prefixCache: { cells: 512 },
       calibration: 'auto',
       verify: false,
+      templateTier: false,
     });
     expect(opts.gpuLayers).toBeUndefined();
     expect(opts.maxTokens).toBeUndefined();

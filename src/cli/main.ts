@@ -5,6 +5,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { CONVERT_TYPES, type ConvertType } from '../convert/index.js';
 import { IntegrityError, LogTriageError, ValidationError } from '../errors.js';
 import { DEFAULT_GGUF_TYPE, DEFAULT_REPO_ID } from '../hub/index.js';
+import { templateParserOptionsSchema } from '../options.js';
 import { serverOptionsSchema } from '../server/serverOptions.js';
 import { benchCommand } from './commands/bench.js';
 import { calibrateCommand, type CalibrateCliOptions } from './commands/calibrate.js';
@@ -16,8 +17,9 @@ import { evalCommand, LABELED_FORMATS, type EvalCliOptions } from './commands/ev
 import { infoCommand } from './commands/info.js';
 import { collectHeader, FORWARD_FORMATS, LOG_LEVELS, parsePort, serveCommand, type ServeCliOptions } from './commands/serve.js';
 import { pullCommand, type PullCommandOptions } from './commands/pull.js';
-import { addModelFlags, addReviewFlags, CALIBRATE_FLAGS, ENGINE_FLAGS, modelOption, openOptionsFrom, positiveInt, probability, SERVE_FLAGS, THREADS } from './modelFlags.js';
+import { addModelFlags, addReviewFlags, addTemplateTierFlag, CALIBRATE_FLAGS, ENGINE_FLAGS, modelOption, openOptionsFrom, positiveInt, probability, SERVE_FLAGS, THREADS } from './modelFlags.js';
 import { registerWorkerCommand } from './commands/worker.js';
+import { templatesCommand, TEMPLATE_FORMATS, type TemplateFormat } from './commands/templates.js';
 import { verifyCommand } from './commands/verify.js';
 import { OUTPUT_FORMATS } from './output/recordTypes.js';
 
@@ -27,7 +29,9 @@ function reviewFilterOf(opts: { onlyReview?: boolean; review: boolean }): { revi
   return opts.review ? {} : { reviewFilter: 'exclude' };
 }
 
-function buildProgram(): Command {
+/** The command tree (exported for the docs tests, which compare docs/cli.md's flag tables with it). */
+export function buildProgram(): Command {
+  const templateDefaults = templateParserOptionsSchema.parse({});
   const program = new Command('logtriage')
     .description('Classify log lines with a fine-tuned Qwen2 sequence classifier, natively (llama.cpp).')
     .option('--verbose', 'print stack traces on errors')
@@ -65,7 +69,7 @@ function buildProgram(): Command {
     .option('--no-review', 'write only records marked review: false')
     .option('--thresholds <file>', 'alert thresholds from eval --thresholds-out: each record gets alert (label has a threshold, score >= it)')
     .option('--only-alerts', 'write only records with alert: true');
-  addReviewFlags(addModelFlags(classify, ENGINE_FLAGS))
+  addTemplateTierFlag(addReviewFlags(addModelFlags(classify, ENGINE_FLAGS)))
     .addHelpText(
       'after',
       [
@@ -96,6 +100,38 @@ function buildProgram(): Command {
         color: opts.color,
         chunkLines: 256,
         open: openOptionsFrom(opts, ENGINE_FLAGS),
+      });
+    });
+
+  program
+    .command('templates')
+    .description("Each log line's template (header found and variables masked by themselves, no model loaded), then the templates by count")
+    .argument('[files...]', "log files (plain or .gz); '-' or none reads stdin")
+    .addOption(new Option('-f, --format <format>', 'output format (default: table on a terminal, else jsonl; the templates by count go to stderr with jsonl)').choices(TEMPLATE_FORMATS))
+    .option('--summary', 'print only the templates by count, on stdout')
+    .option('--top <n>', 'list only the n commonest templates in the summary', positiveInt)
+    .option('--max-templates <n>', `templates kept; past it the least recently used is evicted (default: ${templateDefaults.maxTemplates})`, positiveInt)
+    .option('--similarity <p>', `how alike a line and a template must be to share it, 0 to 1 (default: ${templateDefaults.similarity})`, probability)
+    .option('--max-line-length <n>', `characters of a line read (default: ${templateDefaults.maxLineLength})`, positiveInt)
+    .option('-q, --quiet', 'nothing on stderr but errors')
+    .option('--json', 'errors as a JSON object {error, code} on stderr')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Examples:',
+        '  $ logtriage templates /var/log/auth.log --summary --top 20',
+        '  $ logtriage templates app.log.gz > templates.jsonl',
+        "  $ journalctl -o cat | logtriage templates --format table | less -S",
+      ].join('\n'),
+    )
+    .action(async (files: string[], opts: { format?: TemplateFormat; summary?: boolean; top?: number; maxTemplates?: number; similarity?: number; maxLineLength?: number; quiet?: boolean }) => {
+      await templatesCommand(files, {
+        format: opts.format,
+        summary: opts.summary === true,
+        top: opts.top,
+        quiet: opts.quiet === true,
+        parser: { maxTemplates: opts.maxTemplates, similarity: opts.similarity, maxLineLength: opts.maxLineLength },
       });
     });
 
@@ -205,7 +241,7 @@ function buildProgram(): Command {
     .addOption(modelOption())
     .option('--host <host>', 'address to bind', '127.0.0.1')
     .option('--port <n>', 'TCP port (0: any free one)', parsePort, 8080);
-  addReviewFlags(addModelFlags(serve, SERVE_FLAGS))
+  addTemplateTierFlag(addReviewFlags(addModelFlags(serve, SERVE_FLAGS)))
     .option('--max-concurrent-requests <n>', `requests classified at once; more get 429 with Retry-After (default: ${serverDefaults.maxConcurrentRequests})`, positiveInt)
     .option('--max-client-batch-size <n>', `inputs per /predict or /v1/classify request; more get 422 (default: ${serverDefaults.maxClientBatchSize})`, positiveInt)
     .option('--payload-limit <bytes>', `largest body (after gzip); larger get 413 (default: ${serverDefaults.payloadLimit})`, positiveInt)

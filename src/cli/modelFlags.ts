@@ -4,7 +4,7 @@
 // undefined and openOptionsSchema's default applies, so each default has one home (options.ts);
 // help texts quote it from there.
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { CALIBRATION_CHOICES, openOptionsSchema, SPECIAL_TOKEN_CHOICES, TRUNCATION_CHOICES, type OpenOptions } from '../options.js';
+import { CALIBRATION_CHOICES, openOptionsSchema, SPECIAL_TOKEN_CHOICES, templateTierOptionsSchema, TRUNCATION_CHOICES, type OpenOptions } from '../options.js';
 import { DEFAULT_MAX_TOKENS } from '../runtimePlan.js';
 
 /** A flag for one OpenOptions field. */
@@ -79,6 +79,14 @@ export function addReviewFlags(command: Command): Command {
     .addOption(new Option('--review-min-margin <p>', 'mark review: true when the top score leads the second by less than p').argParser(probability));
 }
 
+/** --template-tier and --template-audit <p>: the `templateTier` open option (classify, serve, worker). */
+export function addTemplateTierFlag(command: Command): Command {
+  const audit = templateTierOptionsSchema.parse({}).audit;
+  return command
+    .addOption(new Option('--template-tier', "serve later lines of a log template from its first line's result (the model audits a share of them)"))
+    .addOption(new Option('--template-audit <p>', `share of a template's later lines the model classifies anyway, 0 to 1 (implies --template-tier; default: ${audit})`).argParser(probability));
+}
+
 /** `-m, --model`: a GGUF path or a pulled hub repo id. */
 export function modelOption(description = 'logtriage GGUF file or pulled hub repo id (default: the pulled default model)'): Option {
   return new Option('-m, --model <model>', description);
@@ -101,6 +109,9 @@ export function openOptionsFrom(values: object, flags: readonly ModelFlag[]): Op
   const review = { minScore: given.reviewMinScore, minMargin: given.reviewMinMargin };
   if (review.minScore !== undefined || review.minMargin !== undefined) {
     open.review = Object.fromEntries(Object.entries(review).filter(([, v]) => v !== undefined));
+  }
+  if (given.templateTier === true || given.templateAudit !== undefined) {
+    open.templateTier = given.templateAudit !== undefined ? { audit: given.templateAudit } : {};
   }
   return open as OpenOptions;
 }

@@ -8,7 +8,8 @@ import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { registerWorkerCommand } from '../../src/cli/commands/worker.js';
 import * as errors from '../../src/errors.js';
-import { openOptionsSchema } from '../../src/options.js';
+import { buildProgram } from '../../src/cli/main.js';
+import { openOptionsSchema, templateParserOptionsSchema } from '../../src/options.js';
 import { ERROR_STATUS } from '../../src/server/errors.js';
 import { serverOptionsSchema } from '../../src/server/serverOptions.js';
 import { workerOptionsSchema } from '../../src/worker/workerOptions.js';
@@ -61,6 +62,13 @@ describe('docs/api.md', () => {
     expect(compared).toBeGreaterThanOrEqual(10);
   });
 
+  it('the TemplateParser options table lists every option, with the schema default', () => {
+    const rows = table('api.md', 'parser option');
+    expect(rows.map(([name]) => code(name!)).sort()).toEqual(Object.keys(templateParserOptionsSchema.shape).sort());
+    const defaults = templateParserOptionsSchema.parse({}) as Record<string, unknown>;
+    for (const [name, documentedDefault] of rows) expect(documentedDefault, name).toBe(`\`${formatDefault(defaults[code(name!)])}\``);
+  });
+
   it('the JetStreamWorker options table lists every worker option, with the schema default', () => {
     const rows = table('api.md', 'worker option');
     // A row may name several options: `creds` / `token` / `user` + `password`.
@@ -79,6 +87,20 @@ describe('docs/api.md', () => {
 });
 
 describe('docs/cli.md', () => {
+  it('the templates flags table names every flag of `logtriage templates`, with the parser defaults', () => {
+    const command = buildProgram().commands.find((c) => c.name() === 'templates')!;
+    const declared = command.options.map((o) => o.long!).filter((flag) => flag !== '--help');
+    expect(declared.length).toBeGreaterThanOrEqual(8);
+    const rows = table('cli.md', 'templates flag');
+    const flagsOf = (cell: string) => [...cell.matchAll(/--[a-z-]+/g)].map((m) => m[0]);
+    expect(rows.flatMap(([cell]) => flagsOf(cell!)).sort()).toEqual(declared.sort());
+    const defaults = templateParserOptionsSchema.parse({});
+    const documented = new Map(rows.map(([cell, value]) => [flagsOf(cell!)[0]!, value!.replace(/`/g, '')]));
+    expect(documented.get('--max-templates')).toBe(String(defaults.maxTemplates));
+    expect(documented.get('--similarity')).toBe(String(defaults.similarity));
+    expect(documented.get('--max-line-length')).toBe(String(defaults.maxLineLength));
+  });
+
   it('the worker flags table names every flag of `logtriage worker`', () => {
     const program = new Command();
     registerWorkerCommand(program);

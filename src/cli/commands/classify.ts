@@ -16,7 +16,7 @@ import { AbortError, ValidationError } from '../../errors.js';
 import type { OpenOptions } from '../../options.js';
 import { followLogLines, mergeSources, type FollowOptions } from '../../lines/followFile.js';
 import { chunkWhenIdle, readLogLines, untilAborted, type LogLine } from '../../lines/readLogLines.js';
-import { summaryBlock, summaryLine, type ClassifySummary } from '../output/classifySummary.js';
+import { summaryBlock, summaryLine, templateTierLine, type ClassifySummary } from '../output/classifySummary.js';
 import { escapeTerminal } from '../output/escapeTerminal.js';
 import { colorEnabled, labelPainter } from '../output/labelStyle.js';
 import { NO_PROGRESS, progressBar, type Progress } from '../output/progressBar.js';
@@ -186,7 +186,10 @@ export async function classifyCommand(files: string[], options: ClassifyCommandO
   const thresholds = options.thresholds === undefined ? undefined : await readThresholdsForModel(options.thresholds, options.model, options.open.calibration);
   const clf = await LogClassifier.open(options.model, options.open);
   try {
-    return await classifyInputs(clf, inputs, options, thresholds, io);
+    const summary = await classifyInputs(clf, inputs, options, thresholds, io);
+    const tier = clf.stats().templateTier;
+    if (tier !== undefined && !options.quiet) io.stderr.write(`logtriage: ${templateTierLine(tier)}`);
+    return summary;
   } finally {
     await clf.dispose();
   }
@@ -288,6 +291,7 @@ async function classifyInputs(
         readAt: line.readAt,
         ...(reviewing ? { review: r.review } : {}),
         ...(thresholds ? { alert: isAlert(thresholds, r) } : {}),
+        ...(r.via !== undefined ? { via: r.via, templateId: r.template!.id } : {}),
       };
     });
     for (const r of records) summary.perLabel[r.label] = (summary.perLabel[r.label] ?? 0) + 1;

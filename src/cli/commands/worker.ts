@@ -8,7 +8,7 @@ import { LogClassifier } from '../../classifier.js';
 import { parseOptions } from '../../options.js';
 import { JetStreamWorker, serveWorkerMetrics, type WorkerOptions } from '../../worker/index.js';
 import { workerOptionsSchema } from '../../worker/workerOptions.js';
-import { addModelFlags, addReviewFlags, CALIBRATION, MAX_TOKENS, modelOption, openOptionsFrom, positiveInt, SPECIAL_TOKENS, THREADS, TRUNCATION } from '../modelFlags.js';
+import { addModelFlags, addReviewFlags, addTemplateTierFlag, CALIBRATION, MAX_TOKENS, modelOption, openOptionsFrom, positiveInt, SPECIAL_TOKENS, THREADS, TRUNCATION } from '../modelFlags.js';
 import { parsePort } from './serve.js';
 
 /** The engine flags of classify but --batch-size, which here counts messages per classifyMany() batch. */
@@ -84,7 +84,7 @@ export function registerWorkerCommand(program: Command): void {
     .option('--metrics-host <host>', 'address of the metrics endpoint', '127.0.0.1')
     .option('--thresholds <file>', 'alert thresholds from eval --thresholds-out: results get alert (with --ecs, event.kind alert)')
     .option('-q, --quiet', 'no messages on stderr');
-  addReviewFlags(addModelFlags(command, WORKER_MODEL_FLAGS))
+  addTemplateTierFlag(addReviewFlags(addModelFlags(command, WORKER_MODEL_FLAGS)))
     .addHelpText(
       'after',
       [

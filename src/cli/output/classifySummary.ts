@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 // What `classify` reports on stderr when it ends: one plain line when stderr is not a terminal
-// (easy to grep in CI logs), a per-label block with counts, shares and colour when it is.
+// (easy to grep in CI logs), a per-label block with counts, shares and colour when it is; with
+// --template-tier, one more line with the tier's counters.
 import { escapeTerminal } from './escapeTerminal.js';
 import type { LabelPainter } from './labelStyle.js';
+import type { TemplateTierStats } from '../../templates/TemplateTier.js';
 
 export interface ClassifySummary {
   /** Lines classified. */
@@ -37,4 +39,11 @@ export function summaryBlock(summary: ClassifySummary, filtered: boolean, paint:
     out += `  ${paint(label, name)}  ${n.toLocaleString('en-US').padStart(countWidth)}  ${(share * 100).toFixed(1).padStart(5)}%  ${paint(label, bar)}\n`;
   }
   return out;
+}
+
+/** The template tier's counters in one line (classify --template-tier), for stderr. */
+export function templateTierLine(tier: TemplateTierStats): string {
+  const share = (n: number) => `${((100 * n) / Math.max(tier.lines, 1)).toFixed(1)}%`;
+  const agreement = tier.auditAgreement === null ? 'no audit yet' : `${(100 * tier.auditAgreement).toFixed(1)}% agreed`;
+  return `template tier: ${tier.servedByTemplate} of ${tier.lines} lines (${share(tier.servedByTemplate)}) served by ${tier.templates} templates, ${tier.audits} audited (${agreement}), ${tier.retired} templates retired\n`;
 }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // JSON Lines: one object per classified line, `{file, line, label, score}` plus `scores`,
-// `text`, `flags` and `truncated` when asked for or set.
+// `text`, `flags` and `truncated` when asked for or set, `via` and `template_id` with --template-tier.
 import { escapeJsonForTerminal } from './escapeTerminal.js';
 import { STDIN_NAME, type ClassifiedLine, type RecordWriter, type RecordWriterOptions } from './recordTypes.js';
 
@@ -16,6 +16,7 @@ export function jsonlRecord(line: ClassifiedLine, options: Pick<RecordWriterOpti
     ...(line.truncated ? { truncated: true } : {}),
     ...(line.review !== undefined ? { review: line.review } : {}),
     ...(line.alert !== undefined ? { alert: line.alert } : {}),
+    ...(line.via !== undefined ? { via: line.via, template_id: line.templateId } : {}),
   });
 }
 

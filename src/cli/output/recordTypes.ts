@@ -25,6 +25,10 @@ export interface ClassifiedLine {
   review?: boolean;
   /** Set with --thresholds: the line's label has a threshold and its score reaches it. */
   alert?: boolean;
+  /** Set with --template-tier: 'template' when the line took its template's result, else 'model'. */
+  via?: 'model' | 'template';
+  /** Set with --template-tier: the line's template id. */
+  templateId?: string;
 }
 
 export interface RecordWriterOptions {

@@ -88,3 +88,16 @@ describe('jsonlWriter', () => {
     expect(JSON.parse(out)).toEqual({ file: 'app.log', line: 3, label: 'Normal', score: 0.2, text: 'a\u009bb', flags: ['invalid-utf8'], truncated: true });
   });
 });
+
+describe('jsonlWriter with --template-tier', () => {
+  it('adds via and template_id when the record has them, and nothing otherwise', () => {
+    const writer = createRecordWriter('jsonl', { ...options, scores: false, text: false });
+    const [served, plain] = writer
+      .write([{ ...record('a', 1), via: 'template', templateId: '44a2bdfe' }, record('b', 2)])
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(served).toEqual({ file: 'app.log', line: 1, label: 'Normal', score: 0.2, via: 'template', template_id: '44a2bdfe' });
+    expect(Object.keys(plain!)).toEqual(['file', 'line', 'label', 'score']);
+  });
+});
