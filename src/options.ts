@@ -112,6 +112,11 @@ export const classifyOptionsSchema = z
 
 export type ClassifyOptions = z.input<typeof classifyOptionsSchema>;
 
+/** Options of `embed()`: those of `classifyMany()` without `review` (a hidden state has no score to review). */
+export const embedOptionsSchema = classifyOptionsSchema.omit({ review: true }).strict();
+
+export type EmbedOptions = z.input<typeof embedOptionsSchema>;
+
 /** Options of the HF-pipeline-shaped helper. */
 export const pipelineOptionsSchema = classifyOptionsSchema
   .extend({
