@@ -8,6 +8,7 @@ export type { Calibration } from './calibration/applyCalibration.js';
 export type { ReviewThresholds } from './calibration/needsReview.js';
 export {
   AbortError,
+  AdaptError,
   BackendError,
   CalibrationError,
   ChecksumError,
