@@ -28,17 +28,22 @@ interface Group {
 /** Per label, its texts' groups of rows in a stable pseudo-random order. */
 function groupsByLabel(texts: readonly string[], gold: readonly number[], labels: readonly string[]): Group[][] {
   const byText = new Map<string, Group>();
-  const out: Group[][] = labels.map(() => []);
   texts.forEach((text, i) => {
     let group = byText.get(text);
     if (group === undefined) {
       group = { rows: [], order: createHash('sha256').update(text).digest('hex') };
       byText.set(text, group);
-      // A text is stratified by the label of its first row (a text labeled two ways stays whole).
-      out[gold[i]!]!.push(group);
     }
     group.rows.push(i);
   });
+  const out: Group[][] = labels.map(() => []);
+  for (const group of byText.values()) {
+    // A text labeled two ways stays whole, stratified by its most frequent label (the first on a tie).
+    const votes = new Map<number, number>();
+    for (const row of group.rows) votes.set(gold[row]!, (votes.get(gold[row]!) ?? 0) + 1);
+    const [label] = [...votes].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0]!;
+    out[label]!.push(group);
+  }
   for (const groups of out) groups.sort((a, b) => (a.order < b.order ? -1 : a.order > b.order ? 1 : 0));
   return out;
 }
