@@ -34,10 +34,11 @@ export interface HeadFit {
 
 const HISTORY = 10;
 const DEFAULT_MAX_ITERATIONS = 500;
-const DEFAULT_GRADIENT_TOLERANCE = 1e-6;
+// On the mean weighted NLL: well below what moves a prediction, and half the iterations of 1e-6 on correlated states.
+const DEFAULT_GRADIENT_TOLERANCE = 1e-4;
 
 /** Standardised copy of `x` (n rows of d) and the mean and scale of each column (scale 1 for a constant column). */
-function standardise(x: Float32Array, n: number, d: number): { z: Float64Array; mean: Float64Array; scale: Float64Array } {
+function standardise(x: Float32Array, n: number, d: number): { z: Float32Array; mean: Float64Array; scale: Float64Array } {
   const mean = new Float64Array(d);
   const scale = new Float64Array(d);
   for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j]! += x[i * d + j]!;
@@ -52,7 +53,8 @@ function standardise(x: Float32Array, n: number, d: number): { z: Float64Array; 
     const sd = Math.sqrt(scale[j]! / n);
     scale[j] = sd > 1e-12 * (1 + Math.abs(mean[j]!)) ? sd : 1;
   }
-  const z = new Float64Array(n * d);
+  // F32 like the hidden states themselves: half the bytes the fit streams through (sums stay F64).
+  const z = new Float32Array(n * d);
   for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) z[i * d + j] = (x[i * d + j]! - mean[j]!) / scale[j]!;
   return { z, mean, scale };
 }
@@ -91,7 +93,7 @@ export function fitHead(x: Float32Array, gold: ArrayLike<number>, nLabels: numbe
   // Rows are taken four at a time, so each weight loaded (forward) or gradient cell updated
   // (backward) serves four rows: z is padded with zero rows of weight 0 to a multiple of 4.
   const rows = Math.ceil(n / 4) * 4;
-  const zp = rows === n ? z : new Float64Array(rows * d);
+  const zp = rows === n ? z : new Float32Array(rows * d);
   if (zp !== z) zp.set(z);
   const rowWeight = new Float64Array(rows);
   const rowGold = new Int32Array(rows);

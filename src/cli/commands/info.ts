@@ -159,7 +159,7 @@ function adaptLines(record: AdaptRecord | undefined, labels: readonly string[]):
   const total = record.linesPerLabel.reduce((a, b) => a + b, 0);
   return [
     ['adapted', `head fitted by \`logtriage adapt\` on ${e(record.date)} from base sha256 ${e(record.baseSha256)}`],
-    ['adapt lines', `${count(total)} (${perLabel}), L2 ${record.l2}, ${e(record.validation)}`],
+    ['adapt lines', `${count(total)} (${perLabel}), L2 ${Number(record.l2.toPrecision(6))}, ${e(record.validation)}`],
     [
       'adapt held-out',
       `${count(record.heldOutLines)} lines, ${record.baseline} → new head: accuracy ${f(record.before.accuracy)} → ${f(record.after.accuracy)}, ` +
