@@ -4,7 +4,7 @@
 // it writes works through info, verify, classify and eval. With the model's own labels the fit
 // starts from its head and is compared with it; a worse head is refused unless --force; a
 // calibration of the old head is dropped. Bad input is a typed error and writes nothing.
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loghubLabeled, type LabeledLine } from '../../scripts/loghub-labeled.js';
@@ -14,7 +14,7 @@ import { adaptCommand, type AdaptCliOptions, type AdaptReport } from '../../src/
 import { AdaptError, ValidationError } from '../../src/errors.js';
 import { copyGguf } from '../../src/gguf/copyGguf.js';
 import { readModelMeta } from '../../src/gguf/readModelMeta.js';
-import { artifactsDir, loghubDir, tinyModel } from '../fixtures/index.js';
+import { artifactsDir, loghubDir, splitLogLines, tinyModel } from '../fixtures/index.js';
 import { runCli } from '../helpers/runCli.js';
 
 const model = tinyModel('f32');
@@ -80,7 +80,7 @@ describe('logtriage adapt, source system as the label (loghub, new label set)', 
     expect(report.after.nll).toBeLessThan(report.before.nll);
     expect(report.forced).toBe(false);
     expect(existsSync(output())).toBe(true);
-  });
+  }, CLI_MS);
 
   it('writes a model that info describes with its provenance and verify passes', async () => {
     const info = await cli(['info', output(), '--json']);
@@ -98,12 +98,15 @@ describe('logtriage adapt, source system as the label (loghub, new label set)', 
     const verify = await cli(['verify', output(), '--json', '--quiet']);
     expect(verify.code).toBe(0);
     expect(JSON.parse(verify.stdout).status).toBe('verified');
-  });
+  }, CLI_MS);
 
   it('classifies and evaluates with the new labels (unseen lines of every system)', async () => {
-    const classify = await cli(['classify', join(loghubDir(), 'OpenSSH_2k.log'), '--model', output(), '--threads', '2', '--format', 'jsonl', '--quiet']);
+    const log = path('openssh-tail.log');
+    writeFileSync(log, `${splitLogLines(readFileSync(join(loghubDir(), 'OpenSSH_2k.log'), 'utf8')).slice(-40).join('\n')}\n`);
+    const classify = await cli(['classify', log, '--model', output(), '--threads', '2', '--format', 'jsonl', '--quiet']);
     expect(classify.code).toBe(0);
-    const labels = classify.stdout.trim().split('\n').slice(0, 50).map((l) => JSON.parse(l).label as string);
+    const labels = classify.stdout.trim().split('\n').map((l) => JSON.parse(l).label as string);
+    expect(labels).toHaveLength(40);
     expect(labels.every((l) => report.labels.includes(l))).toBe(true);
     const evaluated = await cli(['eval', heldOut, '--model', output(), '--threads', '2', '--json']);
     expect(evaluated.code).toBe(0);
@@ -111,7 +114,7 @@ describe('logtriage adapt, source system as the label (loghub, new label set)', 
     expect(metrics.rows).toBe(SYSTEMS * 20);
     // Measured 0.686 on 50 unseen lines per system.
     expect(metrics.accuracy).toBeGreaterThanOrEqual(0.45);
-  });
+  }, CLI_MS);
 });
 
 describe("logtriage adapt, the model's own labels", () => {
@@ -119,14 +122,15 @@ describe("logtriage adapt, the model's own labels", () => {
     const file = writeRows('self-labeled.jsonl', selfLabeled);
     const out = path('refused.gguf');
     // A penalty this large leaves the new head little but its biases: worse than a head that is right on every line.
-    await expect(adapt(file, out, { l2: 100 })).rejects.toThrow(AdaptError);
-    await expect(adapt(file, out, { l2: 100 })).rejects.toThrow(/worse than the current head on \d+ held-out lines .*nothing written/);
+    const refused = await adapt(file, out, { l2: 100 }).then(() => undefined, (err: unknown) => err);
+    expect(refused).toBeInstanceOf(AdaptError);
+    expect((refused as Error).message).toMatch(/worse than the current head on \d+ held-out lines .*nothing written/);
     expect(existsSync(out)).toBe(false);
     const forced = await adapt(file, out, { l2: 100, force: true });
     expect(forced).toMatchObject({ forced: true, baseline: 'current head', newLabelSet: false, droppedCalibration: false });
     expect(forced.before.accuracy).toBe(1);
     expect((await readModelMeta(out)).labels).toEqual((await readModelMeta(model)).labels);
-  });
+  }, CLI_MS);
 
   it("drops the base model's calibration (fitted for the old head) and says so", async () => {
     const calibrated = path('calibrated.gguf');
@@ -142,7 +146,7 @@ describe("logtriage adapt, the model's own labels", () => {
     const meta = await readModelMeta(out);
     expect(meta.calibration).toBeUndefined();
     expect(meta.adapt?.baseline).toBe('current head');
-  });
+  }, CLI_MS);
 });
 
 describe('logtriage adapt, bad input: a typed error, nothing written', () => {
