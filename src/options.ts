@@ -143,6 +143,18 @@ export const adaptOptionsSchema = z
 
 export type AdaptOptions = z.input<typeof adaptOptionsSchema>;
 
+/** `logtriage label` (src/cli/commands/label.ts): the labels offered (keys 1-9, 0) and the port on 127.0.0.1. */
+export const labelOptionsSchema = z
+  .object({
+    labels: z.array(z.string().trim().min(1)).min(1).max(10),
+    output: z.string().min(1),
+    /** 0: any free port. */
+    port: z.number().int().min(0).max(65535).default(0),
+  })
+  .strict();
+
+export type LabelOptions = z.input<typeof labelOptionsSchema>;
+
 /** Options of the HF-pipeline-shaped helper. */
 export const pipelineOptionsSchema = classifyOptionsSchema
   .extend({

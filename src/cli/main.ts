@@ -16,6 +16,7 @@ import { classifyCommand, collectLabels, type ClassifyFlags } from './commands/c
 import { convertCommand } from './commands/convert.js';
 import { evalCommand, LABELED_FORMATS, type EvalCliOptions } from './commands/eval.js';
 import { infoCommand } from './commands/info.js';
+import { labelCommand, type LabelCliOptions } from './commands/label.js';
 import { collectHeader, FORWARD_FORMATS, LOG_LEVELS, parsePort, serveCommand, type ServeCliOptions } from './commands/serve.js';
 import { pullCommand, type PullCommandOptions } from './commands/pull.js';
 import { addModelFlags, addReviewFlags, CALIBRATE_FLAGS, ENGINE_FLAGS, modelOption, openOptionsFrom, positiveInt, probability, SERVE_FLAGS, THREADS } from './modelFlags.js';
@@ -192,6 +193,19 @@ function buildProgram(): Command {
     .addHelpText('after', '\nExamples:\n  $ logtriage adapt labeled.jsonl --model models/logs-q8_0.gguf -o models/site.gguf\n  $ logtriage adapt by-system.csv --model models/logs-q8_0.gguf --new-labels --folds 5 -o models/systems.gguf --json')
     .action(async (file: string, opts: Omit<AdaptCliOptions, 'open'>) => {
       await adaptCommand(file, { ...opts, open: openOptionsFrom(opts, CALIBRATE_FLAGS) });
+    });
+
+  program
+    .command('label')
+    .description('Label log lines in a local web page, keyboard only (1-9, 0: a label; s: skip); appends JSON Lines for eval, calibrate and adapt, and resumes')
+    .argument('<logs...>', 'log files whose distinct non-blank lines are offered, in order')
+    .requiredOption('-o, --output <file>', 'JSON Lines file the labels are appended to (lines it already has are not offered again)')
+    .option('--labels <list>', "comma-separated labels, keys 1-9 and 0 in order (default: the model's)")
+    .option('-m, --model <model>', 'take the labels from this model (default: the pulled default model)')
+    .option('--port <n>', 'port on 127.0.0.1 (default: any free one)', parsePort)
+    .addHelpText('after', '\nThe page address, with its random token, is printed on stderr. Examples:\n  $ logtriage label /var/log/auth.log --labels Normal,Suspicious,Malicious -o labeled.jsonl\n  $ logtriage label app.log --model models/logs-q8_0.gguf -o labeled.jsonl')
+    .action(async (files: string[], opts: LabelCliOptions) => {
+      await labelCommand(files, opts);
     });
 
   program
