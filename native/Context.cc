@@ -27,6 +27,7 @@ Napi::Function Context::Init(Napi::Env env) {
     return DefineClass(env, "Context", {
         StaticMethod<&Context::JS_create>("create"),
         InstanceMethod<&Context::JS_classify>("classify"),
+        InstanceMethod<&Context::JS_embed>("embed"),
         InstanceMethod<&Context::JS_info>("info"),
         InstanceMethod<&Context::JS_dispose>("dispose"),
     });
@@ -155,20 +156,29 @@ Napi::Value Context::JS_create(const Napi::CallbackInfo & info) {
 }
 
 Napi::Value Context::JS_classify(const Napi::CallbackInfo & info) {
+    return Run(info, false);
+}
+
+Napi::Value Context::JS_embed(const Napi::CallbackInfo & info) {
+    return Run(info, true);
+}
+
+Napi::Value Context::Run(const Napi::CallbackInfo & info, bool hidden) {
     Napi::Env env = info.Env();
+    const char * name = hidden ? "embed" : "classify";
     if (!state_ || state_->abort) {
         return ThrowError(env, code::kDisposed, "The context has been disposed");
     }
     if (info.Length() < 2 || !info[0].IsTypedArray() || !info[1].IsTypedArray() ||
         info[0].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array ||
         info[1].As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array) {
-        return ThrowError(env, code::kInvalidArgument, "classify(tokens: Int32Array, offsets: Uint32Array) expected");
+        return ThrowError(env, code::kInvalidArgument, std::string(name) + "(tokens: Int32Array, offsets: Uint32Array) expected");
     }
     int32_t threads = 0;
     if (info.Length() > 2 && !info[2].IsUndefined()) {
         const double d = info[2].IsNumber() ? info[2].As<Napi::Number>().DoubleValue() : 0;
         if (!(d >= 1 && d <= 1024 && d == static_cast<double>(static_cast<int32_t>(d)))) {
-            return ThrowError(env, code::kInvalidArgument, "classify: threads must be an integer from 1 to 1024");
+            return ThrowError(env, code::kInvalidArgument, std::string(name) + ": threads must be an integer from 1 to 1024");
         }
         threads = static_cast<int32_t>(d);
     }
@@ -176,7 +186,8 @@ Napi::Value Context::JS_classify(const Napi::CallbackInfo & info) {
     Napi::Uint32Array offsets = info[1].As<Napi::Uint32Array>();
     std::vector<llama_token> tokenCopy(tokens.Data(), tokens.Data() + tokens.ElementLength());
     std::vector<uint32_t> offsetCopy(offsets.Data(), offsets.Data() + offsets.ElementLength());
-    auto * worker = new ClassifyWorker(env, state_, std::move(tokenCopy), std::move(offsetCopy), threads);
+    auto * worker = new ClassifyWorker(env, state_, std::move(tokenCopy), std::move(offsetCopy), threads,
+                                       hidden ? ClassifyWorker::Output::kHidden : ClassifyWorker::Output::kLogits);
     worker->Queue();
     return worker->Promise();
 }

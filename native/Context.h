@@ -101,6 +101,13 @@ class Context : public Napi::ObjectWrap<Context> {
     // Sequence i is tokens[offsets[i], offsets[i+1]); the result holds nLabels logits per sequence.
     // threads: decode on that many threads from this call on (llama_set_n_threads; default: unchanged).
     Napi::Value JS_classify(const Napi::CallbackInfo & info);
+    // embed(tokens: Int32Array, offsets: Uint32Array, threads?: number) -> Promise<Float32Array>
+    // classify() with the same decodes, prefix sharing and prefix cache, but the result holds each
+    // sequence's pooled hidden state (n_embd floats: last token, after the final RMSNorm), the
+    // vector the head multiplies, instead of its logits.
+    Napi::Value JS_embed(const Napi::CallbackInfo & info);
+    // The work of classify() and embed().
+    Napi::Value Run(const Napi::CallbackInfo & info, bool hidden);
     // info() -> { nCtx, nBatch, nUbatch, nSeqMax, threads (those in use now), nLabels, flashAttn, kvType, sharePrefixes, tokensIn, tokensDecoded,
     //   tokensReused, prefixCacheCells (the budget in effect), prefixCacheHeld (cells held now) }
     Napi::Value JS_info(const Napi::CallbackInfo & info);

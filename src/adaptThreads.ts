@@ -17,6 +17,7 @@
 // current cost (load arrived) probes downward at once. Pure code: the caller times the calls
 // (classifyAdapting below) and applies the count (native classify's `threads` argument,
 // llama_set_n_threads between decodes).
+import type { RunBatch } from './queue.js';
 
 export interface ThreadControllerOptions {
   /** Most threads (the physical cores); the controller starts here. */
@@ -142,21 +143,22 @@ export class ThreadController {
 /** What classifyAdapting needs of the native context. */
 export interface ThreadedContext {
   classify(tokens: Int32Array, offsets: Uint32Array, threads?: number): Promise<Float32Array>;
+  embed(tokens: Int32Array, offsets: Uint32Array, threads?: number): Promise<Float32Array>;
   info(): { tokensDecoded: number };
 }
 
 /**
  * A BatchQueue runner that runs each native call at the controller's thread count and reports
  * its time per decoded token back. The queue runs one call at a time, so the tokensDecoded
- * difference is this call's.
+ * difference is this call's. `embed` calls decode the same way and count alike.
  */
-export function classifyAdapting(context: ThreadedContext, controller: ThreadController): (tokens: Int32Array, offsets: Uint32Array) => Promise<Float32Array> {
-  return async (tokens, offsets) => {
+export function classifyAdapting(context: ThreadedContext, controller: ThreadController): RunBatch {
+  return async (tokens, offsets, output = 'logits') => {
     const threads = controller.threads;
     const before = context.info().tokensDecoded;
     const started = performance.now();
-    const logits = await context.classify(tokens, offsets, threads);
+    const result = output === 'hidden' ? await context.embed(tokens, offsets, threads) : await context.classify(tokens, offsets, threads);
     controller.record(threads, performance.now() - started, context.info().tokensDecoded - before);
-    return logits;
+    return result;
   };
 }

@@ -12,15 +12,17 @@ import { resolveModel } from './hub/resolveModel.js';
 import type { NativeContext, NativeModel } from './native.js';
 import {
   classifyOptionsSchema,
+  embedOptionsSchema,
   openOptionsSchema,
   parseOptions,
   pipelineOptionsSchema,
   type ClassifyOptions,
+  type EmbedOptions,
   type OpenOptions,
   type PipelineOptions,
   type ResolvedOpenOptions,
 } from './options.js';
-import { BatchQueue, type BatchTiming } from './queue.js';
+import { BatchQueue, type BatchTiming, type NativeOutput } from './queue.js';
 import { classifyAdapting, ThreadController } from './adaptThreads.js';
 import { LongLineRouter } from './routeLongLines.js';
 import { LinePreparer, type PreparedLine, type ResultFlag } from './prepareLines.js';
@@ -127,6 +129,8 @@ export class LogClassifier {
   private readonly queue: BatchQueue;
   private readonly longLines: LongLineRouter | undefined;
   private readonly cache: ResultCache;
+  /** Hidden states by token sequence (`embed()`); the same capacity as the logits cache, held apart from it. */
+  private readonly hiddenCache: ResultCache;
   private readonly batchListeners = new Set<(timing: BatchTiming) => void>();
   private readonly lines: LinePreparer;
   private readonly tier: TemplateTier<ClassificationResult> | undefined;
@@ -142,11 +146,17 @@ export class LogClassifier {
     openContext: (nCtx: number, threads: number) => Promise<NativeContext>,
   ) {
     const adapt = plan.adaptThreads.value ? new ThreadController({ max: plan.threads.value }) : undefined;
-    const run = adapt ? classifyAdapting(context, adapt) : (tokens: Int32Array, offsets: Uint32Array) => context.classify(tokens, offsets);
+    const run = adapt
+      ? classifyAdapting(context, adapt)
+      : (tokens: Int32Array, offsets: Uint32Array, output: NativeOutput = 'logits') =>
+          output === 'hidden' ? context.embed(tokens, offsets) : context.classify(tokens, offsets);
     const longCells = plan.longLineCells.value;
-    this.longLines = longCells > 0 ? new LongLineRouter(run, plan.nCtx.value, () => openContext(longCells, adapt?.threads ?? plan.threads.value), meta.labels.length) : undefined;
+    const nEmbd = model.info().nEmbd;
+    this.longLines =
+      longCells > 0 ? new LongLineRouter(run, plan.nCtx.value, () => openContext(longCells, adapt?.threads ?? plan.threads.value), meta.labels.length, nEmbd) : undefined;
     this.queue = new BatchQueue(this.longLines?.classify ?? run, {
       nLabels: meta.labels.length,
+      nEmbd,
       linesPerCall: plan.linesPerCall.value,
       tokensPerCall: plan.tokensPerCall.value,
       maxQueuedLines: options.maxQueuedLines,
@@ -155,6 +165,7 @@ export class LogClassifier {
     });
     this.cache = new ResultCache(options.resultCache);
     this.tier = options.templateTier === false ? undefined : new TemplateTier(options.templateTier);
+    this.hiddenCache = new ResultCache(options.resultCache);
     this.lines = new LinePreparer(model, {
       ...options,
       controlTexts: model.info().controlTokens.map(([, text]) => text).filter((t) => t.length > 0),
@@ -300,24 +311,49 @@ export class LogClassifier {
   /** Every line through the model (or the exact-repeat cache): classifyMany without the tier. */
   private async classifyByModel(texts: readonly string[], opts: ReturnType<typeof classifyOptionsSchema.parse>): Promise<ClassificationResult[]> {
     const prepared = await this.lines.prepare(texts);
-    const cached = prepared.map((p) => this.cache.get(p.tokens));
+    const logits = await this.run(prepared, 'logits', this.cache, opts);
+    return logits.map((l, i) => this.toResult(l, prepared[i]!, opts.review ?? this.info.review ?? undefined));
+  }
+
+  /**
+   * Per line, the vector the head multiplies: the last token's hidden state after the final
+   * RMSNorm (`nEmbd` floats), so that `head · embed(line)` (+ bias) is the line's logits. Lines go
+   * through the same preparation, queue, batching, prefix sharing and caches as classifyMany().
+   */
+  async embed(texts: readonly string[], options: EmbedOptions = {}): Promise<Float32Array[]> {
+    this.assertOpen();
+    const opts = parseOptions(embedOptionsSchema, options, 'embed options');
+    if (!Array.isArray(texts)) throw new ValidationError(`Expected an array of strings for embed() but received ${typeof texts}`);
+    if (texts.length === 0) return [];
+    const prepared = await this.lines.prepare(texts);
+    const hidden = await this.run(prepared, 'hidden', this.hiddenCache, opts);
+    hidden.forEach((h) => {
+      if (!h.every(Number.isFinite)) throw new BackendError('The model produced a non-finite hidden state (NaN or infinite weights or activations)');
+    });
+    // Copies: the cache keeps its own arrays, which a caller must not be able to change.
+    return hidden.map((h) => h.slice());
+  }
+
+  /** Results of `output` for prepared lines: from `cache`, else through the queue; progress counts both. */
+  private async run(prepared: PreparedLine[], output: NativeOutput, cache: ResultCache, opts: Pick<ClassifyOptions, 'signal' | 'onProgress'>): Promise<Float32Array[]> {
+    const total = prepared.length;
+    const cached = prepared.map((p) => cache.get(p.tokens));
     const misses = prepared.filter((_, i) => cached[i] === undefined);
-    const pending = this.queue.push(misses.map((p) => p.tokens), opts.signal);
+    const pending = this.queue.push(misses.map((p) => p.tokens), opts.signal, output);
     let done = 0;
-    for (const hit of cached) if (hit) opts.onProgress?.(++done, texts.length);
+    for (const hit of cached) if (hit) opts.onProgress?.(++done, total);
     const computed = await Promise.all(
       pending.map((p, i) =>
         p.then((l) => {
-          this.cache.set(misses[i]!.tokens, l);
+          cache.set(misses[i]!.tokens, l);
           done++;
-          opts.onProgress?.(done, texts.length);
+          opts.onProgress?.(done, total);
           return l;
         }),
       ),
     );
     let next = 0;
-    const logits = cached.map((l) => l ?? computed[next++]!);
-    return logits.map((l, i) => this.toResult(l, prepared[i]!, opts.review ?? this.info.review ?? undefined));
+    return cached.map((l) => l ?? computed[next++]!);
   }
 
   /** Calls `listener` after every native call (queue wait per line, inference time); returns an unsubscribe function. */

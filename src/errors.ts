@@ -23,7 +23,8 @@ export type ErrorCode =
   | 'ERR_MESSAGE_FORMAT'
   | 'ERR_MAX_DELIVER'
   | 'ERR_BROKER'
-  | 'ERR_CALIBRATION';
+  | 'ERR_CALIBRATION'
+  | 'ERR_ADAPT';
 
 export class LogTriageError extends Error {
   readonly code: ErrorCode;
@@ -196,5 +197,17 @@ export class CalibrationError extends LogTriageError {
   constructor(message: string) {
     super('ERR_CALIBRATION', message);
     this.name = 'CalibrationError';
+  }
+}
+
+/**
+ * `logtriage adapt` cannot fit or will not write a head: too few lines for a label, labels that are
+ * not the model's (without `--new-labels`), or a new head worse on held-out lines than the current one
+ * (without `--force`). Nothing is written.
+ */
+export class AdaptError extends LogTriageError {
+  constructor(message: string) {
+    super('ERR_ADAPT', message);
+    this.name = 'AdaptError';
   }
 }

@@ -2,12 +2,13 @@
 // Public surface: named exports only.
 export { LogClassifier } from './classifier.js';
 export type { ClassificationResult, ClassifierInfo, ClassifierStats, PipelineEntry, ResultFlag } from './classifier.js';
-export type { ClassifyOptions, OpenOptions, PipelineOptions } from './options.js';
+export type { ClassifyOptions, EmbedOptions, OpenOptions, PipelineOptions } from './options.js';
 export type { BatchTiming } from './queue.js';
 export type { Calibration } from './calibration/applyCalibration.js';
 export type { ReviewThresholds } from './calibration/needsReview.js';
 export {
   AbortError,
+  AdaptError,
   BackendError,
   CalibrationError,
   ChecksumError,

@@ -98,6 +98,8 @@ export interface NativeContextInfo {
 export interface NativeContext {
   /** `threads`: run this call and later ones on that many threads (default: unchanged). */
   classify(tokens: Int32Array, offsets: Uint32Array, threads?: number): Promise<Float32Array>;
+  /** classify() with each sequence's pooled hidden state (n_embd floats: last token, after the final RMSNorm) instead of its logits. */
+  embed(tokens: Int32Array, offsets: Uint32Array, threads?: number): Promise<Float32Array>;
   info(): NativeContextInfo;
   dispose(): Promise<void>;
 }
@@ -192,6 +194,7 @@ function wrapModel(raw: NativeModel): NativeModel {
 function wrapContext(raw: NativeContext): NativeContext {
   return {
     classify: (tokens, offsets, threads) => callNative(() => raw.classify(tokens, offsets, threads)),
+    embed: (tokens, offsets, threads) => callNative(() => raw.embed(tokens, offsets, threads)),
     info: () => callNativeSync(() => raw.info()),
     dispose: () => callNative(() => raw.dispose()),
   };

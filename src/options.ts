@@ -159,6 +159,49 @@ export const classifyOptionsSchema = z
 
 export type ClassifyOptions = z.input<typeof classifyOptionsSchema>;
 
+/** Options of `embed()`: those of `classifyMany()` without `review` (a hidden state has no score to review). */
+export const embedOptionsSchema = classifyOptionsSchema.omit({ review: true }).strict();
+
+export type EmbedOptions = z.input<typeof embedOptionsSchema>;
+
+/** L2 penalty of `logtriage adapt` on the standardised head weights (see src/adapt/fitHead.ts). */
+export const DEFAULT_ADAPT_L2 = 0.01;
+/** Held-out share of `logtriage adapt` without --holdout or --folds. */
+export const DEFAULT_ADAPT_HOLDOUT = 0.2;
+/** Fewest labeled lines per label `logtriage adapt` fits from. */
+export const DEFAULT_ADAPT_MIN_PER_LABEL = 10;
+
+/** The fit options of `logtriage adapt` (src/cli/commands/adapt.ts); at most one of holdout and folds. */
+export const adaptOptionsSchema = z
+  .object({
+    /** Share of each label's lines held out (by distinct text) to compare the heads. */
+    holdout: z.number().gt(0).lt(1).optional(),
+    /** k-fold comparison instead; the head written is then fitted on every line. */
+    folds: z.number().int().min(2).max(50).optional(),
+    l2: z.number().positive().finite().default(DEFAULT_ADAPT_L2),
+    minPerLabel: z.number().int().min(2).default(DEFAULT_ADAPT_MIN_PER_LABEL),
+    /** Fit a head with the file's labels when they are not the model's. */
+    newLabels: z.boolean().default(false),
+    /** Write the head even when it is worse on the held-out lines. */
+    force: z.boolean().default(false),
+  })
+  .strict()
+  .refine((o) => o.holdout === undefined || o.folds === undefined, { message: 'either holdout or folds, not both', path: ['folds'] });
+
+export type AdaptOptions = z.input<typeof adaptOptionsSchema>;
+
+/** `logtriage label` (src/cli/commands/label.ts): the labels offered (keys 1-9, 0) and the port on 127.0.0.1. */
+export const labelOptionsSchema = z
+  .object({
+    labels: z.array(z.string().trim().min(1)).min(1).max(10),
+    output: z.string().min(1),
+    /** 0: any free port. */
+    port: z.number().int().min(0).max(65535).default(0),
+  })
+  .strict();
+
+export type LabelOptions = z.input<typeof labelOptionsSchema>;
+
 /** Options of the HF-pipeline-shaped helper. */
 export const pipelineOptionsSchema = classifyOptionsSchema
   .extend({

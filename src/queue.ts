@@ -3,9 +3,15 @@
 // drain loop packs whatever is waiting into native calls (bounded in lines and tokens, so
 // late arrivals join the next call), and each caller gets its own logits back. Aborted entries
 // leave the queue before they reach native code; admission is bounded (OverloadedError).
-import { AbortError, DisposedError, OverloadedError } from './errors.js';
+// Lines pushed for their hidden states (`embed()`) wait in the same queue, under the same budgets
+// and admission limit; a native call carries lines of one output kind only, the kind of the
+// oldest waiting line, so neither kind can starve the other.
+import { AbortError, BackendError, DisposedError, OverloadedError } from './errors.js';
 
-export type RunBatch = (tokens: Int32Array, offsets: Uint32Array) => Promise<Float32Array>;
+/** What a native call returns per line: its logits (nLabels floats) or its pooled hidden state (nEmbd floats). */
+export type NativeOutput = 'logits' | 'hidden';
+
+export type RunBatch = (tokens: Int32Array, offsets: Uint32Array, output?: NativeOutput) => Promise<Float32Array>;
 
 /** One native call, for metrics: how long its lines waited and how long the call took. */
 export interface BatchTiming {
@@ -21,6 +27,8 @@ export interface BatchTiming {
 export interface QueueLimits {
   /** Logits per line. */
   nLabels: number;
+  /** Hidden-state floats per line (needed only to push 'hidden' lines). */
+  nEmbd?: number;
   /** Most lines per native call. */
   linesPerCall: number;
   /** Most tokens per native call (a longer single line still goes alone). */
@@ -39,6 +47,7 @@ interface AbortGroup {
 
 interface Entry {
   tokens: Int32Array;
+  output: NativeOutput;
   enqueuedAt: number;
   resolve: (logits: Float32Array) => void;
   reject: (err: Error) => void;
@@ -61,9 +70,10 @@ export class BatchQueue {
     return this.waiting.length;
   }
 
-  /** Queues lines; each promise settles with that line's logits (or its error). */
-  push(lines: Int32Array[], signal?: AbortSignal): Promise<Float32Array>[] {
+  /** Queues lines; each promise settles with that line's logits or hidden state (`output`), or its error. */
+  push(lines: Int32Array[], signal?: AbortSignal, output: NativeOutput = 'logits'): Promise<Float32Array>[] {
     if (this.closedWith) throw this.closedWith;
+    if (output === 'hidden' && !(this.limits.nEmbd! > 0)) throw new RangeError('BatchQueue: hidden states need limits.nEmbd');
     if (signal?.aborted) throw new AbortError(undefined, { cause: signal.reason });
     if (this.waiting.length + lines.length > this.limits.maxQueuedLines) {
       throw new OverloadedError(
@@ -79,7 +89,7 @@ export class BatchQueue {
     const promises = lines.map(
       (tokens) =>
         new Promise<Float32Array>((resolve, reject) => {
-          const entry: Entry = { tokens, enqueuedAt: performance.now(), resolve, reject, settled: false, group };
+          const entry: Entry = { tokens, output, enqueuedAt: performance.now(), resolve, reject, settled: false, group };
           group?.entries.push(entry);
           this.waiting.push(entry);
         }),
@@ -119,14 +129,25 @@ export class BatchQueue {
     else entry.resolve(result);
   }
 
+  /** The oldest waiting line and the lines of its output kind after it, within the budgets; the others keep their places. */
   private takeBatch(): Entry[] {
     const batch: Entry[] = [];
+    const output = this.waiting[0]!.output;
     let tokens = 0;
-    while (this.waiting.length > 0 && batch.length < this.limits.linesPerCall) {
-      const next = this.waiting[0]!;
+    let i = 0;
+    for (; i < this.waiting.length && batch.length < this.limits.linesPerCall; i++) {
+      const next = this.waiting[i]!;
+      if (next.output !== output) continue;
       if (batch.length > 0 && tokens + next.tokens.length > this.limits.tokensPerCall) break;
-      batch.push(this.waiting.shift()!);
+      batch.push(next);
       tokens += next.tokens.length;
+    }
+    if (batch.length === i) this.waiting.splice(0, i);
+    else {
+      const taken = new Set(batch);
+      let kept = 0;
+      for (const entry of this.waiting) if (!taken.has(entry)) this.waiting[kept++] = entry;
+      this.waiting.length = kept;
     }
     return batch;
   }
@@ -151,11 +172,13 @@ export class BatchQueue {
         inferenceMs: performance.now() - started,
         ok,
       });
+      const output = batch[0]!.output;
       try {
-        const logits = await this.run(tokens, offsets);
-        const n = this.limits.nLabels;
+        const results = output === 'hidden' ? await this.run(tokens, offsets, 'hidden') : await this.run(tokens, offsets);
+        const n = output === 'hidden' ? this.limits.nEmbd! : this.limits.nLabels;
+        if (results.length !== n * batch.length) throw new BackendError(`The native call returned ${results.length} values for ${batch.length} lines of ${n}`);
         this.onBatch(timing(true));
-        batch.forEach((entry, i) => this.settle(entry, logits.slice(i * n, (i + 1) * n)));
+        batch.forEach((entry, i) => this.settle(entry, results.slice(i * n, (i + 1) * n)));
       } catch (err) {
         this.onBatch(timing(false));
         const error = this.closedWith ?? (err as Error);

@@ -7,14 +7,15 @@
 // the call that carries it and freed after: ~0.1 s and 56 MiB for the 2,048-token case, beside
 // the tens of seconds such a line takes to decode on a CPU.
 
+import type { NativeOutput, RunBatch } from './queue.js';
+
 /** What routing needs of a native context. */
 export interface LineContext {
   classify(tokens: Int32Array, offsets: Uint32Array): Promise<Float32Array>;
+  embed(tokens: Int32Array, offsets: Uint32Array): Promise<Float32Array>;
   info(): { tokensIn: number; tokensDecoded: number };
   dispose(): Promise<void>;
 }
-
-type RunBatch = (tokens: Int32Array, offsets: Uint32Array) => Promise<Float32Array>;
 
 /** Lines `which` of a packed batch, packed again. */
 function pick(tokens: Int32Array, offsets: Uint32Array, which: readonly number[]): { tokens: Int32Array; offsets: Uint32Array } {
@@ -35,33 +36,37 @@ export class LongLineRouter {
    * @param mainCells most tokens per line the main context takes
    * @param openLong opens a context for lines of up to maxTokens
    * @param nLabels logits per line
+   * @param nEmbd hidden-state floats per line (for 'hidden' calls)
    */
   constructor(
     private readonly run: RunBatch,
     private readonly mainCells: number,
     private readonly openLong: () => Promise<LineContext>,
     private readonly nLabels: number,
+    private readonly nEmbd = 0,
   ) {}
 
   /** A RunBatch: lines that fit go to the main context, longer ones to a context opened for this call. */
-  readonly classify: RunBatch = async (tokens, offsets) => {
+  readonly classify: RunBatch = async (tokens, offsets, output: NativeOutput = 'logits') => {
     const lines = offsets.length - 1;
     const long: number[] = [];
     const short: number[] = [];
     for (let i = 0; i < lines; i++) (offsets[i + 1]! - offsets[i]! > this.mainCells ? long : short).push(i);
-    if (long.length === 0) return this.run(tokens, offsets);
-    const logits = new Float32Array(lines * this.nLabels);
+    const hidden = output === 'hidden';
+    if (long.length === 0) return hidden ? this.run(tokens, offsets, 'hidden') : this.run(tokens, offsets);
+    const width = hidden ? this.nEmbd : this.nLabels;
+    const results = new Float32Array(lines * width);
     const place = (which: readonly number[], part: Float32Array) =>
-      which.forEach((line, k) => logits.set(part.subarray(k * this.nLabels, (k + 1) * this.nLabels), line * this.nLabels));
+      which.forEach((line, k) => results.set(part.subarray(k * width, (k + 1) * width), line * width));
     if (short.length > 0) {
       const batch = pick(tokens, offsets, short);
-      place(short, await this.run(batch.tokens, batch.offsets));
+      place(short, await (hidden ? this.run(batch.tokens, batch.offsets, 'hidden') : this.run(batch.tokens, batch.offsets)));
     }
     const context = await this.openLong();
     this.running = context;
     try {
       const batch = pick(tokens, offsets, long);
-      place(long, await context.classify(batch.tokens, batch.offsets));
+      place(long, await (hidden ? context.embed(batch.tokens, batch.offsets) : context.classify(batch.tokens, batch.offsets)));
       const info = context.info();
       this.counts.tokensIn += info.tokensIn;
       this.counts.tokensDecoded += info.tokensDecoded;
@@ -69,7 +74,7 @@ export class LongLineRouter {
       this.running = undefined;
       await context.dispose();
     }
-    return logits;
+    return results;
   };
 
   /** Frees a long-line context in use (its decode rejects, aborted), as the main context's dispose() does. */

@@ -118,6 +118,7 @@ describe('classifyAdapting', () => {
         decoded += tokens.length;
         return new Float32Array(2);
       },
+      embed: async () => new Float32Array(0),
       info: () => ({ tokensDecoded: decoded }),
     };
     const controller = new ThreadController({ max: 3 });

@@ -66,7 +66,7 @@ function failingAddon(code: string): { addon: NativeBinding; createdWith: unknow
     throw nativeError(code);
   };
   const rawModel: NativeModel = { tokenize: reject, info: fail, dispose: reject };
-  const rawContext: NativeContext = { classify: reject, info: fail, dispose: reject };
+  const rawContext: NativeContext = { classify: reject, embed: reject, info: fail, dispose: reject };
   const addon: NativeBinding = {
     Model: { load: async () => rawModel },
     Context: {

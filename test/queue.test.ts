@@ -13,12 +13,14 @@ const line = (id: number, length = 1) => new Int32Array(length).fill(id);
  */
 function fakeRun(hold = false) {
   const calls: number[][][] = [];
+  const outputs: string[] = [];
   const pending: Array<() => void> = [];
   let failNext: Error | undefined;
-  const run = async (tokens: Int32Array, offsets: Uint32Array): Promise<Float32Array> => {
+  const run = async (tokens: Int32Array, offsets: Uint32Array, output = 'logits'): Promise<Float32Array> => {
     const lines: number[][] = [];
     for (let i = 0; i + 1 < offsets.length; i++) lines.push(Array.from(tokens.subarray(offsets[i]!, offsets[i + 1]!)));
     calls.push(lines);
+    outputs.push(output);
     if (hold) await new Promise<void>((resolve) => pending.push(resolve));
     if (failNext) {
       const err = failNext;
@@ -30,6 +32,7 @@ function fakeRun(hold = false) {
   return {
     run,
     calls,
+    outputs,
     /** Lets the oldest held call finish. */
     release: () => pending.shift()?.(),
     held: () => pending.length,
@@ -195,5 +198,29 @@ describe('BatchQueue#close()', () => {
     fake.failNextWith(new Error('llama_decode: aborted'));
     fake.release();
     await expect(running).rejects.toBe(closed);
+  });
+});
+
+describe('BatchQueue hidden states', () => {
+  it('keeps each native call to one output kind, the oldest line\'s, and every line its own result', async () => {
+    const fake = fakeRun();
+    const queue = new BatchQueue(fake.run, limits({ nEmbd: 2, linesPerCall: 3 }));
+    const a = queue.push([line(1), line(2)]);
+    const b = queue.push([line(3, 2), line(4)], undefined, 'hidden');
+    const c = queue.push([line(5)]);
+    const results = await Promise.all([...a, ...b, ...c]);
+    expect(fake.calls).toEqual([[[1], [2], [5]], [[3, 3], [4]]]);
+    expect(fake.outputs).toEqual(['logits', 'hidden']);
+    expect(results.map((r) => Array.from(r))).toEqual([[1, 1], [2, 1], [3, 2], [4, 1], [5, 1]]);
+  });
+
+  it('refuses hidden-state lines when the queue was not given their width', () => {
+    const queue = new BatchQueue(fakeRun().run, limits());
+    expect(() => queue.push([line(1)], undefined, 'hidden')).toThrow(RangeError);
+  });
+
+  it('rejects a call whose result has the wrong number of values', async () => {
+    const queue = new BatchQueue(fakeRun().run, limits({ nEmbd: 3 }));
+    await expect(queue.push([line(1)], undefined, 'hidden')[0]).rejects.toThrow(/returned 2 values for 1 lines of 3/);
   });
 });

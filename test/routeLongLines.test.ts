@@ -20,6 +20,22 @@ function fakeRun(seen: number[][]) {
   };
 }
 
+const N_EMBD = 3;
+/** A fake context whose hidden state per line is [first token, line length, -1]; a logits call through it throws. */
+function hiddenRun(seen: number[][]) {
+  return async (tokens: Int32Array, offsets: Uint32Array, output?: string) => {
+    if (output !== undefined && output !== 'hidden') throw new Error(`expected a hidden-state call, got ${output}`);
+    const out = new Float32Array((offsets.length - 1) * N_EMBD);
+    const lengths: number[] = [];
+    for (let i = 0; i + 1 < offsets.length; i++) {
+      out.set([tokens[offsets[i]!]!, offsets[i + 1]! - offsets[i]!, -1], i * N_EMBD);
+      lengths.push(offsets[i + 1]! - offsets[i]!);
+    }
+    seen.push(lengths);
+    return out;
+  };
+}
+
 function pack(lines: number[][]): { tokens: Int32Array; offsets: Uint32Array } {
   const offsets = new Uint32Array(lines.length + 1);
   lines.forEach((l, i) => (offsets[i + 1] = offsets[i]! + l.length));
@@ -39,13 +55,21 @@ function setup() {
         decoded += tokens.length;
         return run(tokens, offsets);
       },
+      embed: async (tokens, offsets) => {
+        decoded += tokens.length;
+        return hiddenRun(long)(tokens, offsets);
+      },
       info: () => ({ tokensIn: decoded, tokensDecoded: decoded }),
       dispose: async () => {
         events.push('dispose');
       },
     };
   };
-  return { main, long, events, router: new LongLineRouter(fakeRun(main), 8, open, N_LABELS) };
+  const mainRun = fakeRun(main);
+  const mainHidden = hiddenRun(main);
+  const run = (tokens: Int32Array, offsets: Uint32Array, output?: 'logits' | 'hidden') =>
+    output === 'hidden' ? mainHidden(tokens, offsets, output) : mainRun(tokens, offsets);
+  return { main, long, events, router: new LongLineRouter(run, 8, open, N_LABELS, N_EMBD) };
 }
 
 describe('LongLineRouter', () => {
@@ -67,10 +91,22 @@ describe('LongLineRouter', () => {
     expect(router.counts).toEqual({ tokensIn: 29, tokensDecoded: 29 });
   });
 
+  it('routes hidden-state calls the same way, n_embd floats per line in its place', async () => {
+    const { main, long, events, router } = setup();
+    const { tokens, offsets } = pack([Array(9).fill(5), [6, 7], Array(20).fill(8), [9]]);
+    expect(Array.from(await router.classify(tokens, offsets, 'hidden'))).toEqual([5, 9, -1, 6, 2, -1, 8, 20, -1, 9, 1, -1]);
+    expect(main).toEqual([[2, 1]]);
+    expect(long).toEqual([[9, 20]]);
+    expect(events).toEqual(['open', 'dispose']);
+  });
+
   it('frees the long-line context when its call fails', async () => {
     const events: string[] = [];
     const router = new LongLineRouter(fakeRun([]), 4, async () => ({
       classify: async () => {
+        throw new Error('decode failed');
+      },
+      embed: async () => {
         throw new Error('decode failed');
       },
       info: () => ({ tokensIn: 0, tokensDecoded: 0 }),

@@ -48,6 +48,10 @@ bool ClassifyWorker::Decode() {
     }
 }
 
+size_t ClassifyWorker::Width() const {
+    return static_cast<size_t>(output_ == Output::kHidden ? state_->head.nEmbd : state_->head.nLabels);
+}
+
 bool ClassifyWorker::ApplyHead(const DecodeGroup & group, const std::vector<uint32_t> & rowOfNode) {
     const Head & head = state_->head;
     const std::vector<float> & rows = state_->capture.rows;
@@ -58,7 +62,13 @@ bool ClassifyWorker::ApplyHead(const DecodeGroup & group, const std::vector<uint
             Fail(code::kNoEmbedding, "captured " + std::to_string(nRows) + " hidden states, needed row " + std::to_string(row));
             return false;
         }
-        head.Apply(rows.data() + static_cast<size_t>(row) * head.nEmbd, logits_.data() + static_cast<size_t>(out.line) * head.nLabels);
+        const float * hidden = rows.data() + static_cast<size_t>(row) * head.nEmbd;
+        float * result = results_.data() + static_cast<size_t>(out.line) * Width();
+        if (output_ == Output::kHidden) {
+            std::memcpy(result, hidden, static_cast<size_t>(head.nEmbd) * sizeof(float));
+        } else {
+            head.Apply(hidden, result);
+        }
     }
     return true;
 }
@@ -187,7 +197,7 @@ void ClassifyWorker::Execute() {
     try {
         const ContextParams & p = state_->params;
         const uint32_t nSeq = static_cast<uint32_t>(offsets_.size() - 1);
-        logits_.assign(static_cast<size_t>(nSeq) * state_->head.nLabels, 0.0f);
+        results_.assign(static_cast<size_t>(nSeq) * Width(), 0.0f);
         const DecodePlan plan = PlanDecodes(tokens_, offsets_, static_cast<uint32_t>(state_->batch->Capacity()), p.nSeqMax, p.sharePrefixes);
         for (const DecodeGroup & group : plan.groups) {
             if (!(group.longLine ? RunLongLine(group) : RunGroup(group))) {
@@ -210,9 +220,9 @@ void ClassifyWorker::Execute() {
 }
 
 Napi::Value ClassifyWorker::Resolve() {
-    auto out = Napi::Float32Array::New(Env(), logits_.size());
-    if (!logits_.empty()) {
-        std::memcpy(out.Data(), logits_.data(), logits_.size() * sizeof(float));
+    auto out = Napi::Float32Array::New(Env(), results_.size());
+    if (!results_.empty()) {
+        std::memcpy(out.Data(), results_.data(), results_.size() * sizeof(float));
     }
     return out;
 }

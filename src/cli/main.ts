@@ -7,14 +7,17 @@ import { IntegrityError, LogTriageError, ValidationError } from '../errors.js';
 import { DEFAULT_GGUF_TYPE, DEFAULT_REPO_ID } from '../hub/index.js';
 import { templateParserOptionsSchema } from '../options.js';
 import { serverOptionsSchema } from '../server/serverOptions.js';
+import { adaptCommand, type AdaptCliOptions } from './commands/adapt.js';
 import { benchCommand } from './commands/bench.js';
 import { calibrateCommand, type CalibrateCliOptions } from './commands/calibrate.js';
 import { CALIBRATION_METHODS } from '../calibration/applyCalibration.js';
+import { DEFAULT_ADAPT_HOLDOUT, DEFAULT_ADAPT_L2, DEFAULT_ADAPT_MIN_PER_LABEL } from '../options.js';
 import { DEFAULT_MIN_LINES_PER_LABEL } from '../calibration/fitCalibration.js';
 import { classifyCommand, collectLabels, type ClassifyFlags } from './commands/classify.js';
 import { convertCommand } from './commands/convert.js';
 import { evalCommand, LABELED_FORMATS, type EvalCliOptions } from './commands/eval.js';
 import { infoCommand } from './commands/info.js';
+import { labelCommand, type LabelCliOptions } from './commands/label.js';
 import { collectHeader, FORWARD_FORMATS, LOG_LEVELS, parsePort, serveCommand, type ServeCliOptions } from './commands/serve.js';
 import { pullCommand, type PullCommandOptions } from './commands/pull.js';
 import { addModelFlags, addReviewFlags, addTemplateTierFlag, CALIBRATE_FLAGS, ENGINE_FLAGS, modelOption, openOptionsFrom, positiveInt, probability, SERVE_FLAGS, THREADS } from './modelFlags.js';
@@ -204,6 +207,41 @@ export function buildProgram(): Command {
     .addHelpText('after', '\nExamples:\n  $ logtriage calibrate held-out.jsonl --model models/logs-f16.gguf\n  $ logtriage calibrate tickets.csv --text-field message --model models/logs-q8.gguf --method vector -o models/logs-q8.vector.gguf')
     .action(async (file: string, opts: Omit<CalibrateCliOptions, 'open'>) => {
       await calibrateCommand(file, { ...opts, open: openOptionsFrom(opts, CALIBRATE_FLAGS) });
+    });
+
+  const adapt = program
+    .command('adapt')
+    .description("Fit a new linear head on the model's frozen hidden states of labeled log lines, compare it with the current head on held-out lines, and write a copy of the model with it")
+    .argument('<labeled-file>', 'a .jsonl or .csv file with a log line and its label per row (as eval and calibrate read)')
+    .option('-m, --model <model>', 'logtriage GGUF file or pulled hub repo id (default: the pulled default model)')
+    .requiredOption('-o, --output <file>', 'GGUF to write')
+    .option('--holdout <share>', `share of each label's distinct lines held out to compare the heads (default: ${DEFAULT_ADAPT_HOLDOUT})`, Number)
+    .option('--folds <k>', 'k-fold comparison instead of a holdout; the head written is fitted on every line', positiveInt)
+    .option('--l2 <lambda>', `L2 penalty on the standardised weights (default: ${DEFAULT_ADAPT_L2})`, Number)
+    .option('--min-per-label <n>', `fewest labeled lines per label (default: ${DEFAULT_ADAPT_MIN_PER_LABEL})`, positiveInt)
+    .option('--new-labels', "fit a head with the file's labels when they are not the model's (in code-point order)")
+    .option('--force', 'write the new head even when it is worse on the held-out lines')
+    .option('--text-field <name>', 'JSON field or CSV column holding the log line', 'text')
+    .option('--label-field <name>', 'JSON field or CSV column holding the label', 'label')
+    .addOption(new Option('--format <format>', 'input format (default: from the extension)').choices(LABELED_FORMATS))
+    .option('--json', 'print the comparison and the fit as JSON');
+  addModelFlags(adapt, CALIBRATE_FLAGS)
+    .addHelpText('after', '\nExamples:\n  $ logtriage adapt labeled.jsonl --model models/logs-q8_0.gguf -o models/site.gguf\n  $ logtriage adapt by-system.csv --model models/logs-q8_0.gguf --new-labels --folds 5 -o models/systems.gguf --json')
+    .action(async (file: string, opts: Omit<AdaptCliOptions, 'open'>) => {
+      await adaptCommand(file, { ...opts, open: openOptionsFrom(opts, CALIBRATE_FLAGS) });
+    });
+
+  program
+    .command('label')
+    .description('Label log lines in a local web page, keyboard only (1-9, 0: a label; s: skip); appends JSON Lines for eval, calibrate and adapt, and resumes')
+    .argument('<logs...>', 'log files whose distinct non-blank lines are offered, in order')
+    .requiredOption('-o, --output <file>', 'JSON Lines file the labels are appended to (lines it already has are not offered again)')
+    .option('--labels <list>', "comma-separated labels, keys 1-9 and 0 in order (default: the model's)")
+    .option('-m, --model <model>', 'take the labels from this model (default: the pulled default model)')
+    .option('--port <n>', 'port on 127.0.0.1 (default: any free one)', parsePort)
+    .addHelpText('after', '\nThe page address, with its random token, is printed on stderr. Examples:\n  $ logtriage label /var/log/auth.log --labels Normal,Suspicious,Malicious -o labeled.jsonl\n  $ logtriage label app.log --model models/logs-q8_0.gguf -o labeled.jsonl')
+    .action(async (files: string[], opts: LabelCliOptions) => {
+      await labelCommand(files, opts);
     });
 
   program

@@ -5,6 +5,7 @@
 // or aborts (duplicate tokens, head_dim mismatches, block counts past LLAMA_MAX_LAYERS, tensor
 // types ggml cannot compute with, qwen2 hyperparameters a logtriage model never sets).
 
+import { readAdaptRecord, type AdaptRecord } from '../adapt/adaptMetadata.js';
 import { readCalibration, type CalibrationRecord } from '../calibration/calibrationMetadata.js';
 import { ModelFormatError } from '../errors.js';
 import { POOLING_TYPE_LAST, TOKEN_TYPE } from './ggufTypes.js';
@@ -65,6 +66,8 @@ export interface LogtriageModelInfo {
   readonly padTokenId?: number;
   /** From `logtriage.calibration.*`; undefined when the model was never calibrated. */
   readonly calibration?: CalibrationRecord;
+  /** From `logtriage.adapt.*`: how `logtriage adapt` fitted this head; undefined for a converted head. */
+  readonly adapt?: AdaptRecord;
   /** What the content digest (`logtriage.digest.*`) covers; undefined when the file has none (unverifiable). */
   readonly digest?: DigestCoverage;
 }
@@ -253,11 +256,13 @@ export function validateLogtriageModel(header: GgufHeader): LogtriageModelInfo {
   // Only the digest's shape: comparing it with the content is verifyModel's job (a full read).
   const digest = readStoredDigest(header.metadata, header.tensors.length);
   const calibration = readCalibration(header.metadata, labels.length);
+  const adapt = readAdaptRecord(header.metadata, labels.length);
   return {
     arch: ARCHITECTURE, formatVersion, fileType, name,
     nEmbd, nLayers, nCtxTrain, nHead, nHeadKv, nFf, nVocab,
     labels: [...labels], head, eosTokenId, bosTokenId, padTokenId,
     ...(calibration ? { calibration } : {}),
+    ...(adapt ? { adapt } : {}),
     ...(digest ? { digest: { version: digest.version, tensors: digest.tensors.length, metadataKeys: digest.metadataKeys.length } } : {}),
   };
 }

@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { gpuBackendProbes, loadBinding, machineFacts } from '../../binding.js';
 import { describeCalibration } from '../../calibration/applyCalibration.js';
 import type { CalibrationRecord } from '../../calibration/calibrationMetadata.js';
+import type { AdaptRecord } from '../../adapt/adaptMetadata.js';
 import { chooseDevice, noDeviceHint } from '../../chooseDevice.js';
 import { ModelLoadError } from '../../errors.js';
 import { readGgufHeader, validateLogtriageModel, type DigestCoverage, type GgufHeader } from '../../gguf/index.js';
@@ -52,6 +53,8 @@ export interface ModelDescription {
   formatVersion: number;
   /** `logtriage.calibration.*`, which open() applies by default; absent when never calibrated. */
   calibration?: CalibrationRecord;
+  /** `logtriage.adapt.*`: how `logtriage adapt` fitted the head; absent for a converted head. */
+  adapt?: AdaptRecord;
   /** What the content digest covers (its shape only: `logtriage verify` compares it); null when the file has none. */
   digest: DigestCoverage | null;
 }
@@ -117,6 +120,7 @@ export async function describeModel(path: string): Promise<ModelDescription> {
     fileSizeBytes: header.fileSize,
     formatVersion: meta.formatVersion,
     ...(meta.calibration ? { calibration: meta.calibration } : {}),
+    ...(meta.adapt ? { adapt: meta.adapt } : {}),
     digest: meta.digest ?? null,
   };
 }
@@ -148,6 +152,22 @@ function calibrationLine(record: CalibrationRecord | undefined): string {
   return `${describeCalibration(record.calibration)}; fitted on ${count(record.lines)} lines: NLL ${f(record.nllBefore)} → ${f(record.nllAfter)}, ECE ${f(record.eceBefore)} → ${f(record.eceAfter)}`;
 }
 
+function adaptLines(record: AdaptRecord | undefined, labels: readonly string[]): Array<[string, string]> {
+  if (record === undefined) return [];
+  const f = (x: number) => x.toFixed(4);
+  const perLabel = labels.map((l, k) => `${e(l)} ${record.linesPerLabel[k]}`).join(', ');
+  const total = record.linesPerLabel.reduce((a, b) => a + b, 0);
+  return [
+    ['adapted', `head fitted by \`logtriage adapt\` on ${e(record.date)} from base sha256 ${e(record.baseSha256)}`],
+    ['adapt lines', `${count(total)} (${perLabel}), L2 ${Number(record.l2.toPrecision(6))}, ${e(record.validation)}`],
+    [
+      'adapt held-out',
+      `${count(record.heldOutLines)} lines, ${record.baseline} → new head: accuracy ${f(record.before.accuracy)} → ${f(record.after.accuracy)}, ` +
+        `macro-F1 ${f(record.before.macroF1)} → ${f(record.after.macroF1)}, NLL ${f(record.before.nll)} → ${f(record.after.nll)}`,
+    ],
+  ];
+}
+
 function digestLine(digest: DigestCoverage | null): string {
   if (digest === null) return 'none: unverifiable (`logtriage verify` exits 3); files from `logtriage convert` and `calibrate` carry one';
   return `SHA-256 of ${count(digest.tensors)} tensors and ${count(digest.metadataKeys)} metadata keys (version ${digest.version}; \`logtriage verify\` checks it)`;
@@ -175,6 +195,7 @@ export function formatModelDescription(d: ModelDescription): string {
     ['file size', `${humanSize(d.fileSizeBytes)} (${count(d.fileSizeBytes)} bytes)`],
     ['format', `logtriage GGUF v${d.formatVersion}`],
     ['calibration', calibrationLine(d.calibration)],
+    ...adaptLines(d.adapt, d.labels),
     ['digest', digestLine(d.digest)],
   ];
   const width = Math.max(...rows.map(([k]) => k.length));

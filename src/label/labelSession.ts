@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: MIT
+// The state of a labeling session (`logtriage label`): the distinct non-blank lines of the logs,
+// in order, less those the output file already labels (a session resumes where the last one
+// stopped), and each label appended to the output at once as one JSON Lines row
+// `{"text", "label"}` — the format eval, calibrate and adapt read. Skipped lines are only skipped
+// for this session: the next one offers them again.
+import { createReadStream, existsSync } from 'node:fs';
+import { appendFile } from 'node:fs/promises';
+import { ValidationError } from '../errors.js';
+import { readLabeledRows } from '../evaluation/readLabeledRows.js';
+import { readLogLines } from '../lines/readLogLines.js';
+
+export interface LabelSessionOptions {
+  /** Log files to label lines of. */
+  files: readonly string[];
+  /** The labels offered, in key order (key 1 is the first). */
+  labels: readonly string[];
+  /** JSON Lines file the labels are appended to (created when missing). */
+  output: string;
+}
+
+/** What the page shows: the line to label, or done. */
+export interface LabelState {
+  /** Position of `text` among this session's lines; -1 when done. */
+  index: number;
+  text: string | null;
+  /** Lines labeled so far, in the output file (earlier sessions included). */
+  labeled: number;
+  /** Lines still to label or skip in this session, `text` included. */
+  remaining: number;
+  labels: string[];
+}
+
+export class LabelSession {
+  private position = 0;
+  private labeledCount: number;
+  /** One append at a time, in order. */
+  private writing: Promise<void> = Promise.resolve();
+
+  private constructor(
+    private readonly lines: string[],
+    private readonly options: LabelSessionOptions,
+    labeledBefore: number,
+  ) {
+    this.labeledCount = labeledBefore;
+  }
+
+  static async open(options: LabelSessionOptions): Promise<LabelSession> {
+    if (options.labels.length === 0 || options.labels.length > 10) throw new ValidationError(`Expected 1 to 10 labels (keys 1-9 and 0) but received ${options.labels.length}`);
+    if (new Set(options.labels).size !== options.labels.length) throw new ValidationError(`Labels must be distinct: ${options.labels.join(', ')}`);
+    const done = new Set<string>();
+    let labeledBefore = 0;
+    if (existsSync(options.output)) {
+      // An output with no row yet is a fresh start, not an error.
+      const rows = await readLabeledRows(options.output, { textField: 'text', labelField: 'label', format: 'jsonl' }).catch((err: unknown) => {
+        if (err instanceof ValidationError && /has no labeled rows/.test(err.message)) return [];
+        throw err;
+      });
+      for (const row of rows) done.add(row.text);
+      labeledBefore = rows.length;
+    }
+    const seen = new Set<string>();
+    const lines: string[] = [];
+    for (const file of options.files) {
+      if (!existsSync(file)) throw new ValidationError(`Log file not found: ${file}`);
+      for await (const line of readLogLines(createReadStream(file))) {
+        if (line.text.trim().length === 0 || seen.has(line.text)) continue;
+        seen.add(line.text);
+        if (!done.has(line.text)) lines.push(line.text);
+      }
+    }
+    return new LabelSession(lines, options, labeledBefore);
+  }
+
+  state(): LabelState {
+    const done = this.position >= this.lines.length;
+    return {
+      index: done ? -1 : this.position,
+      text: done ? null : this.lines[this.position]!,
+      labeled: this.labeledCount,
+      remaining: this.lines.length - this.position,
+      labels: [...this.options.labels],
+    };
+  }
+
+  /** Labels line `index` (it must be the current one: a stale page cannot label another line) and moves on. */
+  async label(index: number, label: string): Promise<LabelState> {
+    this.checkCurrent(index);
+    if (!this.options.labels.includes(label)) throw new ValidationError(`Unknown label ${JSON.stringify(label)}; labels: ${this.options.labels.join(', ')}`);
+    const text = this.lines[index]!;
+    this.position++;
+    const write = this.writing.then(() => appendFile(this.options.output, `${JSON.stringify({ text, label })}\n`));
+    this.writing = write.catch(() => {});
+    await write;
+    this.labeledCount++;
+    return this.state();
+  }
+
+  /** Skips line `index` for this session. */
+  skip(index: number): LabelState {
+    this.checkCurrent(index);
+    this.position++;
+    return this.state();
+  }
+
+  private checkCurrent(index: number): void {
+    if (index !== this.position || this.position >= this.lines.length) {
+      throw new ValidationError(`Line ${index} is not the current line (${this.position >= this.lines.length ? 'all done' : this.position}): reload the page`);
+    }
+  }
+}
