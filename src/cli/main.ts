@@ -16,7 +16,7 @@ import { evalCommand, LABELED_FORMATS, type EvalCliOptions } from './commands/ev
 import { infoCommand } from './commands/info.js';
 import { collectHeader, FORWARD_FORMATS, LOG_LEVELS, parsePort, serveCommand, type ServeCliOptions } from './commands/serve.js';
 import { pullCommand, type PullCommandOptions } from './commands/pull.js';
-import { addModelFlags, addReviewFlags, CALIBRATE_FLAGS, ENGINE_FLAGS, modelOption, openOptionsFrom, positiveInt, probability, SERVE_FLAGS, THREADS } from './modelFlags.js';
+import { addModelFlags, addReviewFlags, CALIBRATE_FLAGS, ENGINE_FLAGS, maxLineBytesOption, modelOption, openOptionsFrom, positiveInt, probability, SERVE_FLAGS, THREADS } from './modelFlags.js';
 import { registerWorkerCommand } from './commands/worker.js';
 import { verifyCommand } from './commands/verify.js';
 import { OUTPUT_FORMATS } from './output/recordTypes.js';
@@ -64,7 +64,8 @@ function buildProgram(): Command {
     .option('--only-review', 'write only records marked review: true')
     .option('--no-review', 'write only records marked review: false')
     .option('--thresholds <file>', 'alert thresholds from eval --thresholds-out: each record gets alert (label has a threshold, score >= it)')
-    .option('--only-alerts', 'write only records with alert: true');
+    .option('--only-alerts', 'write only records with alert: true')
+    .addOption(maxLineBytesOption());
   addReviewFlags(addModelFlags(classify, ENGINE_FLAGS))
     .addHelpText(
       'after',
@@ -96,6 +97,7 @@ function buildProgram(): Command {
         color: opts.color,
         chunkLines: 256,
         open: openOptionsFrom(opts, ENGINE_FLAGS),
+        maxLineBytes: opts.maxLineBytes,
       });
     });
 
@@ -145,7 +147,8 @@ function buildProgram(): Command {
     .option('--report <file>', 'also write a self-contained HTML report')
     .option('--max-examples <n>', 'misclassified rows listed in the report', positiveInt, 500)
     .option('--target-precision <targets>', 'per label the lowest alert threshold reaching a precision, e.g. Malicious=0.95,Error=0.9')
-    .option('--thresholds-out <file>', 'write those thresholds as JSON for classify/serve --thresholds');
+    .option('--thresholds-out <file>', 'write those thresholds as JSON for classify/serve --thresholds')
+    .addOption(maxLineBytesOption());
   addModelFlags(evaluate, ENGINE_FLAGS)
     .addHelpText('after', '\nExamples:\n  $ logtriage eval held-out.jsonl --model models/logs-f16.gguf --target-precision Malicious=0.95 --thresholds-out alerts.json\n  $ logtriage eval labeled.jsonl --model models/logs-f16.gguf\n  $ logtriage eval tickets.csv --text-field message --label-field severity --model models/logs-f16.gguf --report eval.html\n  $ logtriage eval labeled.jsonl --model models/logs-f16.gguf --json > metrics.json')
     .action(async (file: string, opts: Omit<EvalCliOptions, 'open'>) => {
@@ -163,7 +166,8 @@ function buildProgram(): Command {
     .option('--text-field <name>', 'JSON field or CSV column holding the log line', 'text')
     .option('--label-field <name>', 'JSON field or CSV column holding the gold label (matched case-insensitively)', 'label')
     .addOption(new Option('--format <format>', 'input format (default: from the extension)').choices(LABELED_FORMATS))
-    .option('--json', 'print the fit and the figures as JSON');
+    .option('--json', 'print the fit and the figures as JSON')
+    .addOption(maxLineBytesOption());
   addModelFlags(calibrate, CALIBRATE_FLAGS)
     .addHelpText('after', '\nExamples:\n  $ logtriage calibrate held-out.jsonl --model models/logs-f16.gguf\n  $ logtriage calibrate tickets.csv --text-field message --model models/logs-q8.gguf --method vector -o models/logs-q8.vector.gguf')
     .action(async (file: string, opts: Omit<CalibrateCliOptions, 'open'>) => {
@@ -191,11 +195,12 @@ function buildProgram(): Command {
     .addOption(modelOption())
     .option('--lines <n>', 'lines to classify', positiveInt, 256)
     .option('--batch-sizes <list>', 'comma-separated lines per decode', (v: string) => v.split(',').map(positiveInt), [1, 8, 32])
-    .option('--json', 'print the runs as JSON');
+    .option('--json', 'print the runs as JSON')
+    .addOption(maxLineBytesOption());
   addModelFlags(bench, [THREADS])
     .addHelpText('after', '\nThe side-by-side benchmark against llama.cpp and node-llama-cpp is `npm run bench` (docs/benchmarks.md).\nExamples:\n  $ logtriage bench /var/log/syslog --model models/logs-f16.gguf\n  $ logtriage bench app.log.gz --lines 64 --batch-sizes 1,16 --json')
-    .action(async (file: string, opts: { model?: string; lines: number; batchSizes: number[]; json?: boolean }) => {
-      await benchCommand(file, { model: opts.model, lines: opts.lines, batchSizes: opts.batchSizes, json: opts.json === true, open: openOptionsFrom(opts, [THREADS]) });
+    .action(async (file: string, opts: { model?: string; lines: number; batchSizes: number[]; json?: boolean; maxLineBytes?: number }) => {
+      await benchCommand(file, { model: opts.model, lines: opts.lines, batchSizes: opts.batchSizes, json: opts.json === true, maxLineBytes: opts.maxLineBytes, open: openOptionsFrom(opts, [THREADS]) });
     });
 
   const serverDefaults = serverOptionsSchema.parse({});

@@ -5,6 +5,7 @@
 // help texts quote it from there.
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { CALIBRATION_CHOICES, openOptionsSchema, SPECIAL_TOKEN_CHOICES, TRUNCATION_CHOICES, type OpenOptions } from '../options.js';
+import { DEFAULT_MAX_LINE_BYTES } from '../lines/readLogLines.js';
 import { DEFAULT_MAX_TOKENS } from '../runtimePlan.js';
 
 /** A flag for one OpenOptions field. */
@@ -77,6 +78,14 @@ export function addReviewFlags(command: Command): Command {
   return command
     .addOption(new Option('--review-min-score <p>', 'mark review: true when the top score is below p (the label is kept)').argParser(probability))
     .addOption(new Option('--review-min-margin <p>', 'mark review: true when the top score leads the second by less than p').argParser(probability));
+}
+
+/** `--max-line-bytes`: the line reader's cap (classify, eval, calibrate, bench); absent: DEFAULT_MAX_LINE_BYTES. */
+export function maxLineBytesOption(): Option {
+  return new Option(
+    '--max-line-bytes <n>',
+    `longest line read: a longer one keeps its first n bytes and is flagged truncated, the rest up to the next line end is skipped (default: ${DEFAULT_MAX_LINE_BYTES})`,
+  ).argParser(positiveInt);
 }
 
 /** `-m, --model`: a GGUF path or a pulled hub repo id. */

@@ -32,6 +32,8 @@ export interface EvalCliOptions {
   labelField: string;
   format?: LabeledFormat;
   json?: boolean;
+  /** Longest row read (bytes); a longer one is refused. */
+  maxLineBytes?: number;
   report?: string;
   maxExamples: number;
   /** From the model flags (modelFlags.ts ENGINE_FLAGS). */
