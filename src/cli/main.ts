@@ -20,6 +20,7 @@ import { addModelFlags, addReviewFlags, CALIBRATE_FLAGS, ENGINE_FLAGS, maxLineBy
 import { registerWorkerCommand } from './commands/worker.js';
 import { verifyCommand } from './commands/verify.js';
 import { OUTPUT_FORMATS } from './output/recordTypes.js';
+import { escapeTerminal, escapeTerminalText, terminalJson } from './output/escapeTerminal.js';
 
 function reviewFilterOf(opts: { onlyReview?: boolean; review: boolean }): { reviewFilter?: 'only' | 'exclude' } {
   if (opts.onlyReview && !opts.review) throw new ValidationError('--only-review and --no-review exclude each other');
@@ -96,8 +97,8 @@ function buildProgram(): Command {
         quiet: opts.quiet === true,
         color: opts.color,
         chunkLines: 256,
-        open: openOptionsFrom(opts, ENGINE_FLAGS),
         maxLineBytes: opts.maxLineBytes,
+        open: openOptionsFrom(opts, ENGINE_FLAGS),
       });
     });
 
@@ -239,10 +240,14 @@ function buildProgram(): Command {
   return program;
 }
 
-/** Prints one line per error (a JSON object `{error, code}` with `json`) and returns the exit code. */
+/**
+ * Prints one line per error (a JSON object `{error, code}` with `json`) and returns the exit code.
+ * The one way out for errors: a message quotes what it was given (a GGUF metadata key, V8's
+ * snippet of a bad JSON line, a gold label, a flag value), so it is escapeTerminal'd here, once.
+ */
 function handleError(err: unknown, verbose: boolean, json: boolean): number {
   if (err instanceof CommanderError) {
-    if (json && err.exitCode !== 0) process.stderr.write(`${JSON.stringify({ error: err.message.replace(/^error: /, ''), code: 'ERR_USAGE' })}\n`);
+    if (json && err.exitCode !== 0) process.stderr.write(`${terminalJson({ error: err.message.replace(/^error: /, ''), code: 'ERR_USAGE' })}\n`);
     return err.exitCode === 0 ? 0 : 2;
   }
   const usage = err instanceof ValidationError;
@@ -250,11 +255,12 @@ function handleError(err: unknown, verbose: boolean, json: boolean): number {
   const prefix = err instanceof LogTriageError ? `${err.name}` : 'error';
   if (json) {
     const code = (err as { code?: unknown } | undefined)?.code;
-    process.stderr.write(`${JSON.stringify({ error: message, code: typeof code === 'string' ? code : 'ERR_RUNTIME' })}\n`);
+    process.stderr.write(`${terminalJson({ error: message, code: typeof code === 'string' ? code : 'ERR_RUNTIME' })}\n`);
   } else {
-    process.stderr.write(`logtriage: ${prefix}: ${message}\n`);
+    process.stderr.write(`logtriage: ${prefix}: ${escapeTerminal(message)}\n`);
   }
-  if (verbose && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+  // The stack repeats the message: its lines are kept, everything else escaped.
+  if (verbose && err instanceof Error && err.stack) process.stderr.write(`${escapeTerminalText(err.stack)}\n`);
   if (err instanceof IntegrityError && err.reason === 'unverifiable') return 3;
   return usage ? 2 : 1;
 }
