@@ -228,7 +228,8 @@ function buildProgram(): Command {
     .option('--forward <url>', '/ingest forwards the enriched records here and answers after it accepted them (502/503 otherwise)')
     .addOption(new Option('--forward-format <format>', "'same' framing as received, or 'es-bulk' (_bulk create actions) (default: same)").choices(FORWARD_FORMATS))
     .option('--forward-timeout <s>', `seconds the --forward endpoint has to answer (default: ${serverDefaults.forwardTimeoutMs / 1000})`, positiveInt)
-    .option('--forward-header <header>', "'Name: value' added to forwards (repeatable)", collectHeader)
+    .option('--forward-header <header>', "'Name: value' added to forwards (repeatable; visible to local users: prefer --forward-header-file for secrets)", collectHeader)
+    .option('--forward-header-file <file>', "file of 'Name: value' lines added to forwards (e.g. an Authorization header kept off the command line)")
     .option('--thresholds <file>', 'alert thresholds from eval --thresholds-out: results get alert')
     .addHelpText('after', '\nExamples:\n  $ logtriage serve --model models/logs-f16.gguf --port 8080\n  $ LOGTRIAGE_API_KEY=secret logtriage serve --model models/logs-f16.gguf --host 0.0.0.0 --message-field log')
     .action(async (opts: Omit<ServeCliOptions, 'open'>) => {
