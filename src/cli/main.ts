@@ -222,6 +222,8 @@ function buildProgram(): Command {
     .option('--ecs', '/ingest adds ECS fields (event.kind, event.category, event.type, event.risk_score) instead of `logtriage`')
     .option('--model-id <name>', 'model name in /info and /v1/classify (default: the file name)')
     .option('--request-timeout <s>', `seconds a client has to send a whole request (default: ${serverDefaults.requestTimeoutMs / 1000})`, positiveInt)
+    .option('--write-timeout <s>', `seconds a client has to read a whole answer; then its socket is closed (default: ${serverDefaults.writeTimeoutMs / 1000})`, positiveInt)
+    .option('--max-ingest-records <n>', `records per /ingest body; more get 413 (default: ${serverDefaults.maxIngestRecords})`, positiveInt)
     // The library logs nothing by default; the command logs requests unless told otherwise.
     .addOption(new Option('--log-level <level>', 'request logs (pino JSON on stderr; bodies only with --log-bodies)').choices(LOG_LEVELS).default('info'))
     .option('--log-bodies', 'also log request bodies (they may hold sensitive data)')

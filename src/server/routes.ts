@@ -11,6 +11,7 @@ import { HttpError } from './errors.js';
 import { forwardRecords } from './forwardRecords.js';
 import { inputTexts, registerHfInferenceRoute } from './hfInferenceRoute.js';
 import { enrichRecord, parseNdjson, readField, recordsOf, skipReason } from './ingestRecords.js';
+import { serializeRecord } from '../recordShape.js';
 import type { ServerMetrics } from './metrics.js';
 import {
   classifyRequestSchema,
@@ -93,6 +94,15 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
 
   async function classifyAdmitted(reply: FastifyReply, texts: string[], chunkLines: number): Promise<ClassificationResult[]> {
     const release = admit();
+    try {
+      return await classifyTexts(reply, texts, chunkLines);
+    } finally {
+      release();
+    }
+  }
+
+  /** Classifies within a request already admitted; cancelled when the client hangs up. */
+  async function classifyTexts(reply: FastifyReply, texts: string[], chunkLines: number): Promise<ClassificationResult[]> {
     const cancel = new AbortController();
     const onClose = () => {
       if (!reply.raw.writableFinished) cancel.abort(new Error('the client closed the connection'));
@@ -123,7 +133,6 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
       return results;
     } finally {
       reply.raw.off('close', onClose);
-      release();
     }
   }
 
@@ -193,38 +202,70 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
 
   // NDJSON is read by /ingest only: its parser lives in this encapsulated scope.
   app.register(async (scope) => {
+    // A `__proto__` or `constructor.prototype` key is data in a log record: JSON.parse makes it an
+    // own property, never the prototype, and nothing here merges records by assignment. fastify's
+    // JSON parser refuses such a body (proto-poisoning guard), which failed every record around
+    // one such record with a 400; the NDJSON parser took them. /ingest reads JSON with JSON.parse,
+    // as it reads NDJSON; the other routes keep the guard.
+    scope.removeContentTypeParser('application/json');
+    scope.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, text, done) => {
+      try {
+        done(null, JSON.parse(text as string));
+      } catch (err) {
+        done(new HttpError('bad_request', `the body is not valid JSON: ${(err as Error).message.slice(0, 200)}`), undefined);
+      }
+    });
     scope.addContentTypeParser(NDJSON_TYPES, { parseAs: 'string' }, (_request, text, done) => {
       try {
-        done(null, parseNdjson(text as string));
+        done(null, parseNdjson(text as string, options.maxIngestRecords));
       } catch (err) {
         done(err as Error, undefined);
       }
     });
     // Long lines are always truncated here: one long line must not cost a shipper its whole batch.
+    // Every record is answered on its own (classified, skipped or rejected with its reason), and
+    // written out alone: a record that cannot be serialised never fails its neighbours.
     scope.post('/ingest', async (request, reply) => {
-      const { records, framing } = recordsOf(request.body);
-      const field = options.messageField;
-      const messages = records.map((r) => readField(r, field));
-      const skipped = messages.map((m) => skipReason(m, field));
-      const toClassify = messages.filter((_, i) => skipped[i] === undefined) as string[];
-      const results = toClassify.length > 0 ? await classifyAdmitted(reply, toClassify, INGEST_CHUNK_LINES) : [];
-      let next = 0;
-      const enriched = records.map((r, i) => {
-        const outcome = skipped[i] ?? results[next++]!;
-        return enrichRecord(r, outcome, labels, options.ecs, typeof outcome === 'string' ? undefined : alertOf(outcome));
-      });
-      if (options.forwardUrl !== undefined) {
-        await forwardRecords(enriched, framing, {
-          url: options.forwardUrl,
-          format: options.forwardFormat,
-          timeoutMs: options.forwardTimeoutMs,
-          headers: options.forwardHeaders,
+      const { items, framing } = recordsOf(request.body, options.maxIngestRecords);
+      // Admitted whatever it holds: records without a message cost parsing, copying and forwarding too.
+      const release = admit();
+      try {
+        const field = options.messageField;
+        const outcomes = items.map((item) => ('rejected' in item ? undefined : skipReason(readField(item.record, field), field)));
+        const toClassify = items.flatMap((item, i) => ('record' in item && outcomes[i] === undefined ? [readField(item.record, field) as string] : []));
+        const results = toClassify.length > 0 ? await classifyTexts(reply, toClassify, INGEST_CHUNK_LINES) : [];
+        let next = 0;
+        const written = items.map((item, i): { json: string; forward: boolean } => {
+          if ('rejected' in item) return { json: JSON.stringify({ logtriage: { rejected: item.rejected } }), forward: false };
+          const outcome = outcomes[i] ?? results[next++]!;
+          const enriched = enrichRecord(item.record, outcome, labels, options.ecs, typeof outcome === 'string' ? undefined : alertOf(outcome));
+          const out = serializeRecord(enriched);
+          if ('json' in out) return { json: out.json, forward: true };
+          return { json: JSON.stringify({ logtriage: { rejected: `record ${i}: ${out.problem}` } }), forward: false };
         });
+        const rejected = written.filter((w) => !w.forward).length;
+        if (rejected > 0) {
+          metrics.ingestRejected.inc(rejected);
+          request.log.warn({ rejected }, 'records rejected on their own');
+        }
+        if (options.forwardUrl !== undefined) {
+          const forwarded = written.filter((w) => w.forward).map((w) => w.json);
+          if (forwarded.length > 0) {
+            await forwardRecords(forwarded, framing, {
+              url: options.forwardUrl,
+              format: options.forwardFormat,
+              timeoutMs: options.forwardTimeoutMs,
+              headers: options.forwardHeaders,
+            });
+          }
+        }
+        const parts = written.map((w) => w.json);
+        if (framing === 'ndjson') return reply.type('application/x-ndjson').send(parts.map((p) => `${p}\n`).join(''));
+        // Already JSON text: fastify's serializer (recursive) never sees the records.
+        return reply.type('application/json; charset=utf-8').send(framing === 'array' ? `[${parts.join(',')}]` : parts[0]);
+      } finally {
+        release();
       }
-      if (framing === 'ndjson') {
-        return reply.type('application/x-ndjson').send(enriched.map((r) => `${JSON.stringify(r)}\n`).join(''));
-      }
-      return framing === 'array' ? enriched : enriched[0];
     });
   });
 

@@ -72,7 +72,12 @@ export interface ClassifyResponse {
 export type IngestAnnotation =
   | { label: string; score: number; truncated?: true; flags?: string[]; review: boolean; alert?: boolean }
   /** Why the record was not classified: no string in the message field, or only whitespace. */
-  | { skipped: string };
+  | { skipped: string }
+  /**
+   * Why the value was rejected on its own (not a JSON object, not JSON, nested too deeply to be
+   * written out): the answer holds only this annotation, and it is not forwarded.
+   */
+  | { rejected: string };
 
 /** `/info`: TEI's `Info` field names where they exist, logtriage's own under `logtriage`. */
 export interface InfoResponse {

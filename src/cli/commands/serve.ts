@@ -32,6 +32,9 @@ export interface ServeCliOptions {
   modelId?: string;
   /** Seconds. */
   requestTimeout?: number;
+  /** Seconds. */
+  writeTimeout?: number;
+  maxIngestRecords?: number;
   logLevel: (typeof LOG_LEVELS)[number];
   logBodies?: boolean;
   forward?: string;
@@ -93,6 +96,8 @@ export async function serveCommand(opts: ServeCliOptions): Promise<void> {
       messageField: opts.messageField,
       ecs: Boolean(opts.ecs),
       requestTimeoutMs: opts.requestTimeout === undefined ? undefined : opts.requestTimeout * 1000,
+      writeTimeoutMs: opts.writeTimeout === undefined ? undefined : opts.writeTimeout * 1000,
+      maxIngestRecords: opts.maxIngestRecords,
       logLevel: opts.logLevel,
       logBodies: Boolean(opts.logBodies),
       apiKey: opts.apiKey,
