@@ -5,6 +5,7 @@
 // `[[timestamp, {record}], ...]`; each entry is decoded alone, so a bad one is dead-lettered
 // without its siblings.
 import { MessageFormatError } from '../errors.js';
+import { recordShapeProblem } from '../recordShape.js';
 import { readField, type LogRecord } from '../server/ingestRecords.js';
 
 export interface DecodedMessage {
@@ -42,6 +43,9 @@ const typeName = (value: unknown) => (value === null ? 'null' : Array.isArray(va
 function decodeRecord(value: unknown, messageField: string, what: string): DecodedMessage {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new MessageFormatError(`${what} is ${typeName(value)}, not a JSON object`);
   const record = value as LogRecord;
+  // Nested too deeply to be written out again: dead-lettered alone with this cause, not nak'd with its batch.
+  const problem = recordShapeProblem(record);
+  if (problem !== undefined) throw new MessageFormatError(`${what}: ${problem}`);
   const message = readField(record, messageField);
   if (typeof message !== 'string') throw new MessageFormatError(`no string at '${messageField}'`);
   if (message.trim().length === 0) throw new MessageFormatError(`'${messageField}' is empty or whitespace only`);
