@@ -2,15 +2,16 @@
 // The handlers. Every classification goes through classifyAdmitted(): it bounds the requests in
 // flight (429 past maxConcurrentRequests), cancels the work of a client that hung up, and keeps
 // the metrics. Concurrent requests share decodes inside the classifier's batching queue.
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply } from 'fastify';
 import type { ClassificationResult, LogClassifier } from '../classifier.js';
 import { isAlert } from '../calibration/thresholdsFile.js';
 import { ValidationError } from '../errors.js';
 import { parseOptions } from '../options.js';
 import { HttpError } from './errors.js';
 import { forwardRecords } from './forwardRecords.js';
+import { bulkIds, forwardBulk, withoutMetadataFields, type BulkTarget } from './forwardBulk.js';
 import { inputTexts, registerHfInferenceRoute } from './hfInferenceRoute.js';
-import { enrichRecord, parseNdjson, readField, recordsOf, skipReason } from './ingestRecords.js';
+import { enrichRecord, parseNdjson, readField, recordsOf, skipReason, type LogRecord } from './ingestRecords.js';
 import { serializeRecord } from '../recordShape.js';
 import type { ServerMetrics } from './metrics.js';
 import {
@@ -32,6 +33,30 @@ export interface RouteContext {
   version: string;
   /** True once close() has begun: /health answers 503 so balancers stop sending. */
   isDraining: () => boolean;
+}
+
+/** One /ingest record on its way out: its JSON text, and whether it goes on to --forward. */
+interface WrittenRecord {
+  json: string;
+  forward: boolean;
+  /** The record as answered, and as the shipper sent it (for the _bulk `_id`). */
+  enriched?: LogRecord;
+  source?: LogRecord;
+}
+
+/**
+ * es-bulk: each record created with a deterministic `_id`, without `_` fields; a record
+ * Elasticsearch refuses for good is answered with `logtriage.forward_error` (a retry cannot help).
+ */
+async function forwardEachToBulk(written: WrittenRecord[], target: BulkTarget, log: FastifyBaseLogger): Promise<void> {
+  const ids = bulkIds(written.map((w) => JSON.stringify(w.source)));
+  const docs = written.map((w) => JSON.stringify(withoutMetadataFields(w.enriched!)));
+  const refused = await forwardBulk(docs, ids, target);
+  if (refused.size > 0) log.warn({ refused: refused.size }, 'records refused for good by the _bulk downstream');
+  for (const [i, reason] of refused) {
+    const w = written[i]!;
+    w.json = JSON.stringify({ ...w.enriched, logtriage: { ...(w.enriched!.logtriage as object), forward_error: reason } });
+  }
 }
 
 /** Lines one `/ingest` request hands the classifier at a time, so a big batch cannot fill the queue alone. */
@@ -235,12 +260,12 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
         const toClassify = items.flatMap((item, i) => ('record' in item && outcomes[i] === undefined ? [readField(item.record, field) as string] : []));
         const results = toClassify.length > 0 ? await classifyTexts(reply, toClassify, INGEST_CHUNK_LINES) : [];
         let next = 0;
-        const written = items.map((item, i): { json: string; forward: boolean } => {
+        const written = items.map((item, i): WrittenRecord => {
           if ('rejected' in item) return { json: JSON.stringify({ logtriage: { rejected: item.rejected } }), forward: false };
           const outcome = outcomes[i] ?? results[next++]!;
           const enriched = enrichRecord(item.record, outcome, labels, options.ecs, typeof outcome === 'string' ? undefined : alertOf(outcome));
           const out = serializeRecord(enriched);
-          if ('json' in out) return { json: out.json, forward: true };
+          if ('json' in out) return { json: out.json, forward: true, enriched, source: item.record };
           return { json: JSON.stringify({ logtriage: { rejected: `record ${i}: ${out.problem}` } }), forward: false };
         });
         const rejected = written.filter((w) => !w.forward).length;
@@ -249,14 +274,12 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
           request.log.warn({ rejected }, 'records rejected on their own');
         }
         if (options.forwardUrl !== undefined) {
-          const forwarded = written.filter((w) => w.forward).map((w) => w.json);
-          if (forwarded.length > 0) {
-            await forwardRecords(forwarded, framing, {
-              url: options.forwardUrl,
-              format: options.forwardFormat,
-              timeoutMs: options.forwardTimeoutMs,
-              headers: options.forwardHeaders,
-            });
+          const forwarded = written.filter((w) => w.forward);
+          const target = { url: options.forwardUrl, timeoutMs: options.forwardTimeoutMs, headers: options.forwardHeaders };
+          if (forwarded.length > 0 && options.forwardFormat === 'es-bulk') {
+            await forwardEachToBulk(forwarded, target, request.log);
+          } else if (forwarded.length > 0) {
+            await forwardRecords(forwarded.map((w) => w.json), framing, { ...target, format: options.forwardFormat });
           }
         }
         const parts = written.map((w) => w.json);

@@ -126,6 +126,43 @@ describe('POST /ingest with hostile records', () => {
   });
 });
 
+describe('POST /ingest with --forward-format es-bulk', () => {
+  it('answers 200 with forward_error on the record Elasticsearch refuses for good, sends no _ field, and the same _ids on a retry', async () => {
+    const received: string[][] = [];
+    const bulk = createHttpServer((req, res) => {
+      let body = '';
+      req.on('data', (d: Buffer) => (body += d.toString()));
+      req.on('end', () => {
+        const lines = body.trim().split('\n');
+        received.push(lines);
+        const items = [];
+        for (let i = 1; i < lines.length; i += 2) {
+          const doc = JSON.parse(lines[i]!);
+          items.push({ create: doc.message === 'conflict' ? { status: 400, error: { type: 'mapper_parsing_exception', reason: 'failed to parse field [x]' } } : { status: 201 } });
+        }
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ errors: true, items }));
+      });
+    });
+    await new Promise<void>((r) => bulk.listen(0, '127.0.0.1', r));
+    const server = await startServer(classifier, { forwardUrl: `http://127.0.0.1:${(bulk.address() as { port: number }).port}/logs/_bulk`, forwardFormat: 'es-bulk' });
+    try {
+      const records = [{ message: lines[0], _id: 'attacker-chosen', _index: 'other' }, { message: 'conflict' }, { message: lines[1] }];
+      const res = await post(`${server.url}/ingest`, records);
+      expect(res.status, res.text).toBe(200);
+      expect(res.body.map((r: any) => r.logtriage.forward_error ?? 'forwarded')).toEqual(['forwarded', 'mapper_parsing_exception: failed to parse field [x]', 'forwarded']);
+      const docs = received[0]!.filter((_, i) => i % 2 === 1).map((l) => JSON.parse(l));
+      expect(docs.every((d) => Object.keys(d).every((k) => !k.startsWith('_')))).toBe(true);
+      expect(docs[0].source_underscore_fields).toEqual({ id: 'attacker-chosen', index: 'other' });
+      await post(`${server.url}/ingest`, records);
+      const ids = (call: string[]) => call.filter((_, i) => i % 2 === 0).map((l) => JSON.parse(l).create._id);
+      expect(ids(received[1]!)).toEqual(ids(received[0]!));
+    } finally {
+      await server.app.close();
+      await new Promise<void>((r) => bulk.close(() => r()));
+    }
+  });
+});
+
 describe('POST /ingest admission and write timeout', () => {
   it('admits records without a message too: past max-concurrent-requests they get 429', async () => {
     const downstream = await startDownstream();
