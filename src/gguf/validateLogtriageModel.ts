@@ -12,6 +12,7 @@ import type { GgufHeader, GgufMetadata, GgufValue } from './ggufTypes.js';
 import { readStoredDigest } from './contentDigest.js';
 import { ARCHITECTURE, KEY, LOGTRIAGE_FORMAT_VERSION } from './modelKeys.js';
 import { qwen2TensorSpecs } from './qwen2Tensors.js';
+import { unprintableLabelChar } from '../labelNames.js';
 
 /** llama.cpp's LLAMA_MAX_LAYERS (src/llama-hparams.h). */
 const LLAMA_MAX_LAYERS = 512;
@@ -208,18 +209,12 @@ function checkTensors(header: GgufHeader, dims: Parameters<typeof qwen2TensorSpe
 }
 
 /** Validates a logtriage qwen2 classifier header; throws ModelFormatError naming what is missing or wrong. */
-// Control characters (C0, DEL, C1), bidi controls and line separators: a label is printed in
-// tables and on terminals and used as a JSON key and a CSV column name, where none has a place.
-const UNPRINTABLE_LABEL = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/u;
-
 /** Labels are non-empty, unique, printable names. */
 function checkLabelNames(labels: readonly string[]): void {
   const seen = new Set<string>();
   labels.forEach((label, i) => {
-    const char = UNPRINTABLE_LABEL.exec(label)?.[0];
-    if (char !== undefined) {
-      throw new ModelFormatError(`Metadata key '${KEY.labels}': label ${i} holds the control or bidi character U+${char.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`);
-    }
+    const char = unprintableLabelChar(label);
+    if (char !== undefined) throw new ModelFormatError(`Metadata key '${KEY.labels}': label ${i} holds the control or bidi character ${char}`);
     if (label.trim().length === 0) throw new ModelFormatError(`Metadata key '${KEY.labels}': label ${i} is empty or blank`);
     if (seen.has(label)) throw new ModelFormatError(`Metadata key '${KEY.labels}': label ${i} (${JSON.stringify(label)}) is repeated`);
     seen.add(label);
