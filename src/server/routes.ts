@@ -11,7 +11,7 @@ import { HttpError } from './errors.js';
 import { forwardRecords } from './forwardRecords.js';
 import { bulkIds, forwardBulk, withoutMetadataFields, type BulkTarget } from './forwardBulk.js';
 import { inputTexts, registerHfInferenceRoute } from './hfInferenceRoute.js';
-import { enrichRecord, parseNdjson, readField, recordsOf, skipReason, type LogRecord } from './ingestRecords.js';
+import { enrichRecord, parseJsonBody, parseNdjson, readField, recordsOf, skipReason, type LogRecord } from './ingestRecords.js';
 import { serializeRecord } from '../recordShape.js';
 import type { ServerMetrics } from './metrics.js';
 import {
@@ -235,9 +235,9 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
     scope.removeContentTypeParser('application/json');
     scope.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, text, done) => {
       try {
-        done(null, JSON.parse(text as string));
+        done(null, parseJsonBody(text as string));
       } catch (err) {
-        done(new HttpError('bad_request', `the body is not valid JSON: ${(err as Error).message.slice(0, 200)}`), undefined);
+        done(err as Error, undefined);
       }
     });
     scope.addContentTypeParser(NDJSON_TYPES, { parseAs: 'string' }, (_request, text, done) => {
@@ -264,6 +264,8 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
           if ('rejected' in item) return { json: JSON.stringify({ logtriage: { rejected: item.rejected } }), forward: false };
           const outcome = outcomes[i] ?? results[next++]!;
           const enriched = enrichRecord(item.record, outcome, labels, options.ecs, typeof outcome === 'string' ? undefined : alertOf(outcome));
+          // What JSON.parse changed (a rounded big integer, Infinity, a repeated key) is said, not hidden.
+          if (item.altered) enriched.logtriage = { ...(enriched.logtriage as object), altered: item.altered };
           const out = serializeRecord(enriched);
           if ('json' in out) return { json: out.json, forward: true, enriched, source: item.record };
           return { json: JSON.stringify({ logtriage: { rejected: `record ${i}: ${out.problem}` } }), forward: false };

@@ -116,6 +116,17 @@ describe('POST /ingest with hostile records', () => {
     expect(downstream.bodies.at(-1)!.trim().split('\n')).toHaveLength(3);
   });
 
+  it('flags records JSON.parse altered (a big integer rounded, 1e400, a repeated key), in JSON and NDJSON, and forwards the flag', async () => {
+    const body = `[{"message":${JSON.stringify(lines[0])},"id":12345678901234567890},{"message":"x","v":1e400},{"message":"a","message":${JSON.stringify(lines[1])}},{"message":${JSON.stringify(lines[2])},"ok":9007199254740991}]`;
+    const res = await post(`${server.url}/ingest`, body);
+    expect(res.status, res.text).toBe(200);
+    expect(res.body.map((r: any) => r.logtriage.altered ?? [])).toEqual([['number-precision'], ['number-overflow'], ['duplicate-key'], []]);
+    expect(res.body[2].logtriage.label).toBe(direct[1]!.label); // the last value of a repeated key is what was classified
+    expect(JSON.parse(downstream.bodies.at(-1)!)[0].logtriage.altered).toEqual(['number-precision']);
+    const ndjson = await post(`${server.url}/ingest`, `{"message":"x","n":-99999999999999999999}\n{"message":${JSON.stringify(lines[3])}}\n`, { 'content-type': 'application/x-ndjson' });
+    expect(ndjson.text.trim().split('\n').map((l) => JSON.parse(l).logtriage.altered ?? [])).toEqual([['number-precision'], []]);
+  });
+
   it('answers 413 naming the cap to more records than --max-ingest-records, in JSON and NDJSON', async () => {
     const array = await post(`${server.url}/ingest`, Array.from({ length: 9 }, () => ({ other: 1 })));
     expect(array.status).toBe(413);
