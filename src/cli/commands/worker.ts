@@ -12,6 +12,7 @@ import { addModelFlags, addReviewFlags, CALIBRATION, MAX_TOKENS, modelOption, op
 import { parsePort } from './serve.js';
 import { secretFrom } from '../readSecretFile.js';
 import { redactUserinfo } from '../../redactUserinfo.js';
+import { escapeTerminal } from '../output/escapeTerminal.js';
 
 /** The engine flags of classify but --batch-size, which here counts messages per classifyMany() batch. */
 const WORKER_MODEL_FLAGS = [THREADS, MAX_TOKENS, TRUNCATION, SPECIAL_TOKENS, CALIBRATION];
@@ -55,8 +56,9 @@ export interface WorkerCliOptions {
 
 const list = (value: string) => value.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
 
+// Warnings quote the NATS client and the broker (subjects, server names): escaped for the terminal.
 const say = (quiet: boolean | undefined, line: string) => {
-  if (!quiet) process.stderr.write(`logtriage worker: ${line}\n`);
+  if (!quiet) process.stderr.write(`logtriage worker: ${escapeTerminal(line)}\n`);
 };
 
 export function registerWorkerCommand(program: Command): void {
