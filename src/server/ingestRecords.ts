@@ -10,7 +10,7 @@ import type { ClassificationResult } from '../classifier.js';
 import { toEcs } from '../ecs.js';
 import { recordShapeProblem } from '../recordShape.js';
 import { HttpError } from './errors.js';
-import { jsonAlterations, type Alteration } from './jsonAlterations.js';
+import { jsonAlterations, type Alteration } from '../jsonAlterations.js';
 import type { IngestAnnotation } from './schemas.js';
 
 export type LogRecord = Record<string, unknown>;

@@ -262,7 +262,11 @@ export class JetStreamWorker {
     if (!(item.outcome instanceof LogTriageError)) {
       // A result that cannot be written as JSON is dead-lettered alone, with why.
       item.alert = this.alertThresholds ? isAlert(this.alertThresholds, item.outcome!) : undefined;
-      const written = serializeRecord(enrichRecord((decoded as DecodedMessage).record, item.outcome!, this.classifier.labels, this.options.ecs, item.alert));
+      const { record, altered } = decoded as DecodedMessage;
+      const enriched = enrichRecord(record, item.outcome!, this.classifier.labels, this.options.ecs, item.alert);
+      // What JSON.parse changed is said on the result, as /ingest does.
+      if (altered) enriched.logtriage = { ...(enriched.logtriage as object), altered };
+      const written = serializeRecord(enriched);
       if ('json' in written) return this.send(m, item, this.options.outSubject, written.json);
       item.outcome = new MessageFormatError(written.problem);
     }

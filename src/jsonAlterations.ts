@@ -2,7 +2,7 @@
 // What JSON.parse changes in a record without a word, found in the text it parsed: an integer past
 // 2^53 comes back rounded (12345678901234567890 → 12345678901234567000), a number past the double
 // range becomes Infinity (and is written out again as null), and of a key given twice only the
-// last value is kept. /ingest answers and forwards the parsed record, so such a record is flagged
+// last value is kept. /ingest and the worker pass the parsed record on, so such a record is flagged
 // (`logtriage.altered`) rather than silently changed. One pass over the text, no recursion.
 
 export type Alteration = 'number-precision' | 'number-overflow' | 'duplicate-key';
