@@ -24,21 +24,22 @@ interface LabelMapping {
   risk: number;
 }
 
-const MAPPING: Record<string, LabelMapping> = {
+// A Map: a label is any string, and `constructor` or `__proto__` must not find Object.prototype's.
+const MAPPING: ReadonlyMap<string, LabelMapping> = new Map(Object.entries({
   // ECS expects event.type allowed/denied/info under intrusion_detection; 'indicator' belongs to
   // the threat category (threat-intel IOCs), so a detected line is 'info'.
   malicious: { kind: 'alert', category: ['intrusion_detection'], type: ['info'], risk: 1 },
   suspicious: { kind: 'alert', category: ['intrusion_detection'], type: ['info'], risk: 0.5 },
   error: { kind: 'event', type: ['error'], risk: 0 },
-};
+} satisfies Record<string, LabelMapping>));
 const ORDINARY: LabelMapping = { kind: 'event', type: ['info'], risk: 0 };
 
-const mappingOf = (label: string): LabelMapping => MAPPING[label.toLowerCase()] ?? ORDINARY;
+const mappingOf = (label: string): LabelMapping => MAPPING.get(label.toLowerCase()) ?? ORDINARY;
 
 /** ECS fields for one result; `labels` are the model's labels (every one has a score in `result.scores`). */
 export function toEcs(result: Pick<ClassificationResult, 'label' | 'score' | 'scores'>, labels: readonly string[]): EcsFields {
   const { kind, category, type } = mappingOf(result.label);
-  const risk = labels.reduce((sum, label) => sum + mappingOf(label).risk * (result.scores[label] ?? 0), 0);
+  const risk = labels.reduce((sum, label) => sum + mappingOf(label).risk * (Object.hasOwn(result.scores, label) ? result.scores[label]! : 0), 0);
   return {
     event: { kind, ...(category ? { category: [...category] } : {}), type: [...type], risk_score: Math.round(risk * 10_000) / 100 },
     logtriage: { label: result.label, score: result.score },

@@ -20,11 +20,12 @@ import { infoCommand } from './commands/info.js';
 import { labelCommand, type LabelCliOptions } from './commands/label.js';
 import { collectHeader, FORWARD_FORMATS, LOG_LEVELS, parsePort, serveCommand, type ServeCliOptions } from './commands/serve.js';
 import { pullCommand, type PullCommandOptions } from './commands/pull.js';
-import { addModelFlags, addReviewFlags, addTemplateTierFlag, CALIBRATE_FLAGS, ENGINE_FLAGS, modelOption, openOptionsFrom, positiveInt, probability, SERVE_FLAGS, THREADS } from './modelFlags.js';
+import { addModelFlags, addReviewFlags, addTemplateTierFlag, CALIBRATE_FLAGS, ENGINE_FLAGS, maxLineBytesOption, modelOption, openOptionsFrom, positiveInt, probability, SERVE_FLAGS, THREADS } from './modelFlags.js';
 import { registerWorkerCommand } from './commands/worker.js';
 import { templatesCommand, TEMPLATE_FORMATS, type TemplateFormat } from './commands/templates.js';
 import { verifyCommand } from './commands/verify.js';
 import { OUTPUT_FORMATS } from './output/recordTypes.js';
+import { escapeTerminal, escapeTerminalText, terminalJson } from './output/escapeTerminal.js';
 
 function reviewFilterOf(opts: { onlyReview?: boolean; review: boolean }): { reviewFilter?: 'only' | 'exclude' } {
   if (opts.onlyReview && !opts.review) throw new ValidationError('--only-review and --no-review exclude each other');
@@ -71,7 +72,8 @@ export function buildProgram(): Command {
     .option('--only-review', 'write only records marked review: true')
     .option('--no-review', 'write only records marked review: false')
     .option('--thresholds <file>', 'alert thresholds from eval --thresholds-out: each record gets alert (label has a threshold, score >= it)')
-    .option('--only-alerts', 'write only records with alert: true');
+    .option('--only-alerts', 'write only records with alert: true')
+    .addOption(maxLineBytesOption());
   addTemplateTierFlag(addReviewFlags(addModelFlags(classify, ENGINE_FLAGS)))
     .addHelpText(
       'after',
@@ -102,6 +104,7 @@ export function buildProgram(): Command {
         quiet: opts.quiet === true,
         color: opts.color,
         chunkLines: 256,
+        maxLineBytes: opts.maxLineBytes,
         open: openOptionsFrom(opts, ENGINE_FLAGS),
       });
     });
@@ -184,7 +187,8 @@ export function buildProgram(): Command {
     .option('--report <file>', 'also write a self-contained HTML report')
     .option('--max-examples <n>', 'misclassified rows listed in the report', positiveInt, 500)
     .option('--target-precision <targets>', 'per label the lowest alert threshold reaching a precision, e.g. Malicious=0.95,Error=0.9')
-    .option('--thresholds-out <file>', 'write those thresholds as JSON for classify/serve --thresholds');
+    .option('--thresholds-out <file>', 'write those thresholds as JSON for classify/serve --thresholds')
+    .addOption(maxLineBytesOption());
   addModelFlags(evaluate, ENGINE_FLAGS)
     .addHelpText('after', '\nExamples:\n  $ logtriage eval held-out.jsonl --model models/logs-f16.gguf --target-precision Malicious=0.95 --thresholds-out alerts.json\n  $ logtriage eval labeled.jsonl --model models/logs-f16.gguf\n  $ logtriage eval tickets.csv --text-field message --label-field severity --model models/logs-f16.gguf --report eval.html\n  $ logtriage eval labeled.jsonl --model models/logs-f16.gguf --json > metrics.json')
     .action(async (file: string, opts: Omit<EvalCliOptions, 'open'>) => {
@@ -202,7 +206,8 @@ export function buildProgram(): Command {
     .option('--text-field <name>', 'JSON field or CSV column holding the log line', 'text')
     .option('--label-field <name>', 'JSON field or CSV column holding the gold label (matched case-insensitively)', 'label')
     .addOption(new Option('--format <format>', 'input format (default: from the extension)').choices(LABELED_FORMATS))
-    .option('--json', 'print the fit and the figures as JSON');
+    .option('--json', 'print the fit and the figures as JSON')
+    .addOption(maxLineBytesOption());
   addModelFlags(calibrate, CALIBRATE_FLAGS)
     .addHelpText('after', '\nExamples:\n  $ logtriage calibrate held-out.jsonl --model models/logs-f16.gguf\n  $ logtriage calibrate tickets.csv --text-field message --model models/logs-q8.gguf --method vector -o models/logs-q8.vector.gguf')
     .action(async (file: string, opts: Omit<CalibrateCliOptions, 'open'>) => {
@@ -265,11 +270,12 @@ export function buildProgram(): Command {
     .addOption(modelOption())
     .option('--lines <n>', 'lines to classify', positiveInt, 256)
     .option('--batch-sizes <list>', 'comma-separated lines per decode', (v: string) => v.split(',').map(positiveInt), [1, 8, 32])
-    .option('--json', 'print the runs as JSON');
+    .option('--json', 'print the runs as JSON')
+    .addOption(maxLineBytesOption());
   addModelFlags(bench, [THREADS])
     .addHelpText('after', '\nThe side-by-side benchmark against llama.cpp and node-llama-cpp is `npm run bench` (docs/benchmarks.md).\nExamples:\n  $ logtriage bench /var/log/syslog --model models/logs-f16.gguf\n  $ logtriage bench app.log.gz --lines 64 --batch-sizes 1,16 --json')
-    .action(async (file: string, opts: { model?: string; lines: number; batchSizes: number[]; json?: boolean }) => {
-      await benchCommand(file, { model: opts.model, lines: opts.lines, batchSizes: opts.batchSizes, json: opts.json === true, open: openOptionsFrom(opts, [THREADS]) });
+    .action(async (file: string, opts: { model?: string; lines: number; batchSizes: number[]; json?: boolean; maxLineBytes?: number }) => {
+      await benchCommand(file, { model: opts.model, lines: opts.lines, batchSizes: opts.batchSizes, json: opts.json === true, maxLineBytes: opts.maxLineBytes, open: openOptionsFrom(opts, [THREADS]) });
     });
 
   const serverDefaults = serverOptionsSchema.parse({});
@@ -290,13 +296,16 @@ export function buildProgram(): Command {
     .option('--ecs', '/ingest adds ECS fields (event.kind, event.category, event.type, event.risk_score) instead of `logtriage`')
     .option('--model-id <name>', 'model name in /info and /v1/classify (default: the file name)')
     .option('--request-timeout <s>', `seconds a client has to send a whole request (default: ${serverDefaults.requestTimeoutMs / 1000})`, positiveInt)
+    .option('--write-timeout <s>', `seconds a client has to read a whole answer; then its socket is closed (default: ${serverDefaults.writeTimeoutMs / 1000})`, positiveInt)
+    .option('--max-ingest-records <n>', `records per /ingest body; more get 413 (default: ${serverDefaults.maxIngestRecords})`, positiveInt)
     // The library logs nothing by default; the command logs requests unless told otherwise.
     .addOption(new Option('--log-level <level>', 'request logs (pino JSON on stderr; bodies only with --log-bodies)').choices(LOG_LEVELS).default('info'))
     .option('--log-bodies', 'also log request bodies (they may hold sensitive data)')
     .option('--forward <url>', '/ingest forwards the enriched records here and answers after it accepted them (502/503 otherwise)')
     .addOption(new Option('--forward-format <format>', "'same' framing as received, or 'es-bulk' (_bulk create actions) (default: same)").choices(FORWARD_FORMATS))
     .option('--forward-timeout <s>', `seconds the --forward endpoint has to answer (default: ${serverDefaults.forwardTimeoutMs / 1000})`, positiveInt)
-    .option('--forward-header <header>', "'Name: value' added to forwards (repeatable)", collectHeader)
+    .option('--forward-header <header>', "'Name: value' added to forwards (repeatable; visible to local users: prefer --forward-header-file for secrets)", collectHeader)
+    .option('--forward-header-file <file>', "file of 'Name: value' lines added to forwards (e.g. an Authorization header kept off the command line)")
     .option('--thresholds <file>', 'alert thresholds from eval --thresholds-out: results get alert')
     .addHelpText('after', '\nExamples:\n  $ logtriage serve --model models/logs-f16.gguf --port 8080\n  $ LOGTRIAGE_API_KEY=secret logtriage serve --model models/logs-f16.gguf --host 0.0.0.0 --message-field log')
     .action(async (opts: Omit<ServeCliOptions, 'open'>) => {
@@ -308,10 +317,14 @@ export function buildProgram(): Command {
   return program;
 }
 
-/** Prints one line per error (a JSON object `{error, code}` with `json`) and returns the exit code. */
+/**
+ * Prints one line per error (a JSON object `{error, code}` with `json`) and returns the exit code.
+ * The one way out for errors: a message quotes what it was given (a GGUF metadata key, V8's
+ * snippet of a bad JSON line, a gold label, a flag value), so it is escapeTerminal'd here, once.
+ */
 function handleError(err: unknown, verbose: boolean, json: boolean): number {
   if (err instanceof CommanderError) {
-    if (json && err.exitCode !== 0) process.stderr.write(`${JSON.stringify({ error: err.message.replace(/^error: /, ''), code: 'ERR_USAGE' })}\n`);
+    if (json && err.exitCode !== 0) process.stderr.write(`${terminalJson({ error: err.message.replace(/^error: /, ''), code: 'ERR_USAGE' })}\n`);
     return err.exitCode === 0 ? 0 : 2;
   }
   const usage = err instanceof ValidationError;
@@ -319,11 +332,12 @@ function handleError(err: unknown, verbose: boolean, json: boolean): number {
   const prefix = err instanceof LogTriageError ? `${err.name}` : 'error';
   if (json) {
     const code = (err as { code?: unknown } | undefined)?.code;
-    process.stderr.write(`${JSON.stringify({ error: message, code: typeof code === 'string' ? code : 'ERR_RUNTIME' })}\n`);
+    process.stderr.write(`${terminalJson({ error: message, code: typeof code === 'string' ? code : 'ERR_RUNTIME' })}\n`);
   } else {
-    process.stderr.write(`logtriage: ${prefix}: ${message}\n`);
+    process.stderr.write(`logtriage: ${prefix}: ${escapeTerminal(message)}\n`);
   }
-  if (verbose && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+  // The stack repeats the message: its lines are kept, everything else escaped.
+  if (verbose && err instanceof Error && err.stack) process.stderr.write(`${escapeTerminalText(err.stack)}\n`);
   if (err instanceof IntegrityError && err.reason === 'unverifiable') return 3;
   return usage ? 2 : 1;
 }

@@ -5,6 +5,7 @@
 // help texts quote it from there.
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { CALIBRATION_CHOICES, openOptionsSchema, SPECIAL_TOKEN_CHOICES, templateTierOptionsSchema, TRUNCATION_CHOICES, type OpenOptions } from '../options.js';
+import { DEFAULT_MAX_LINE_BYTES } from '../lines/readLogLines.js';
 import { DEFAULT_MAX_TOKENS } from '../runtimePlan.js';
 
 /** A flag for one OpenOptions field. */
@@ -85,6 +86,14 @@ export function addTemplateTierFlag(command: Command): Command {
   return command
     .addOption(new Option('--template-tier', "serve later lines of a log template from its first line's result (the model audits a share of them)"))
     .addOption(new Option('--template-audit <p>', `share of a template's later lines the model classifies anyway, 0 to 1 (implies --template-tier; default: ${audit})`).argParser(probability));
+}
+
+/** `--max-line-bytes`: the line reader's cap (classify, eval, calibrate, bench); absent: DEFAULT_MAX_LINE_BYTES. */
+export function maxLineBytesOption(): Option {
+  return new Option(
+    '--max-line-bytes <n>',
+    `longest line read: a longer one keeps its first n bytes and is flagged truncated, the rest up to the next line end is skipped (default: ${DEFAULT_MAX_LINE_BYTES})`,
+  ).argParser(positiveInt);
 }
 
 /** `-m, --model`: a GGUF path or a pulled hub repo id. */

@@ -11,6 +11,7 @@ import { z } from 'zod';
 
 import { ConvertError } from '../errors.js';
 import type { Qwen2Dims } from '../gguf/qwen2Tensors.js';
+import { unprintableLabelChar } from '../labelNames.js';
 
 const SUPPORTED_ARCHITECTURE = 'Qwen2ForSequenceClassification';
 const LLAMA_MAX_LAYERS = 512;
@@ -131,6 +132,12 @@ function readLabels(config: RawConfig): string[] {
   }
   const duplicate = labels.find((label, i) => labels.indexOf(label) !== i);
   if (duplicate !== undefined) fail('id2label', `names "${duplicate}" twice`);
+  // The loader refuses these (validateLogtriageModel): refused here, before a conversion writes a file it would not load.
+  labels.forEach((label, i) => {
+    const char = unprintableLabelChar(label);
+    if (char !== undefined) fail('id2label', `"${i}" holds the control or bidi character ${char}`);
+    if (label.trim().length === 0) fail('id2label', `"${i}" is blank`);
+  });
   return labels;
 }
 

@@ -13,11 +13,13 @@ export interface LabeledRunFlags {
   textField: string;
   labelField: string;
   format?: LabeledFormat;
+  /** Longest row read (bytes); default DEFAULT_MAX_LINE_BYTES. */
+  maxLineBytes?: number;
 }
 
 /** Reads every row (checking them all) before the model is opened. */
 export async function readRowsAndOpen(file: string, modelPath: string, flags: LabeledRunFlags, open: OpenOptions): Promise<{ rows: LabeledRow[]; clf: LogClassifier }> {
-  const rows = await readLabeledRows(file, { textField: flags.textField, labelField: flags.labelField, format: flags.format });
+  const rows = await readLabeledRows(file, { textField: flags.textField, labelField: flags.labelField, format: flags.format, maxLineBytes: flags.maxLineBytes });
   const clf = await LogClassifier.open(modelPath, open);
   return { rows, clf };
 }

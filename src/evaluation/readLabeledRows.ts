@@ -6,7 +6,7 @@ import { parse as parseCsv, type CsvError } from 'csv-parse';
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { extname } from 'node:path';
 import { ValidationError } from '../errors.js';
-import { readLogLines } from '../lines/readLogLines.js';
+import { DEFAULT_MAX_LINE_BYTES, readLogLines } from '../lines/readLogLines.js';
 
 export const LABELED_FORMATS = ['jsonl', 'csv'] as const;
 export type LabeledFormat = (typeof LABELED_FORMATS)[number];
@@ -23,6 +23,8 @@ export interface ReadLabeledRowsOptions {
   format?: LabeledFormat;
   textField: string;
   labelField: string;
+  /** Longest JSON line or CSV record (bytes); a longer one is refused. Default DEFAULT_MAX_LINE_BYTES. */
+  maxLineBytes?: number;
 }
 
 const EXTENSION_FORMATS: Record<string, LabeledFormat> = { '.jsonl': 'jsonl', '.ndjson': 'jsonl', '.csv': 'csv' };
@@ -61,10 +63,13 @@ function rowFrom(record: Record<string, unknown>, where: string, file: string, o
 
 async function readJsonLines(file: string, options: ReadLabeledRowsOptions): Promise<LabeledRow[]> {
   const rows: LabeledRow[] = [];
-  for await (const line of readLogLines(createReadStream(file))) {
+  const maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+  for await (const line of readLogLines(createReadStream(file), { maxLineBytes })) {
     const source = line.lineNumber === 1 ? line.text.replace(/^\uFEFF/u, '') : line.text;
     if (/^\s*$/u.test(source)) continue;
     const where = `line ${line.lineNumber}`;
+    // A cut JSON object cannot be read; the row is refused (a labeled set is checked whole).
+    if (line.truncated) throw new ValidationError(`${file}, ${where}: longer than ${maxLineBytes} bytes (--max-line-bytes)`);
     let record: unknown;
     try {
       record = JSON.parse(source);
@@ -94,6 +99,8 @@ async function readCsv(file: string, options: ReadLabeledRowsOptions): Promise<L
       columns: checkHeader,
       bom: true,
       skip_empty_lines: true,
+      // csv-parse counts characters; a record over the cap fails with CSV_MAX_RECORD_SIZE.
+      max_record_size: options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES,
       // Files written on Windows or by old Mac tools end records with CRLF or a lone CR.
       record_delimiter: ['\r\n', '\n', '\r'],
     }),
@@ -105,6 +112,11 @@ async function readCsv(file: string, options: ReadLabeledRowsOptions): Promise<L
     }
   } catch (err) {
     if (err instanceof ValidationError) throw err;
+    if ((err as CsvError).code === 'CSV_MAX_RECORD_SIZE') {
+      // The parser reads ahead of the rows taken here: its own line count names the place.
+      const line = (err as CsvError & { lines?: number }).lines;
+      throw new ValidationError(`${file}, line ${line}: a record longer than ${options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES} bytes (--max-line-bytes)`, { cause: err });
+    }
     if ((err as CsvError).code?.startsWith('CSV_')) throw new ValidationError(`${file}: ${(err as CsvError).message}`, { cause: err });
     throw err;
   }

@@ -23,6 +23,16 @@ import type { ByteSpan, GgufHeader, GgufMetadata, GgufScalarTypeName, GgufTensor
 
 /** Headers above this size are refused: a real 151k-token vocabulary needs about 10 MB. */
 export const MAX_GGUF_HEADER_BYTES = 256 * 1024 * 1024;
+/**
+ * Hard caps on counts, below what the byte budget allows: each metadata key, tensor, string or
+ * bool becomes a JS object or string of tens of bytes, so 256 MB of 14-byte keys (~19M) would
+ * exhaust the heap long before the budget. Real models are far below: Qwen2 has ~30 keys, 338
+ * tensors at 1.5B, 151,643 tokens and 151,387 merges; the largest vocabularies are ~262k.
+ */
+export const MAX_GGUF_METADATA_KEYS = 65_536;
+export const MAX_GGUF_TENSORS = 65_536;
+/** Strings and bools of all metadata arrays together (numeric arrays are typed arrays, bounded by the byte budget). */
+export const MAX_GGUF_ARRAY_OBJECTS = 4 * 1024 * 1024;
 const READ_WINDOW_BYTES = 1024 * 1024;
 /** Smallest possible encodings, used to reject absurd counts before allocating. */
 const MIN_KV_BYTES = 8 + 1 + 4 + 1; // key length, 1-byte key, type, 1-byte value
@@ -87,6 +97,17 @@ class HeaderCursor {
   async u32(what: string): Promise<number> {
     await this.need(4, what);
     return this.take(4).readUInt32LE(0);
+  }
+
+  /** Strings and bools of metadata arrays read so far (MAX_GGUF_ARRAY_OBJECTS). */
+  private objects = 0;
+
+  /** Counts `n` more array strings or bools, refusing them past MAX_GGUF_ARRAY_OBJECTS before they are read. */
+  addObjects(n: number, what: string): void {
+    this.objects += n;
+    if (this.objects > MAX_GGUF_ARRAY_OBJECTS) {
+      throw new ModelFormatError(`${what} brings the header's array strings and bools to ${this.objects}, more than the cap of ${MAX_GGUF_ARRAY_OBJECTS}`);
+    }
   }
 
   /** A u64 that must be a safe integer no larger than `max`. */
@@ -192,6 +213,7 @@ async function readValue(cursor: HeaderCursor, key: string): Promise<GgufValue> 
   if (itemType === 'array') throw new ModelFormatError(`${what} is a nested array, which GGUF readers reject`);
   const itemSize = itemType === 'string' ? 8 : GGUF_SCALAR_SIZE[itemType];
   const n = await cursor.count(`${what} array length`, Math.floor((cursor.budget - 8) / itemSize));
+  if (itemType === 'string' || itemType === 'bool') cursor.addObjects(n, what);
   if (itemType === 'string') return { type, itemType, value: await cursor.strings(n, what) };
   await cursor.need(n * itemSize, `${what} array data`);
   const bytes = cursor.take(n * itemSize);
@@ -280,6 +302,8 @@ export async function readGgufHeader(path: string): Promise<GgufHeader> {
     if (version !== 2 && version !== 3) throw new ModelFormatError(`Unsupported GGUF version ${version} at offset 4 (expected 2 or 3, little-endian)`);
     const tensorCount = await cursor.count('Tensor count', Math.floor(cursor.budget / MIN_TENSOR_INFO_BYTES));
     const kvCount = await cursor.count('Metadata key count', Math.floor(cursor.budget / MIN_KV_BYTES));
+    if (tensorCount > MAX_GGUF_TENSORS) throw new ModelFormatError(`Tensor count is ${tensorCount}, more than the cap of ${MAX_GGUF_TENSORS}`);
+    if (kvCount > MAX_GGUF_METADATA_KEYS) throw new ModelFormatError(`Metadata key count is ${kvCount}, more than the cap of ${MAX_GGUF_METADATA_KEYS}`);
 
     const metadata: GgufMetadata = new Map();
     const metadataSpans = new Map<string, ByteSpan>();

@@ -13,6 +13,7 @@ import type { GgufHeader, GgufMetadata, GgufValue } from './ggufTypes.js';
 import { readStoredDigest } from './contentDigest.js';
 import { ARCHITECTURE, KEY, LOGTRIAGE_FORMAT_VERSION } from './modelKeys.js';
 import { qwen2TensorSpecs } from './qwen2Tensors.js';
+import { unprintableLabelChar } from '../labelNames.js';
 
 /** llama.cpp's LLAMA_MAX_LAYERS (src/llama-hparams.h). */
 const LLAMA_MAX_LAYERS = 512;
@@ -211,6 +212,18 @@ function checkTensors(header: GgufHeader, dims: Parameters<typeof qwen2TensorSpe
 }
 
 /** Validates a logtriage qwen2 classifier header; throws ModelFormatError naming what is missing or wrong. */
+/** Labels are non-empty, unique, printable names. */
+function checkLabelNames(labels: readonly string[]): void {
+  const seen = new Set<string>();
+  labels.forEach((label, i) => {
+    const char = unprintableLabelChar(label);
+    if (char !== undefined) throw new ModelFormatError(`Metadata key '${KEY.labels}': label ${i} holds the control or bidi character ${char}`);
+    if (label.trim().length === 0) throw new ModelFormatError(`Metadata key '${KEY.labels}': label ${i} is empty or blank`);
+    if (seen.has(label)) throw new ModelFormatError(`Metadata key '${KEY.labels}': label ${i} (${JSON.stringify(label)}) is repeated`);
+    seen.add(label);
+  });
+}
+
 export function validateLogtriageModel(header: GgufHeader): LogtriageModelInfo {
   const meta = new MetadataView(header.metadata);
   const arch = meta.scalar(KEY.architecture, 'string');
@@ -245,6 +258,7 @@ export function validateLogtriageModel(header: GgufHeader): LogtriageModelInfo {
 
   const labels = meta.array(KEY.labels, 'string');
   if (labels.length === 0) throw new ModelFormatError(`Metadata key '${KEY.labels}' is empty`);
+  checkLabelNames(labels);
   const head = readHead(meta, nEmbd, labels.length);
 
   const nVocab = checkTokenizer(meta);

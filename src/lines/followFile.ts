@@ -10,9 +10,9 @@ import { watch, type FSWatcher } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import { readLogLines, type LogLine } from './readLogLines.js';
+import { readLogLines, type LogLine, type ReadLogLinesOptions } from './readLogLines.js';
 
-export interface FollowOptions {
+export interface FollowOptions extends ReadLogLinesOptions {
   /** Ends the follow; what was read before still comes out. */
   signal: AbortSignal;
   /** Milliseconds between looks when no fs.watch event came. */
@@ -159,7 +159,7 @@ export async function* followLogLines(path: string, options: FollowOptions): Asy
     }
   }
   try {
-    while (!ended) yield* readLogLines(generation());
+    while (!ended) yield* readLogLines(generation(), { maxLineBytes: options.maxLineBytes });
   } finally {
     await events.return(undefined);
   }

@@ -93,6 +93,13 @@ export function createServer(classifier: LogClassifier, serverOptions: ServerOpt
   app.addHook('onSend', async (_request, reply) => {
     // A keep-alive socket would otherwise hold close() open after its last answer.
     if (draining) reply.header('connection', 'close');
+    // The answer is ready: a client that does not read it within writeTimeoutMs loses its socket.
+    const socket = reply.raw.socket;
+    if (socket === null) return;
+    const timer = setTimeout(() => socket.destroy(), options.writeTimeoutMs);
+    timer.unref();
+    reply.raw.once('close', () => clearTimeout(timer));
+    reply.raw.once('finish', () => clearTimeout(timer));
   });
 
   const metrics = createMetrics(classifier);

@@ -4,7 +4,6 @@
 // shipper gets its answer. Vector and Fluent Bit ignore response bodies, so this is how the
 // classification reaches a sink; a failed forward fails the request (5xx) and the shipper retries.
 import { HttpError } from './errors.js';
-import type { LogRecord } from './ingestRecords.js';
 
 export const FORWARD_FORMATS = ['same', 'es-bulk'] as const;
 export type ForwardFormat = (typeof FORWARD_FORMATS)[number];
@@ -18,19 +17,20 @@ export interface ForwardTarget {
   headers: Record<string, string>;
 }
 
-/** The request body and its content type. */
-function encode(records: LogRecord[], framing: 'ndjson' | 'array' | 'object', format: ForwardFormat): { body: string; type: string } {
-  if (format === 'es-bulk') {
-    // `create` works for data streams and plain indices; the index comes from the URL (/<index>/_bulk).
-    return { body: records.map((r) => `{"create":{}}\n${JSON.stringify(r)}\n`).join(''), type: 'application/x-ndjson' };
-  }
-  if (framing === 'ndjson') return { body: records.map((r) => `${JSON.stringify(r)}\n`).join(''), type: 'application/x-ndjson' };
-  return { body: JSON.stringify(framing === 'array' ? records : records[0]), type: 'application/json' };
+/** The request body and its content type, from the records' JSON texts. */
+function encode(records: readonly string[], framing: 'ndjson' | 'array' | 'object'): { body: string; type: string } {
+  if (framing === 'ndjson') return { body: records.map((r) => `${r}\n`).join(''), type: 'application/x-ndjson' };
+  return { body: framing === 'array' ? `[${records.join(',')}]` : records[0]!, type: 'application/json' };
 }
 
-/** Posts the records; resolves once the downstream answered 2xx (and, for _bulk, reported no item error). */
-export async function forwardRecords(records: LogRecord[], framing: 'ndjson' | 'array' | 'object', target: ForwardTarget): Promise<void> {
-  const { body, type } = encode(records, framing, target.format);
+/**
+ * Posts the records (each already JSON text: written once, for the answer and the forward alike);
+ * resolves once the downstream answered 2xx. (es-bulk: forwardBulk.ts.)
+ */
+export async function forwardRecords(records: readonly string[], framing: 'ndjson' | 'array' | 'object', target: ForwardTarget): Promise<void> {
+  // es-bulk goes through forwardBulk.ts, which reads the answer item by item.
+  if (target.format === 'es-bulk') throw new Error('es-bulk forwards go through forwardBulk()');
+  const { body, type } = encode(records, framing);
   let response: Response;
   try {
     response = await fetch(target.url, {
@@ -46,14 +46,5 @@ export async function forwardRecords(records: LogRecord[], framing: 'ndjson' | '
   const text = await response.text().catch(() => '');
   if (!response.ok) {
     throw new HttpError('bad_gateway', `forwarding ${records.length} records failed: the downstream answered ${response.status} ${text.slice(0, 200)}`);
-  }
-  if (target.format === 'es-bulk') {
-    let errors: unknown;
-    try {
-      errors = (JSON.parse(text) as { errors?: unknown }).errors;
-    } catch {
-      throw new HttpError('bad_gateway', 'forwarding failed: the _bulk answer is not JSON');
-    }
-    if (errors !== false) throw new HttpError('bad_gateway', `forwarding failed: the _bulk answer reports item errors: ${text.slice(0, 200)}`);
   }
 }

@@ -18,6 +18,8 @@ export interface ServerMetrics {
   reviews: Counter<'label'>;
   /** Results over their label's alert threshold, by label. */
   alerts: Counter<'label'>;
+  /** /ingest values rejected on their own (not an object, not JSON, nested too deeply). */
+  ingestRejected: Counter;
   /** Stops listening to the classifier's batches. */
   dispose: () => void;
 }
@@ -109,6 +111,11 @@ export function createMetrics(classifier: LogClassifier): ServerMetrics {
       name: 'logtriage_alerts_total',
       help: 'Lines over their label’s alert threshold (--thresholds), by label',
       labelNames: ['label'],
+      registers,
+    }),
+    ingestRejected: new Counter({
+      name: 'logtriage_ingest_records_rejected_total',
+      help: '/ingest values rejected on their own (not a JSON object, not JSON, nested too deeply); their neighbours are answered as usual',
       registers,
     }),
     dispose: () => {},

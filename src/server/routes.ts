@@ -2,15 +2,17 @@
 // The handlers. Every classification goes through classifyAdmitted(): it bounds the requests in
 // flight (429 past maxConcurrentRequests), cancels the work of a client that hung up, and keeps
 // the metrics. Concurrent requests share decodes inside the classifier's batching queue.
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply } from 'fastify';
 import type { ClassificationResult, LogClassifier } from '../classifier.js';
 import { isAlert } from '../calibration/thresholdsFile.js';
 import { ValidationError } from '../errors.js';
 import { parseOptions } from '../options.js';
 import { HttpError } from './errors.js';
 import { forwardRecords } from './forwardRecords.js';
+import { bulkIds, forwardBulk, withoutMetadataFields, type BulkTarget } from './forwardBulk.js';
 import { inputTexts, registerHfInferenceRoute } from './hfInferenceRoute.js';
-import { enrichRecord, parseNdjson, readField, recordsOf, skipReason } from './ingestRecords.js';
+import { enrichRecord, parseJsonBody, parseNdjson, readField, recordsOf, skipReason, type LogRecord } from './ingestRecords.js';
+import { serializeRecord } from '../recordShape.js';
 import type { ServerMetrics } from './metrics.js';
 import {
   classifyRequestSchema,
@@ -31,6 +33,30 @@ export interface RouteContext {
   version: string;
   /** True once close() has begun: /health answers 503 so balancers stop sending. */
   isDraining: () => boolean;
+}
+
+/** One /ingest record on its way out: its JSON text, and whether it goes on to --forward. */
+interface WrittenRecord {
+  json: string;
+  forward: boolean;
+  /** The record as answered, and as the shipper sent it (for the _bulk `_id`). */
+  enriched?: LogRecord;
+  source?: LogRecord;
+}
+
+/**
+ * es-bulk: each record created with a deterministic `_id`, without `_` fields; a record
+ * Elasticsearch refuses for good is answered with `logtriage.forward_error` (a retry cannot help).
+ */
+async function forwardEachToBulk(written: WrittenRecord[], target: BulkTarget, log: FastifyBaseLogger): Promise<void> {
+  const ids = bulkIds(written.map((w) => JSON.stringify(w.source)));
+  const docs = written.map((w) => JSON.stringify(withoutMetadataFields(w.enriched!)));
+  const refused = await forwardBulk(docs, ids, target);
+  if (refused.size > 0) log.warn({ refused: refused.size }, 'records refused for good by the _bulk downstream');
+  for (const [i, reason] of refused) {
+    const w = written[i]!;
+    w.json = JSON.stringify({ ...w.enriched, logtriage: { ...(w.enriched!.logtriage as object), forward_error: reason } });
+  }
 }
 
 /** Lines one `/ingest` request hands the classifier at a time, so a big batch cannot fill the queue alone. */
@@ -93,6 +119,15 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
 
   async function classifyAdmitted(reply: FastifyReply, texts: string[], chunkLines: number): Promise<ClassificationResult[]> {
     const release = admit();
+    try {
+      return await classifyTexts(reply, texts, chunkLines);
+    } finally {
+      release();
+    }
+  }
+
+  /** Classifies within a request already admitted; cancelled when the client hangs up. */
+  async function classifyTexts(reply: FastifyReply, texts: string[], chunkLines: number): Promise<ClassificationResult[]> {
     const cancel = new AbortController();
     const onClose = () => {
       if (!reply.raw.writableFinished) cancel.abort(new Error('the client closed the connection'));
@@ -123,7 +158,6 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
       return results;
     } finally {
       reply.raw.off('close', onClose);
-      release();
     }
   }
 
@@ -193,38 +227,70 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
 
   // NDJSON is read by /ingest only: its parser lives in this encapsulated scope.
   app.register(async (scope) => {
+    // A `__proto__` or `constructor.prototype` key is data in a log record: JSON.parse makes it an
+    // own property, never the prototype, and nothing here merges records by assignment. fastify's
+    // JSON parser refuses such a body (proto-poisoning guard), which failed every record around
+    // one such record with a 400; the NDJSON parser took them. /ingest reads JSON with JSON.parse,
+    // as it reads NDJSON; the other routes keep the guard.
+    scope.removeContentTypeParser('application/json');
+    scope.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, text, done) => {
+      try {
+        done(null, parseJsonBody(text as string));
+      } catch (err) {
+        done(err as Error, undefined);
+      }
+    });
     scope.addContentTypeParser(NDJSON_TYPES, { parseAs: 'string' }, (_request, text, done) => {
       try {
-        done(null, parseNdjson(text as string));
+        done(null, parseNdjson(text as string, options.maxIngestRecords));
       } catch (err) {
         done(err as Error, undefined);
       }
     });
     // Long lines are always truncated here: one long line must not cost a shipper its whole batch.
+    // Every record is answered on its own (classified, skipped or rejected with its reason), and
+    // written out alone: a record that cannot be serialised never fails its neighbours.
     scope.post('/ingest', async (request, reply) => {
-      const { records, framing } = recordsOf(request.body);
-      const field = options.messageField;
-      const messages = records.map((r) => readField(r, field));
-      const skipped = messages.map((m) => skipReason(m, field));
-      const toClassify = messages.filter((_, i) => skipped[i] === undefined) as string[];
-      const results = toClassify.length > 0 ? await classifyAdmitted(reply, toClassify, INGEST_CHUNK_LINES) : [];
-      let next = 0;
-      const enriched = records.map((r, i) => {
-        const outcome = skipped[i] ?? results[next++]!;
-        return enrichRecord(r, outcome, labels, options.ecs, typeof outcome === 'string' ? undefined : alertOf(outcome));
-      });
-      if (options.forwardUrl !== undefined) {
-        await forwardRecords(enriched, framing, {
-          url: options.forwardUrl,
-          format: options.forwardFormat,
-          timeoutMs: options.forwardTimeoutMs,
-          headers: options.forwardHeaders,
+      const { items, framing } = recordsOf(request.body, options.maxIngestRecords);
+      // Admitted whatever it holds: records without a message cost parsing, copying and forwarding too.
+      const release = admit();
+      try {
+        const field = options.messageField;
+        const outcomes = items.map((item) => ('rejected' in item ? undefined : skipReason(readField(item.record, field), field)));
+        const toClassify = items.flatMap((item, i) => ('record' in item && outcomes[i] === undefined ? [readField(item.record, field) as string] : []));
+        const results = toClassify.length > 0 ? await classifyTexts(reply, toClassify, INGEST_CHUNK_LINES) : [];
+        let next = 0;
+        const written = items.map((item, i): WrittenRecord => {
+          if ('rejected' in item) return { json: JSON.stringify({ logtriage: { rejected: item.rejected } }), forward: false };
+          const outcome = outcomes[i] ?? results[next++]!;
+          const enriched = enrichRecord(item.record, outcome, labels, options.ecs, typeof outcome === 'string' ? undefined : alertOf(outcome));
+          // What JSON.parse changed (a rounded big integer, Infinity, a repeated key) is said, not hidden.
+          if (item.altered) enriched.logtriage = { ...(enriched.logtriage as object), altered: item.altered };
+          const out = serializeRecord(enriched);
+          if ('json' in out) return { json: out.json, forward: true, enriched, source: item.record };
+          return { json: JSON.stringify({ logtriage: { rejected: `record ${i}: ${out.problem}` } }), forward: false };
         });
+        const rejected = written.filter((w) => !w.forward).length;
+        if (rejected > 0) {
+          metrics.ingestRejected.inc(rejected);
+          request.log.warn({ rejected }, 'records rejected on their own');
+        }
+        if (options.forwardUrl !== undefined) {
+          const forwarded = written.filter((w) => w.forward);
+          const target = { url: options.forwardUrl, timeoutMs: options.forwardTimeoutMs, headers: options.forwardHeaders };
+          if (forwarded.length > 0 && options.forwardFormat === 'es-bulk') {
+            await forwardEachToBulk(forwarded, target, request.log);
+          } else if (forwarded.length > 0) {
+            await forwardRecords(forwarded.map((w) => w.json), framing, { ...target, format: options.forwardFormat });
+          }
+        }
+        const parts = written.map((w) => w.json);
+        if (framing === 'ndjson') return reply.type('application/x-ndjson').send(parts.map((p) => `${p}\n`).join(''));
+        // Already JSON text: fastify's serializer (recursive) never sees the records.
+        return reply.type('application/json; charset=utf-8').send(framing === 'array' ? `[${parts.join(',')}]` : parts[0]);
+      } finally {
+        release();
       }
-      if (framing === 'ndjson') {
-        return reply.type('application/x-ndjson').send(enriched.map((r) => `${JSON.stringify(r)}\n`).join(''));
-      }
-      return framing === 'array' ? enriched : enriched[0];
     });
   });
 

@@ -15,6 +15,12 @@ export const serverOptionsSchema = z
     maxConcurrentRequests: positiveInt(1_000_000).default(512),
     /** Most inputs in one `/predict` or `/v1/classify` request; more is a 422 (TEI default 32). */
     maxClientBatchSize: positiveInt(1_000_000).default(32),
+    /**
+     * Most records in one `/ingest` body (JSON array items or NDJSON lines); more is a 413 naming
+     * it. The payload limit alone let a 2 MB body carry ~700,000 `{}` records, each copied,
+     * enriched and answered.
+     */
+    maxIngestRecords: positiveInt(10_000_000).default(10_000),
     /** Most body bytes, after gzip decoding; more is a 413 (TEI default 2 MB). */
     payloadLimit: positiveInt(2 ** 31 - 1).default(2_000_000),
     /** What a request without `truncate` gets: true truncates long inputs, false answers 422. */
@@ -31,6 +37,11 @@ export const serverOptionsSchema = z
     alertThresholds: z.record(z.string().min(1), z.number().min(0).max(1)).optional(),
     /** Time for a client to send a whole request (headers and body); then 408 and the socket closes. */
     requestTimeoutMs: positiveInt(3_600_000).default(30_000),
+    /**
+     * Time to write a whole answer once it is ready; a client that does not read it in that time
+     * has its socket closed (its answer and records are not held for it).
+     */
+    writeTimeoutMs: positiveInt(3_600_000).default(30_000),
     /** Pino level of the request logs (written to `logStream`). */
     logLevel: z.enum(LOG_LEVELS).default('silent'),
     /** Also log request bodies (at info, beside the request logs); off by default because logs may be sensitive. */

@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { connect, credsAuthenticator, type NatsConnection, type NodeConnectionOptions } from '@nats-io/transport-node';
 import { BrokerError } from '../errors.js';
+import { redactUserinfo } from '../redactUserinfo.js';
 import type { ResolvedWorkerOptions } from './workerOptions.js';
 
 export async function connectNats(options: ResolvedWorkerOptions): Promise<NatsConnection> {
@@ -25,6 +26,7 @@ export async function connectNats(options: ResolvedWorkerOptions): Promise<NatsC
   try {
     return await connect(connection);
   } catch (err) {
-    throw new BrokerError(`cannot connect to NATS at ${options.servers.join(', ')}: ${(err as Error).message}`, { cause: err });
+    // A server URL may carry user:password; neither the list nor the client's message shows it.
+    throw new BrokerError(redactUserinfo(`cannot connect to NATS at ${options.servers.join(', ')}: ${(err as Error).message}`));
   }
 }

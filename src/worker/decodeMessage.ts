@@ -5,10 +5,14 @@
 // `[[timestamp, {record}], ...]`; each entry is decoded alone, so a bad one is dead-lettered
 // without its siblings.
 import { MessageFormatError } from '../errors.js';
+import { jsonAlterations, type Alteration } from '../jsonAlterations.js';
+import { recordShapeProblem } from '../recordShape.js';
 import { readField, type LogRecord } from '../server/ingestRecords.js';
 
 export interface DecodedMessage {
   text: string;
+  /** What JSON.parse changed in the record (a rounded big integer, Infinity, a repeated key); absent when nothing. */
+  altered?: Alteration[];
   /** The record the classification is added to: the JSON record, or `{[messageField]: line}` for a raw line. */
   record: LogRecord;
 }
@@ -42,6 +46,9 @@ const typeName = (value: unknown) => (value === null ? 'null' : Array.isArray(va
 function decodeRecord(value: unknown, messageField: string, what: string): DecodedMessage {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new MessageFormatError(`${what} is ${typeName(value)}, not a JSON object`);
   const record = value as LogRecord;
+  // Nested too deeply to be written out again: dead-lettered alone with this cause, not nak'd with its batch.
+  const problem = recordShapeProblem(record);
+  if (problem !== undefined) throw new MessageFormatError(`${what}: ${problem}`);
   const message = readField(record, messageField);
   if (typeof message !== 'string') throw new MessageFormatError(`no string at '${messageField}'`);
   if (message.trim().length === 0) throw new MessageFormatError(`'${messageField}' is empty or whitespace only`);
@@ -72,11 +79,16 @@ export function decodeMessage(data: Uint8Array, input: 'raw' | 'json', messageFi
   } catch (err) {
     throw new MessageFormatError(`payload is not JSON: ${(err as Error).message}`);
   }
-  if (!Array.isArray(value)) return { framed: false, entries: [decodeRecord(value, messageField, 'payload')] };
+  const altered = jsonAlterations(text, Array.isArray(value));
+  const withAltered = (decoded: DecodedMessage, i: number): DecodedMessage => {
+    const found = altered[i];
+    return found !== undefined && found.size > 0 ? { ...decoded, altered: [...found] } : decoded;
+  };
+  if (!Array.isArray(value)) return { framed: false, entries: [withAltered(decodeRecord(value, messageField, 'payload'), 0)] };
   if (value.length === 0) throw new MessageFormatError('payload is an empty array (Fluent Bit framing without records)');
   const entries = value.map((entry, i) => {
     try {
-      return decodeFluentBitEntry(entry, i, messageField);
+      return withAltered(decodeFluentBitEntry(entry, i, messageField), i);
     } catch (err) {
       if (err instanceof MessageFormatError) return err;
       throw err;

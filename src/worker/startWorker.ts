@@ -10,6 +10,7 @@ import type { ClassificationResult, LogClassifier } from '../classifier.js';
 import { isAlert } from '../calibration/thresholdsFile.js';
 import { EmptyInputError, InputTooLongError, LogTriageError, MaxDeliverError, MessageFormatError, ValidationError } from '../errors.js';
 import { parseOptions } from '../options.js';
+import { serializeRecord } from '../recordShape.js';
 import { enrichRecord } from '../server/ingestRecords.js';
 import { connectNats } from './connectNats.js';
 import { decodeMessage, type DecodedMessage, type DecodedPayload } from './decodeMessage.js';
@@ -229,17 +230,22 @@ export class JetStreamWorker {
     return `${m.info.stream}:${m.seq}${entry ? `:${entry.index}` : ''}`;
   }
 
-  /** Publishes each record's result or dead letter, then acks; a refused publish leaves the message to the engine's redelivery. */
+  /**
+   * Publishes each record's result or dead letter, then acks; a refused publish leaves the message
+   * to the engine's redelivery. The metrics count what the output stream took as new: a result
+   * published again on a redelivery is dropped there as a duplicate, and not counted twice.
+   */
   private async finish(m: JsMsg, items: Item[]): Promise<void> {
     const published = await Promise.all(items.map((item) => this.publish(m, item)));
-    if (published.includes(false)) {
+    if (published.includes('refused')) {
       // The siblings already published are dropped as duplicates when the redelivery publishes them again.
       this.held.delete(m);
       return;
     }
     m.ack();
     this.held.delete(m);
-    for (const { outcome, alert } of items) {
+    for (const [i, { outcome, alert }] of items.entries()) {
+      if (published[i] === 'duplicate') continue;
       if (outcome instanceof LogTriageError) {
         this.metrics.deadLettered.inc({ code: outcome.code });
         continue;
@@ -250,32 +256,38 @@ export class JetStreamWorker {
     }
   }
 
-  /** Publishes one record's result or dead letter; false when JetStream did not acknowledge it. */
-  private async publish(m: JsMsg, item: Item): Promise<boolean> {
-    const { decoded, outcome, entry } = item;
+  /** Publishes one record's result or dead letter: 'new', 'duplicate' (published before, dropped by the stream) or 'refused'. */
+  private async publish(m: JsMsg, item: Item): Promise<'new' | 'duplicate' | 'refused'> {
+    const { decoded, entry } = item;
+    if (!(item.outcome instanceof LogTriageError)) {
+      // A result that cannot be written as JSON is dead-lettered alone, with why.
+      item.alert = this.alertThresholds ? isAlert(this.alertThresholds, item.outcome!) : undefined;
+      const { record, altered } = decoded as DecodedMessage;
+      const enriched = enrichRecord(record, item.outcome!, this.classifier.labels, this.options.ecs, item.alert);
+      // What JSON.parse changed is said on the result, as /ingest does.
+      if (altered) enriched.logtriage = { ...(enriched.logtriage as object), altered };
+      const written = serializeRecord(enriched);
+      if ('json' in written) return this.send(m, item, this.options.outSubject, written.json);
+      item.outcome = new MessageFormatError(written.problem);
+    }
+    return this.send(m, item, this.options.deadLetterSubject, JSON.stringify(this.deadLetter(m, item.outcome, entry)));
+  }
+
+  private async send(m: JsMsg, item: Item, subject: string, payload: string): Promise<'new' | 'duplicate' | 'refused'> {
+    const { outcome, entry } = item;
     const h = headers();
     h.set('Logtriage-Source-Subject', m.subject);
     h.set('Logtriage-Source-Seq', String(m.seq));
     if (entry) h.set('Logtriage-Source-Index', String(entry.index));
-    let subject: string;
-    let payload: string;
-    if (outcome instanceof LogTriageError) {
-      subject = this.options.deadLetterSubject;
-      h.set('Logtriage-Error-Code', outcome.code);
-      payload = JSON.stringify(this.deadLetter(m, outcome, entry));
-    } else {
-      subject = this.options.outSubject;
-      item.alert = this.alertThresholds ? isAlert(this.alertThresholds, outcome!) : undefined;
-      payload = JSON.stringify(enrichRecord((decoded as DecodedMessage).record, outcome!, this.classifier.labels, this.options.ecs, item.alert));
-    }
+    if (outcome instanceof LogTriageError) h.set('Logtriage-Error-Code', outcome.code);
     const msgID = this.msgId(m, entry);
     try {
-      await this.js.publish(subject, payload, { msgID, headers: h });
-      return true;
+      const ack = await this.js.publish(subject, payload, { msgID, headers: h });
+      return ack.duplicate ? 'duplicate' : 'new';
     } catch (err) {
       this.metrics.publishFailures.inc();
       this.events.onWarning?.(`publishing the result of ${msgID} failed; it will be redelivered`, err);
-      return false;
+      return 'refused';
     }
   }
 

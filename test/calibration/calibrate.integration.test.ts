@@ -140,6 +140,8 @@ describe('logtriage calibrate', () => {
       expect(raw.info.calibration).toBeNull();
       const sample = lines.slice(0, 40);
       const [a, b] = await Promise.all([calibrated.classifyMany(sample), raw.classifyMany(sample)]);
+      expect(a).toHaveLength(40);
+      expect(b).toHaveLength(40);
       a.forEach((r, i) => {
         expect(r.label).toBe(b[i]!.label);
         expect(r.logits).toEqual(b[i]!.logits);

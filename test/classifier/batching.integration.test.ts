@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LogClassifier, type ClassificationResult } from '../../src/index.js';
 import { expectedCases, loghubFiles, splitLogLines, tinyModel } from '../fixtures/index.js';
+import { maxAbsDiff } from '../helpers/logitDiff.js';
 
 // Mixed lengths: a few lines from each loghub system, plus the fixture's long line (961 tokens,
 // longer than a 512-token decode) and a one-character line.
@@ -19,7 +20,7 @@ const TOL = 1e-5;
 function expectSameLogits(a: ClassificationResult[], b: ClassificationResult[]): void {
   expect(a).toHaveLength(b.length);
   a.forEach((r, i) => {
-    const diff = Math.max(...r.logits.map((x, j) => Math.abs(x - b[i]!.logits[j]!)));
+    const diff = maxAbsDiff(r.logits, b[i]!.logits, `line ${i}`);
     expect(diff, `line ${i}`).toBeLessThanOrEqual(TOL);
     expect(r.tokens).toBe(b[i]!.tokens);
   });

@@ -5,9 +5,10 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { AbortError, DisposedError, LogClassifier } from '../../src/index.js';
 import { loghubFiles, splitLogLines, tinyModel } from '../fixtures/index.js';
+import { maxAbsDiff } from '../helpers/logitDiff.js';
 
 const lines = splitLogLines(readFileSync(loghubFiles()[0]!, 'utf8')).slice(0, 400);
-const open = () => LogClassifier.open(tinyModel('f32'), { threads: 2 });
+const open = (options: { resultCache?: number } = {}) => LogClassifier.open(tinyModel('f32'), { threads: 2, ...options });
 
 describe('LogClassifier#dispose()', () => {
   it('is idempotent; later calls throw DisposedError', async () => {
@@ -52,7 +53,9 @@ describe('LogClassifier#classify() with an AbortSignal', () => {
   });
 
   it('aborting mid-flight rejects that call only; the others are unaffected and correct', async () => {
-    const clf = await open();
+    // No result cache: `other` must be decoded beside the cancelled call, not answered from the
+    // cache the reference call filled (which would make the test pass without checking anything).
+    const clf = await open({ resultCache: 0 });
     try {
       const reference = await clf.classifyMany(lines.slice(0, 20));
       const controller = new AbortController();
@@ -61,15 +64,23 @@ describe('LogClassifier#classify() with an AbortSignal', () => {
       setTimeout(() => controller.abort(new Error('user cancelled')), 5);
       await expect(cancelled).rejects.toBeInstanceOf(AbortError);
       const others = await other;
-      others.forEach((r, i) => expect(r.logits).toEqual(reference[i]!.logits));
+      expect(others).toHaveLength(20);
+      expect(reference).toHaveLength(20);
+      // Decoded in other batches than the reference: equal up to float rounding (as batching.integration).
+      others.forEach((r, i) => expect(maxAbsDiff(r.logits, reference[i]!.logits, `line ${i}`)).toBeLessThanOrEqual(1e-5));
     } finally {
       await clf.dispose();
     }
   });
 });
 
+// What this protects against is the JS thread blocked for the length of a decode (a synchronous
+// native call): then a 10 ms timer fires a handful of times in the whole run, and its delay is
+// the decode's length. The bound is the whole run, not a latency figure: a loaded shared machine
+// may stall the loop for tens of milliseconds and still be right. The p99 figure is measured by
+// the benchmark (docs/performance.md), not asserted here.
 describe('event loop during a large batch', () => {
-  it('keeps turning: timer p99 delay under 50 ms', async () => {
+  it('keeps turning: timers fire all through the batch, and none waits as long as the batch', async () => {
     const clf = await open();
     try {
       const histogram = monitorEventLoopDelay({ resolution: 5 });
@@ -81,8 +92,9 @@ describe('event loop during a large batch', () => {
       const elapsed = Date.now() - started;
       clearInterval(timer);
       histogram.disable();
-      const p99ms = histogram.percentile(99) / 1e6;
-      expect(p99ms).toBeLessThan(50);
+      const maxMs = histogram.max / 1e6;
+      expect(histogram.count).toBeGreaterThan(0);
+      expect(maxMs).toBeLessThan(elapsed / 2);
       expect(ticks).toBeGreaterThanOrEqual(Math.floor(elapsed / 10 / 4));
     } finally {
       await clf.dispose();

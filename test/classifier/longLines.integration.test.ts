@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadAddon } from '../../src/binding.js';
 import { DisposedError, LogClassifier } from '../../src/index.js';
 import { loghubFiles, splitLogLines, tinyModel } from '../fixtures/index.js';
+import { maxAbsDiff, maxResultsDiff } from '../helpers/logitDiff.js';
 
 const TOL = 1e-4;
 const source = splitLogLines(readFileSync(loghubFiles()[0]!, 'utf8')).filter((l) => l.trim().length > 0);
@@ -39,10 +40,10 @@ describe('lines longer than the main context (F32)', () => {
     expect(tokens.filter((t) => t > 128)).toHaveLength(2);
     expect(tokens.filter((t) => t > 64 && t <= 128)).toHaveLength(1);
     expect(Math.max(...tokens)).toBeLessThanOrEqual(512);
-    let worst = Math.max(...a.flatMap((r, i) => r.logits.map((x, j) => Math.abs(x - b[i]!.logits[j]!))));
+    let worst = maxResultsDiff(a, b);
     for (const line of [long, source[32]!]) {
       const [x, y] = await Promise.all([routed.classify(line), whole.classify(line)]);
-      worst = Math.max(worst, ...x.logits.map((v, j) => Math.abs(v - y.logits[j]!)));
+      worst = Math.max(worst, maxAbsDiff(x.logits, y.logits));
     }
     expect(worst).toBeLessThanOrEqual(TOL);
     // The long-line contexts' tokens count in stats().

@@ -3,14 +3,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EmptyInputError, LogClassifier } from '../../src/index.js';
 import { EXPECTED_CASE_COUNT, expectedCases, tinyModel, type ExpectedCase, type TinyModelType } from '../fixtures/index.js';
+import { maxAbsDiff } from '../helpers/logitDiff.js';
 
 const cases = expectedCases();
 const classifiable = cases.filter((c) => c.logits !== null);
 
-function maxAbsDiff(a: readonly number[], b: readonly number[]): number {
-  expect(a.length).toBe(b.length);
-  return Math.max(...a.map((x, i) => Math.abs(x - b[i]!)));
-}
 
 /** The reference for parse mode: HF's current pooling rule where it differs from the last token. */
 const parseReference = (c: ExpectedCase): number[] => c.hf_newer_pooled_logits ?? c.logits!;
@@ -93,6 +90,7 @@ for (const type of ['f32', 'f16', 'q8_0'] as TinyModelType[]) {
         expect(maxAbsDiff(r.logits, c.plain_text_logits!), c.name).toBeLessThanOrEqual(tol);
         if (type !== 'q8_0' || top2Gap(c.plain_text_logits!) >= Q8_0_TIE_GAP) expect(r.label, c.name).toBe(c.plain_text_label);
       });
+      expect(results).toHaveLength(literal.length);
     });
 
     it('the empty string is an EmptyInputError', async () => {

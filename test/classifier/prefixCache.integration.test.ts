@@ -6,12 +6,12 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AbortError, DisposedError, LogClassifier, type ClassificationResult } from '../../src/index.js';
 import { EXPECTED_CASE_COUNT, expectedCases, loghubFiles, splitLogLines, tinyModel, type ExpectedCase } from '../fixtures/index.js';
+import { maxAbsDiff, maxResultsDiff } from '../helpers/logitDiff.js';
 
 const TOL = 1e-4;
 
 function maxDiff(a: ClassificationResult[], b: ClassificationResult[]): number {
-  expect(a).toHaveLength(b.length);
-  return Math.max(...a.flatMap((r, i) => r.logits.map((x, j) => Math.abs(x - b[i]!.logits[j]!))));
+  return maxResultsDiff(a, b);
 }
 
 function systemLines(fileIndex: number, count: number): string[] {
@@ -114,7 +114,7 @@ describe('LogClassifier prefix cache (F32)', () => {
       for (const pass of [0, 1]) {
         for (const c of cases) {
           const r = await parse.classify(c.text);
-          const diff = Math.max(...r.logits.map((x, j) => Math.abs(x - reference(c)[j]!)));
+          const diff = maxAbsDiff(r.logits, reference(c), c.name);
           expect(diff, `${c.name} pass ${pass}`).toBeLessThanOrEqual(TOL);
         }
       }

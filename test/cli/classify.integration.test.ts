@@ -77,6 +77,19 @@ describe('logtriage classify', () => {
     expect(records.slice(3).map((r) => r.label)).toEqual(records.slice(0, 3).map((r) => r.label));
   });
 
+  it('--max-line-bytes keeps the start of a longer line, flags it line-truncated and reads the next line whole', async () => {
+    const sample = join(workDir, 'long-line.log');
+    writeFileSync(sample, `ERROR disk full\n${'A'.repeat(200_000)}\nok\n`);
+    const { code, stdout, stderr } = await runCli(['classify', sample, ...engine, '--text', '--max-line-bytes', '1000']);
+    expect(code, stderr).toBe(0);
+    const records = parseJsonl(stdout);
+    expect(records.map((r) => [r.line, r.text.length, r.truncated === true, (r.flags ?? []).includes('line-truncated')])).toEqual([
+      [1, 15, false, false],
+      [2, 1000, true, true],
+      [3, 2, false, false],
+    ]);
+  });
+
   it('writes ECS with allowed values only, and --only / --min-score keep exactly the matching records', async () => {
     const sample = openSshSample();
     const ecs = await runCli(['classify', sample, ...engine, '--format', 'ecs', '--text']);

@@ -119,6 +119,8 @@ describe('convertCheckpoint() refusals', () => {
     await expectRefusal(await brokenCopy({ config: (c) => (c.num_labels = 4) }), /config.json: num_labels \(4\) does not match the 5 entries of id2label/);
     await expectRefusal(await brokenCopy({ config: (c) => (c.id2label = { 0: 'a', 1: 'b', 2: 'c', 3: 'd', 5: 'e' }) }), /config.json: id2label must have the keys "0" to "4", but "4" is missing/);
     await expectRefusal(await brokenCopy({ config: (c) => delete c.id2label }), /config.json: id2label is invalid/);
+    await expectRefusal(await brokenCopy({ config: (c) => (c.id2label = { ...(c.id2label as object), 2: 'Mal\u001b]0;x\u0007' }) }), /config.json: id2label "2" holds the control or bidi character U\+001B/);
+    await expectRefusal(await brokenCopy({ config: (c) => (c.id2label = { ...(c.id2label as object), 4: 'Err\u202e' }) }), /config.json: id2label "4" holds the control or bidi character U\+202E/);
   });
 
   it('refuses missing files', async () => {

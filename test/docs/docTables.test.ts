@@ -128,6 +128,8 @@ describe('docs/server.md', () => {
       '--payload-limit': String(server.payloadLimit),
       '--message-field': server.messageField,
       '--request-timeout': String(server.requestTimeoutMs / 1000),
+      '--write-timeout': String(server.writeTimeoutMs / 1000),
+      '--max-ingest-records': String(server.maxIngestRecords),
       '--truncation': open.truncation,
       '--max-batch-tokens': String(open.batchTokens),
       '--max-batch-requests': String(open.batchSize),

@@ -63,4 +63,15 @@ describe('readLabeledRows()', () => {
     await expect(readLabeledRows(file('empty.csv', 'text,label\n'), defaults)).rejects.toThrow(/empty\.csv has no labeled rows/);
     await expect(readLabeledRows(join(dir, 'absent.jsonl'), defaults)).rejects.toThrow(/Labeled file not found: .*absent\.jsonl/);
   });
+
+  it('refuses a JSONL line or CSV record longer than maxLineBytes, naming it', async () => {
+    const long = 'x'.repeat(200);
+    const jsonl = file('long.jsonl', `{"text":"a","label":"Normal"}\n{"text":"${long}","label":"Normal"}\n`);
+    await expect(readLabeledRows(jsonl, { ...defaults, maxLineBytes: 100 })).rejects.toThrow(/long\.jsonl, line 2: longer than 100 bytes \(--max-line-bytes\)/);
+    expect(await readLabeledRows(jsonl, { ...defaults, maxLineBytes: 1000 })).toHaveLength(2);
+    const csv = file('long.csv', `text,label\na,Normal\n"${long}",Normal\n`);
+    const refused = readLabeledRows(csv, { ...defaults, maxLineBytes: 100 });
+    await expect(refused).rejects.toBeInstanceOf(ValidationError);
+    await expect(refused).rejects.toThrow(/long\.csv, line 3: a record longer than 100 bytes \(--max-line-bytes\)/);
+  });
 });

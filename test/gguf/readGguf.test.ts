@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: MIT
 // Hostile and broken GGUF files, assembled byte by byte (independently of our writer): every one
 // must end in a ModelFormatError that says what is wrong, never a RangeError or a crash.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { ModelFormatError } from '../../src/errors.js';
-import { readGgufHeader } from '../../src/gguf/readGguf.js';
+import { MAX_GGUF_ARRAY_OBJECTS, MAX_GGUF_METADATA_KEYS, MAX_GGUF_TENSORS, readGgufHeader } from '../../src/gguf/readGguf.js';
 
 const u32 = (v: number): Buffer => {
   const b = Buffer.alloc(4);
@@ -114,6 +114,26 @@ describe('readGgufHeader()', () => {
     await rejects(gguf({ kvs: [kv('a', T.array, Buffer.concat([u32(T.u32), u64(2n ** 61n)]))] }), /'a' array length is 2305843009213693952/);
     await rejects(gguf({ kvs: [kv('a', T.array, Buffer.concat([u32(T.string), u64(1e9)]))] }), /'a' array length is 1000000000/);
     await rejects(gguf({ tensors: [tensorInfo('t', [2n ** 40n, 2n ** 40n], 0, 0)] }), /Tensor 't' (ne\[0\] is|shape .* larger than the file)/);
+  });
+
+  it('caps the metadata key, tensor and array string/bool counts below what the byte budget allows', async () => {
+    // Files long enough (a sparse tail) that the byte budget alone would let the counts through.
+    const sparse = async (bytes: Buffer, size: number) => {
+      const path = join(dir, `f${counter++}.gguf`);
+      await writeFile(path, bytes);
+      await truncate(path, size);
+      const error = await readGgufHeader(path).then(() => undefined, (e: unknown) => e);
+      expect(error).toBeInstanceOf(ModelFormatError);
+      return (error as Error).message;
+    };
+    const size = 64 * 1024 * 1024;
+    expect(await sparse(gguf({ kvCount: MAX_GGUF_METADATA_KEYS + 1 }), size)).toMatch(/Metadata key count is 65537, more than the cap of 65536/);
+    expect(await sparse(gguf({ tensorCount: MAX_GGUF_TENSORS + 1 }), size)).toMatch(/Tensor count is 65537, more than the cap of 65536/);
+    const strings = (key: string, n: number) => kv(key, T.array, Buffer.concat([u32(T.string), u64(n)]));
+    expect(await sparse(gguf({ kvs: [strings('a', MAX_GGUF_ARRAY_OBJECTS + 1)] }), size)).toMatch(/'a' brings .* to 4194305, more than the cap of 4194304/);
+    const bools = (key: string, n: number) => kv(key, T.array, Buffer.concat([u32(T.bool), u64(n), Buffer.alloc(n)]));
+    const half = MAX_GGUF_ARRAY_OBJECTS / 2;
+    expect(await sparse(gguf({ kvs: [bools('b', half), strings('c', half + 1)] }), size)).toMatch(/'c' brings .* to 4194305/);
   });
 
   it('rejects unknown value types, nested arrays, bad bools and bad UTF-8', async () => {

@@ -116,6 +116,17 @@ describe('validateLogtriageModel()', () => {
     expectInvalid((m) => m.set('qwen2.attention.layer_norm_rms_epsilon', { type: 'f32', value: 0 }), /layer_norm_rms_epsilon' is 0/);
   });
 
+  it('rejects labels with control or bidi characters, blank labels and repeated labels', () => {
+    const withLabels = (value: string[]) => (m: GgufMetadata) => m.set('qwen2.classifier.output_labels', { type: 'array', itemType: 'string', value });
+    expectInvalid(withLabels(['Normal', 'Err\u001b]0;x\u0007', 'Suspicious']), /label 1 holds the control or bidi character U\+001B/);
+    expectInvalid(withLabels(['Normal', 'Error', 'abc\u202e']), /label 2 holds the control or bidi character U\+202E/);
+    expectInvalid(withLabels(['Normal\u009b31m', 'Error', 'Suspicious']), /label 0 holds the control or bidi character U\+009B/);
+    expectInvalid(withLabels(['Normal', ' ', 'Suspicious']), /label 1 is empty or blank/);
+    expectInvalid(withLabels(['Normal', 'Error', 'Normal']), /label 2 \("Normal"\) is repeated/);
+    // Any other string is a label: names of Object.prototype members included.
+    expect(validateLogtriageModel(header(withLabels(['constructor', '__proto__', 'Ünknown 日本']))).labels).toEqual(['constructor', '__proto__', 'Ünknown 日本']);
+  });
+
   it('rejects a head that does not match the labels or the embedding size, or is not finite', () => {
     expectInvalid((m) => m.set('qwen2.classifier.output_labels', { type: 'array', itemType: 'string', value: ['a', 'b'] }), /'logtriage.head.shape' is \[3, 8\], expected \[2, 8\]/);
     expectInvalid((m) => m.set('qwen2.classifier.output_labels', { type: 'array', itemType: 'string', value: [] }), /'qwen2.classifier.output_labels' is empty/);

@@ -12,6 +12,7 @@ import { gpuBackendProbes, gpuBackendsLoaded, loadBinding } from '../../src/bind
 import { LogClassifier, type ClassificationResult } from '../../src/index.js';
 import { EXPECTED_CASE_COUNT, expectedCases, repoRoot, tinyModel, type ExpectedCase, type TinyModelType } from '../fixtures/index.js';
 import { spawnNode } from '../helpers/spawnNode.js';
+import { maxResultsDiff } from '../helpers/logitDiff.js';
 
 const envBefore = { ...process.env };
 const addonLoadedBefore = gpuBackendsLoaded();
@@ -49,12 +50,7 @@ const handful = ['single_char', 'crlf', 'korean', 'card_debug_status', 'json_war
 const parseOptions = { threads: 2, resultCache: 0, specialTokens: 'parse', rejectWhitespace: false } as const;
 
 function maxDiff(a: readonly ClassificationResult[], b: readonly (ClassificationResult | readonly number[])[]): number {
-  expect(a).toHaveLength(b.length);
-  return Math.max(...a.flatMap((r, i) => {
-    const other = b[i]!;
-    const logits = 'logits' in other ? other.logits : other;
-    return r.logits.map((x, j) => Math.abs(x - logits[j]!));
-  }));
+  return maxResultsDiff(a, b);
 }
 
 function argmax(xs: readonly number[]): number {

@@ -64,6 +64,23 @@ describe('followLogLines()', () => {
     expect(f.notices.some((n) => n.includes('rotated'))).toBe(true);
   });
 
+  it('keeps the first maxLineBytes of a long line and reads on from the next line', async () => {
+    const path = join(dir, 'long.log');
+    writeFileSync(path, `${'x'.repeat(300_000)}\nafter\n`);
+    const controller = new AbortController();
+    const lines: LogLine[] = [];
+    const done = (async () => {
+      for await (const line of followLogLines(path, { signal: controller.signal, pollMs: 50, maxLineBytes: 1000 })) lines.push(line);
+    })();
+    await waitFor('both lines', () => lines.length === 2);
+    controller.abort();
+    await done;
+    expect(lines.map((l) => [l.lineNumber, l.text.length, l.truncated])).toEqual([
+      [1, 1000, true],
+      [2, 5, false],
+    ]);
+  });
+
   it('waits for a file that does not exist yet', async () => {
     const path = join(dir, 'later.log');
     const f = follow(path);

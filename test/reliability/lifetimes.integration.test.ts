@@ -15,6 +15,7 @@ import { AbortError, DisposedError, LogClassifier, type ClassificationResult } f
 import { readGgufHeader, validateLogtriageModel } from '../../src/gguf/index.js';
 import { loghubFiles, repoRoot, splitLogLines, tinyModel } from '../fixtures/index.js';
 import { serializeGguf, shrinkTinyModel } from './helpers/ggufBytes.js';
+import { maxAbsDiff } from '../helpers/logitDiff.js';
 
 const lines = loghubFiles()
   .flatMap((f) => splitLogLines(readFileSync(f, 'utf8')).slice(200, 240))
@@ -27,7 +28,7 @@ const TOL = 1e-5;
 function expectLogits(results: readonly ClassificationResult[], expected: readonly number[][], what: string): void {
   expect(results, what).toHaveLength(expected.length);
   results.forEach((r, i) => {
-    const diff = Math.max(...r.logits.map((x, j) => Math.abs(x - expected[i]![j]!)));
+    const diff = maxAbsDiff(r.logits, expected[i]!, `${what}: line ${i}`);
     expect(diff, `${what}: line ${i}`).toBeLessThanOrEqual(TOL);
   });
 }

@@ -127,7 +127,7 @@ describe('serve --forward', () => {
       expect([res.status, res.body.error_type]).toEqual([502, 'bad_gateway']);
       const sent = receiver.bodies[0]!.body.trim().split('\n').map((l) => JSON.parse(l));
       expect(sent).toHaveLength(4);
-      expect(sent[0]).toEqual({ create: {} });
+      expect(sent[0]).toEqual({ create: { _id: expect.stringMatching(/^[0-9a-f]{40}$/) } });
       expect(sent[1].message).toBe(lines[0]);
     } finally {
       await server.app.close();

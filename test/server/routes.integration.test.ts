@@ -238,13 +238,16 @@ describe('POST /ingest', () => {
     }
   });
 
-  it('refuses a record that is not an object (422) and a malformed NDJSON line (400)', async () => {
+  it('rejects a value that is not an object and a malformed NDJSON line on their own, and a scalar body (422) as a whole', async () => {
     const notObject = await post(`${server.url}/ingest`, [{ message: 'ok' }, 'bare string']);
-    expect(notObject.status).toBe(422);
-    expect(notObject.body.error).toMatch(/record 1 is a string/);
+    expect(notObject.status).toBe(200);
+    expect(notObject.body[1].logtriage.rejected).toMatch(/record 1 is a string/);
+    expect(notObject.body[0].logtriage.label).toBeDefined();
     const badLine = await post(`${server.url}/ingest`, '{"message":"ok"}\n{"message":\n', { 'content-type': 'application/x-ndjson' });
-    expect(badLine.status).toBe(400);
-    expect(badLine.body.error).toMatch(/NDJSON line 2/);
+    expect(badLine.status).toBe(200);
+    expect(badLine.text.trim().split('\n').map((l) => JSON.parse(l).logtriage.rejected ?? 'classified')).toEqual(['classified', expect.stringMatching(/NDJSON line 2/)]);
+    const scalar = await post(`${server.url}/ingest`, '"just a string"');
+    expect(scalar.status).toBe(422);
   });
 });
 

@@ -10,6 +10,14 @@ describe('decodeMessage()', () => {
     expect(decodeMessage(bytes('sshd: hello\r\n'), 'raw', 'msg')).toEqual({ framed: false, entries: [{ text: 'sshd: hello', record: { msg: 'sshd: hello' } }] });
   });
 
+  it('says what JSON.parse altered in a record (big integer, 1e400, repeated key), per Fluent Bit entry', () => {
+    const single = decodeMessage(bytes('{"log":"a","id":12345678901234567890,"x":1e400}'), 'json', 'log');
+    expect(single.entries[0]).toMatchObject({ text: 'a', altered: ['number-precision', 'number-overflow'] });
+    const flush = decodeMessage(bytes('[[1700000000,{"log":"a","log":"b"}],[1700000001,{"log":"c","n":1}]]'), 'json', 'log');
+    expect(flush.entries.map((e) => ('altered' in e ? e.altered : undefined))).toEqual([['duplicate-key'], undefined]);
+    expect(decodeMessage(bytes('{"log":"plain","n":9007199254740991}'), 'json', 'log').entries[0]).not.toHaveProperty('altered');
+  });
+
   it('reads the message field of a JSON record, nested by a dotted path', () => {
     const record = { log: { line: 'a b' }, host: 'h' };
     expect(decodeMessage(bytes(JSON.stringify(record)), 'json', 'log.line')).toEqual({ framed: false, entries: [{ text: 'a b', record }] });

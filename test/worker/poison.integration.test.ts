@@ -86,6 +86,47 @@ describe('JetStreamWorker with poison input', () => {
     }
   });
 
+  it('dead-letters a record nested 5,000 levels deep alone, with its real cause, on its first delivery; the metrics count unique results', async () => {
+    const options = { servers: [server.url], stream: 'DEEP', subjects: ['deep.raw.>'], durable: 'deep', outStream: 'DEEP_OUT', outSubject: 'deep.classified', deadLetterSubject: 'deep.dead', input: 'json' as const, messageField: 'log', maxDeliver: 3, ackWaitMs: 1000, batchSize: 16 };
+    await (await JetStreamWorker.start(classifier, options)).stop();
+    const js = jetstream(nc);
+    const good = Array.from({ length: 8 }, (_, i) => `app[${i}]: request ${i} served in ${i + 3} ms`);
+    const deep = `{"log":"deep one",${'"a":{'.repeat(5000)}"x":1${'}'.repeat(5000)}}`;
+    const deepInArray = `[[1718020800.5,{"log":"ok in array"}],[1718020800.6,${deep}]]`;
+    const goodSeqs: number[] = [];
+    for (const [i, line] of good.entries()) {
+      goodSeqs.push((await js.publish('deep.raw.app', JSON.stringify({ log: line }))).seq);
+      if (i === 3) await js.publish('deep.raw.app', deep);
+    }
+    await js.publish('deep.raw.app', deepInArray);
+    const worker = await JetStreamWorker.start(classifier, options);
+    try {
+      const jsm = await jetstreamManager(nc);
+      // 8 results, the array's good entry, and two dead letters.
+      await waitFor(async () => (await jsm.streams.info('DEEP_OUT')).state.messages >= 11, 'every outcome', 60_000);
+      await waitFor(async () => (await jsm.consumers.info('DEEP', 'deep')).num_ack_pending === 0, 'every input acked', 30_000);
+      const dead = await readStream(nc, 'DEEP_OUT', 'deep.dead');
+      expect(dead).toHaveLength(2);
+      for (const d of dead) {
+        const letter = d.body as DeadLetter;
+        expect(letter.error.code).toBe('ERR_MESSAGE_FORMAT');
+        expect(letter.error.message).toMatch(/nested deeper than 100 levels/);
+        expect(letter.deliveries).toBe(1);
+      }
+      expect(dead.map((d) => (d.body as DeadLetter).index ?? 'whole message').sort()).toEqual([1, 'whole message']);
+      const results = await readStream(nc, 'DEEP_OUT', 'deep.classified');
+      // Two batches run at once: results are published in the order they finish, not the input's.
+      expect(results.map((r) => r.body.log).sort()).toEqual([...good, 'ok in array'].sort());
+      expect(results.filter((r) => !String(r.id).match(/:\d+:\d+$/)).map((r) => r.id).sort()).toEqual(goodSeqs.map((s) => `DEEP:${s}`).sort());
+      const metrics = await worker.metrics.registry.metrics();
+      expect(metrics).toMatch(/logtriage_worker_lines_out_total 9\n/);
+      expect(metrics).toMatch(/logtriage_worker_dead_lettered_total\{code="ERR_MESSAGE_FORMAT"\} 2\n/);
+      expect(metrics).toMatch(/logtriage_worker_redeliveries_total 0\n/);
+    } finally {
+      await worker.stop();
+    }
+  });
+
   it('refuses an output subject that the input stream captures, and missing streams with create off', async () => {
     const servers = [server.url];
     await expect(JetStreamWorker.start(classifier, { servers, stream: 'LOOP1', durable: 'd', outSubject: 'logs.raw.out' })).rejects.toThrow(ValidationError);

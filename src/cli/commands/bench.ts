@@ -14,6 +14,8 @@ export interface BenchCommandOptions {
   lines: number;
   batchSizes: number[];
   json?: boolean;
+  /** Longest line read (bytes); default DEFAULT_MAX_LINE_BYTES. */
+  maxLineBytes?: number;
   open: OpenOptions;
 }
 
@@ -28,11 +30,11 @@ export interface BenchRun {
   tokensPerSecond: number;
 }
 
-async function firstLines(file: string, count: number): Promise<string[]> {
+async function firstLines(file: string, count: number, maxLineBytes: number | undefined): Promise<string[]> {
   const raw = createReadStream(file);
   const input = file.endsWith('.gz') ? raw.pipe(createGunzip()) : raw;
   const lines: string[] = [];
-  for await (const line of readLogLines(input)) {
+  for await (const line of readLogLines(input, { maxLineBytes })) {
     if (line.text.trim().length === 0) continue;
     lines.push(line.text);
     if (lines.length === count) break;
@@ -68,7 +70,7 @@ async function measure(model: string | undefined, lines: string[], batchSize: nu
 }
 
 export async function benchCommand(file: string, options: BenchCommandOptions): Promise<BenchRun[]> {
-  const lines = await firstLines(file, options.lines);
+  const lines = await firstLines(file, options.lines, options.maxLineBytes);
   if (lines.length === 0) throw new ValidationError(`${file} has no non-blank lines to classify`);
   const runs: BenchRun[] = [];
   for (const batchSize of options.batchSizes) {

@@ -14,6 +14,7 @@ import { resolveGoldLabels } from '../../evaluation/resolveGoldLabels.js';
 import { copyGguf } from '../../gguf/copyGguf.js';
 import { resolveModel } from '../../hub/index.js';
 import { checkOutputFolder } from '../checkOutputFolder.js';
+import { escapeTerminalText, terminalJson } from '../output/escapeTerminal.js';
 
 export interface CalibrateCliOptions extends LabeledRunFlags {
   model?: string;
@@ -51,8 +52,8 @@ export async function calibrateCommand(file: string, options: CalibrateCliOption
   });
   out.write(
     options.json
-      ? `${JSON.stringify({ output, labels, linesPerLabel: fit.linesPerLabel, iterations: fit.iterations, calibration: fit.record.calibration, before: fit.before, after: fit.after }, null, 2)}\n`
-      : formatCalibrationReport(fit, labels, output),
+      ? `${terminalJson({ output, labels, linesPerLabel: fit.linesPerLabel, iterations: fit.iterations, calibration: fit.record.calibration, before: fit.before, after: fit.after }, 2)}\n`
+      : escapeTerminalText(formatCalibrationReport(fit, labels, output)),
   );
   return fit;
 }

@@ -15,7 +15,7 @@ import { isAlert } from '../../calibration/thresholdsFile.js';
 import { AbortError, ValidationError } from '../../errors.js';
 import type { OpenOptions } from '../../options.js';
 import { followLogLines, mergeSources, type FollowOptions } from '../../lines/followFile.js';
-import { chunkWhenIdle, readLogLines, untilAborted, type LogLine } from '../../lines/readLogLines.js';
+import { chunkWhenIdle, readLogLines, untilAborted, type LogLine, type ReadLogLinesOptions } from '../../lines/readLogLines.js';
 import { summaryBlock, summaryLine, templateTierLine, type ClassifySummary } from '../output/classifySummary.js';
 import { escapeTerminal } from '../output/escapeTerminal.js';
 import { colorEnabled, labelPainter } from '../output/labelStyle.js';
@@ -47,6 +47,8 @@ export interface ClassifyCommandOptions {
   color: boolean;
   /** Most lines handed to the library per call. */
   chunkLines: number;
+  /** Longest line read (bytes); default DEFAULT_MAX_LINE_BYTES. */
+  maxLineBytes?: number;
   open: OpenOptions;
 }
 
@@ -67,6 +69,7 @@ export interface ClassifyFlags {
   review: boolean;
   thresholds?: string;
   onlyAlerts?: boolean;
+  maxLineBytes?: number;
 }
 
 type Terminal = { isTTY?: boolean };
@@ -132,7 +135,7 @@ interface LineSource {
   close(): void;
 }
 
-function openLineSource(inputs: readonly string[], io: ClassifyIo, follow: FollowOptions | undefined): LineSource {
+function openLineSource(inputs: readonly string[], io: ClassifyIo, follow: FollowOptions | undefined, reading: ReadLogLinesOptions): LineSource {
   const opened: Readable[] = [];
   let fileBytesDone = 0;
   let current: ReadStream | undefined;
@@ -149,7 +152,7 @@ function openLineSource(inputs: readonly string[], io: ClassifyIo, follow: Follo
         if (stream !== current) opened.push(current);
       }
       opened.push(stream);
-      for await (const line of readLogLines(stream)) yield { ...line, file, readAt: new Date() };
+      for await (const line of readLogLines(stream, reading)) yield { ...line, file, readAt: new Date() };
       if (current) fileBytesDone += current.bytesRead;
       current = undefined;
     }
@@ -159,7 +162,7 @@ function openLineSource(inputs: readonly string[], io: ClassifyIo, follow: Follo
     const sources = inputs.map(async function* (input): AsyncGenerator<SourcedLine> {
       if (input === '-') {
         opened.push(io.stdin);
-        for await (const line of readLogLines(io.stdin)) yield { ...line, readAt: new Date() };
+        for await (const line of readLogLines(io.stdin, reading)) yield { ...line, readAt: new Date() };
         return;
       }
       for await (const line of followLogLines(input, options)) yield { ...line, file: input, readAt: new Date() };
@@ -263,7 +266,8 @@ async function classifyInputs(
   const source = openLineSource(
     inputs,
     io,
-    options.follow ? { signal: stopReading.signal, onNotice: notice } : undefined,
+    options.follow ? { signal: stopReading.signal, onNotice: notice, maxLineBytes: options.maxLineBytes } : undefined,
+    { maxLineBytes: options.maxLineBytes },
   );
 
   let blank = 0;
@@ -286,8 +290,9 @@ async function classifyInputs(
         label: r.label,
         score: r.score,
         scores: r.scores,
-        flags: line.invalidUtf8 ? ['invalid-utf8', ...r.flags] : [...r.flags],
-        truncated: r.truncated,
+        flags: [...(line.invalidUtf8 ? ['invalid-utf8'] : []), ...(line.truncated ? ['line-truncated'] : []), ...r.flags],
+        // The model saw part of the line either way: cut to --max-line-bytes, or to its token budget.
+        truncated: r.truncated || line.truncated,
         readAt: line.readAt,
         ...(reviewing ? { review: r.review } : {}),
         ...(thresholds ? { alert: isAlert(thresholds, r) } : {}),

@@ -10,6 +10,7 @@ import { COVERAGE_TABLE_THRESHOLDS, coverageAt, coverageCurve, thresholdForPreci
 import { parsePrecisionTargets, thresholdsFileFrom, writeThresholdsFile } from '../../calibration/thresholdsFile.js';
 import { ValidationError } from '../../errors.js';
 import { checkOutputFolder } from '../checkOutputFolder.js';
+import { escapeTerminalText, terminalJson } from '../output/escapeTerminal.js';
 import { classifyLabeledRows, readRowsAndOpen } from '../../evaluation/classifyLabeledRows.js';
 import { formatCalibrationFigures, formatCoverageTable, formatThresholdFits } from '../../evaluation/formatTrustTables.js';
 import { readModelMeta } from '../../gguf/readModelMeta.js';
@@ -31,6 +32,8 @@ export interface EvalCliOptions {
   textField: string;
   labelField: string;
   format?: LabeledFormat;
+  /** Longest row read (bytes); a longer one is refused. */
+  maxLineBytes?: number;
   json?: boolean;
   report?: string;
   maxExamples: number;
@@ -93,12 +96,12 @@ export async function evalCommand(file: string, options: EvalCliOptions, out: Wr
   };
   out.write(
     options.json
-      ? `${JSON.stringify(report, null, 2)}\n`
-      : formatMetricsTable(metrics) + formatCalibrationFigures(calibrationMetrics, applied) + formatCoverageTable(selective) + (fits.length > 0 ? formatThresholdFits(fits) : ''),
+      ? `${terminalJson(report, 2)}\n`
+      : escapeTerminalText(formatMetricsTable(metrics) + formatCalibrationFigures(calibrationMetrics, applied) + formatCoverageTable(selective) + (fits.length > 0 ? formatThresholdFits(fits) : '')),
   );
   if (options.thresholdsOut !== undefined) {
     await writeThresholdsFile(options.thresholdsOut, thresholdsFileFrom(fits, calibration));
-    process.stderr.write(`thresholds written to ${options.thresholdsOut}\n`);
+    process.stderr.write(escapeTerminalText(`thresholds written to ${options.thresholdsOut}\n`));
   }
   if (options.report) {
     const html = renderHtmlReport({
@@ -111,7 +114,7 @@ export async function evalCommand(file: string, options: EvalCliOptions, out: Wr
       trust: { calibration: calibrationMetrics, applied, selective, curve: coverageCurve(topScores, correct), fits },
     });
     await writeFile(options.report, html);
-    process.stderr.write(`report written to ${options.report}\n`);
+    process.stderr.write(escapeTerminalText(`report written to ${options.report}\n`));
   }
   return report;
 }

@@ -17,7 +17,7 @@ import { gpuBackendHint, type GpuBackendProbe } from '../../gpuBackends.js';
 import type { NativeDevice } from '../../native.js';
 import { openOptionsSchema, parseOptions } from '../../options.js';
 import { modelFacts, planRuntime, summarizePlan, type PlanSummary } from '../../runtimePlan.js';
-import { escapeJsonForTerminal, escapeTerminal } from '../output/escapeTerminal.js';
+import { escapeJsonForTerminal, escapeTerminal, escapeTerminalText } from '../output/escapeTerminal.js';
 
 export interface InfoCommandOptions {
   /** GGUF path or pulled hub repo id; undefined: the default model, unless only --devices was asked. */
@@ -252,5 +252,5 @@ export async function infoCommand(options: InfoCommandOptions, out: NodeJS.Writa
   let text = model !== undefined ? formatModelDescription(model) : '';
   if (plan !== undefined) text += `\n${formatPlan(plan)}`;
   if (binding !== undefined) text += `${text ? '\n' : ''}${formatDevices(devices!, gpuBackendProbes(), binding.llamaRelease)}`;
-  out.write(text);
+  out.write(escapeTerminalText(text));
 }

@@ -3,6 +3,8 @@
 // which stop accepting connections, let the requests in flight finish, and exit 0. A second
 // signal exits at once with 1.
 import { InvalidArgumentError } from 'commander';
+import { ValidationError } from '../../errors.js';
+import { readSecretFile } from '../readSecretFile.js';
 import { LogClassifier } from '../../classifier.js';
 import { readThresholdsForModel } from '../../calibration/readThresholdsForModel.js';
 import type { OpenOptions } from '../../options.js';
@@ -30,12 +32,17 @@ export interface ServeCliOptions {
   modelId?: string;
   /** Seconds. */
   requestTimeout?: number;
+  /** Seconds. */
+  writeTimeout?: number;
+  maxIngestRecords?: number;
   logLevel: (typeof LOG_LEVELS)[number];
   logBodies?: boolean;
   forward?: string;
   forwardFormat?: ForwardFormat;
   forwardTimeout?: number;
   forwardHeader?: Record<string, string>;
+  /** Headers from a file (`Name: value` per line), merged under --forward-header. */
+  forwardHeaderFile?: string;
   /** Alert thresholds file (eval --thresholds-out). */
   thresholds?: string;
 }
@@ -43,8 +50,25 @@ export interface ServeCliOptions {
 /** Adds one `Name: value` header to the ones collected so far (a repeatable flag). */
 export function collectHeader(value: string, previous: Record<string, string>): Record<string, string> {
   const colon = value.indexOf(':');
-  if (colon < 1) throw new InvalidArgumentError(`expected 'Name: value', got '${value}'`);
+  // The value may be a secret (an Authorization header): the message does not quote it.
+  if (colon < 1) throw new InvalidArgumentError(`expected 'Name: value', got ${value.length} characters without a name before a colon`);
   return { ...previous, [value.slice(0, colon).trim()]: value.slice(colon + 1).trim() };
+}
+
+/** The headers of a --forward-header-file: one `Name: value` per line; blank lines and `#` comments are skipped. */
+export function readHeaderFile(path: string): Record<string, string> {
+  let headers: Record<string, string> = {};
+  readSecretFile(path, '--forward-header-file')
+    .split(/\r?\n/u)
+    .forEach((line, i) => {
+      if (/^\s*(#|$)/u.test(line)) return;
+      try {
+        headers = collectHeader(line, headers);
+      } catch (err) {
+        throw new ValidationError(`--forward-header-file ${path}, line ${i + 1}: ${(err as Error).message}`);
+      }
+    });
+  return headers;
 }
 
 /** A TCP port; 0 picks a free one. */
@@ -55,6 +79,8 @@ export function parsePort(value: string): number {
 }
 
 export async function serveCommand(opts: ServeCliOptions): Promise<void> {
+  // Read before the model loads: a bad file is a usage error at once.
+  const forwardHeaders = opts.forwardHeaderFile === undefined ? opts.forwardHeader : { ...readHeaderFile(opts.forwardHeaderFile), ...opts.forwardHeader };
   const thresholds = opts.thresholds === undefined ? undefined : await readThresholdsForModel(opts.thresholds, opts.model, opts.open.calibration);
   const classifier = await LogClassifier.open(opts.model, opts.open);
   let app;
@@ -70,6 +96,8 @@ export async function serveCommand(opts: ServeCliOptions): Promise<void> {
       messageField: opts.messageField,
       ecs: Boolean(opts.ecs),
       requestTimeoutMs: opts.requestTimeout === undefined ? undefined : opts.requestTimeout * 1000,
+      writeTimeoutMs: opts.writeTimeout === undefined ? undefined : opts.writeTimeout * 1000,
+      maxIngestRecords: opts.maxIngestRecords,
       logLevel: opts.logLevel,
       logBodies: Boolean(opts.logBodies),
       apiKey: opts.apiKey,
@@ -77,7 +105,7 @@ export async function serveCommand(opts: ServeCliOptions): Promise<void> {
       forwardUrl: opts.forward,
       forwardFormat: opts.forwardFormat,
       forwardTimeoutMs: opts.forwardTimeout === undefined ? undefined : opts.forwardTimeout * 1000,
-      forwardHeaders: opts.forwardHeader,
+      forwardHeaders,
     });
     await app.listen({ host: opts.host, port: opts.port });
   } catch (err) {

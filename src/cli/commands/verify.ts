@@ -7,6 +7,7 @@ import { IntegrityError, ModelLoadError } from '../../errors.js';
 import { verifyModel } from '../../gguf/verifyModel.js';
 import { resolveModel } from '../../hub/index.js';
 import { byteProgressBar } from '../output/progressBar.js';
+import { escapeTerminalText, terminalJson } from '../output/escapeTerminal.js';
 
 export interface VerifyCommandOptions {
   model?: string;
@@ -26,12 +27,12 @@ export async function verifyCommand(options: VerifyCommandOptions, io: VerifyIo 
   const started = performance.now();
   const result = await verifyModel(path, bar ? { onProgress: bar.update } : {}).finally(() => bar?.stop());
   const seconds = (performance.now() - started) / 1000;
-  if (options.json) io.stdout.write(`${JSON.stringify({ ...result, seconds: Number(seconds.toFixed(3)) })}\n`);
+  if (options.json) io.stdout.write(`${terminalJson({ ...result, seconds: Number(seconds.toFixed(3)) })}\n`);
   if (result.status !== 'verified') throw new IntegrityError(result.status, result.message);
   if (!options.json) {
     const mb = result.bytes / 1e6;
     io.stdout.write(
-      `verified ${path}: ${result.tensors} tensors and ${result.keys} metadata keys match the digest (${mb.toFixed(1)} MB in ${seconds.toFixed(2)} s, ${(mb / seconds).toFixed(0)} MB/s)\n`,
+      escapeTerminalText(`verified ${path}: ${result.tensors} tensors and ${result.keys} metadata keys match the digest (${mb.toFixed(1)} MB in ${seconds.toFixed(2)} s, ${(mb / seconds).toFixed(0)} MB/s)\n`),
     );
   }
 }

@@ -10,6 +10,9 @@ import { JetStreamWorker, serveWorkerMetrics, type WorkerOptions } from '../../w
 import { workerOptionsSchema } from '../../worker/workerOptions.js';
 import { addModelFlags, addReviewFlags, addTemplateTierFlag, CALIBRATION, MAX_TOKENS, modelOption, openOptionsFrom, positiveInt, SPECIAL_TOKENS, THREADS, TRUNCATION } from '../modelFlags.js';
 import { parsePort } from './serve.js';
+import { secretFrom } from '../readSecretFile.js';
+import { redactUserinfo } from '../../redactUserinfo.js';
+import { escapeTerminal } from '../output/escapeTerminal.js';
 
 /** The engine flags of classify but --batch-size, which here counts messages per classifyMany() batch. */
 const WORKER_MODEL_FLAGS = [THREADS, MAX_TOKENS, TRUNCATION, SPECIAL_TOKENS, CALIBRATION];
@@ -34,9 +37,13 @@ export interface WorkerCliOptions {
   storage: 'file' | 'memory';
   replicas: number;
   creds?: string;
+  /** From --token or LOGTRIAGE_NATS_TOKEN. */
   token?: string;
+  tokenFile?: string;
   user?: string;
+  /** From --password or LOGTRIAGE_NATS_PASSWORD. */
   password?: string;
+  passwordFile?: string;
   tlsCa?: string;
   metricsPort?: number;
   metricsHost: string;
@@ -49,8 +56,9 @@ export interface WorkerCliOptions {
 
 const list = (value: string) => value.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
 
+// Warnings quote the NATS client and the broker (subjects, server names): escaped for the terminal.
 const say = (quiet: boolean | undefined, line: string) => {
-  if (!quiet) process.stderr.write(`logtriage worker: ${line}\n`);
+  if (!quiet) process.stderr.write(`logtriage worker: ${escapeTerminal(line)}\n`);
 };
 
 export function registerWorkerCommand(program: Command): void {
@@ -76,9 +84,11 @@ export function registerWorkerCommand(program: Command): void {
     .addOption(new Option('--storage <kind>', 'storage of created streams').choices(['file', 'memory']).default('file'))
     .option('--replicas <n>', 'replicas of created streams (3 on a 3-node cluster)', positiveInt, 1)
     .option('--creds <file>', 'NATS credentials file (JWT + NKey)')
-    .option('--token <token>', 'NATS authentication token')
+    .addOption(new Option('--token <token>', 'NATS authentication token (visible to local users: prefer the env or --token-file)').env('LOGTRIAGE_NATS_TOKEN'))
+    .option('--token-file <file>', 'file holding the NATS token')
     .option('--user <user>', 'NATS user (with --password)')
-    .option('--password <password>', 'NATS password')
+    .addOption(new Option('--password <password>', 'NATS password (visible to local users: prefer the env or --password-file)').env('LOGTRIAGE_NATS_PASSWORD'))
+    .option('--password-file <file>', 'file holding the NATS password')
     .option('--tls-ca <file>', 'CA certificate (PEM) of the servers')
     .option('--metrics-port <n>', 'serve /metrics and /health on this port (0: any free one)', parsePort)
     .option('--metrics-host <host>', 'address of the metrics endpoint', '127.0.0.1')
@@ -101,6 +111,8 @@ export function registerWorkerCommand(program: Command): void {
 }
 
 export async function workerCommand(opts: WorkerCliOptions): Promise<void> {
+  const token = secretFrom(opts.token, opts.tokenFile, 'token');
+  const password = secretFrom(opts.password, opts.passwordFile, 'password');
   const options: WorkerOptions = {
     servers: opts.servers,
     stream: opts.stream,
@@ -120,9 +132,9 @@ export async function workerCommand(opts: WorkerCliOptions): Promise<void> {
     storage: opts.storage,
     replicas: opts.replicas,
     ...(opts.creds !== undefined ? { creds: opts.creds } : {}),
-    ...(opts.token !== undefined ? { token: opts.token } : {}),
+    ...(token !== undefined ? { token } : {}),
     ...(opts.user !== undefined ? { user: opts.user } : {}),
-    ...(opts.password !== undefined ? { password: opts.password } : {}),
+    ...(password !== undefined ? { password } : {}),
     ...(opts.tlsCa !== undefined ? { tlsCa: opts.tlsCa } : {}),
   };
   // Bad flags are a usage error before the model is loaded.
@@ -135,7 +147,7 @@ export async function workerCommand(opts: WorkerCliOptions): Promise<void> {
   let worker: JetStreamWorker;
   try {
     worker = await JetStreamWorker.start(classifier, options, {
-      onWarning: (message, err) => say(opts.quiet, `${message}${err instanceof Error ? `: ${err.message}` : ''}`),
+      onWarning: (message, err) => say(opts.quiet, redactUserinfo(`${message}${err instanceof Error ? `: ${err.message}` : ''}`)),
     });
   } catch (err) {
     await classifier.dispose();

@@ -27,6 +27,23 @@ export function escapeTerminal(text: string): string {
   return text.replace(UNSAFE, visible);
 }
 
+// UNSAFE but the line feed: multi-line reports keep their lines.
+const UNSAFE_BUT_LF = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/gu;
+
+/**
+ * A multi-line report (tables, summaries) with everything escapeTerminal escapes but its line
+ * feeds: what eval, calibrate, info, verify and bench print goes through here on the way out,
+ * so a label, a file name or a metadata key read from a file cannot drive the terminal.
+ */
+export function escapeTerminalText(text: string): string {
+  return text.replace(UNSAFE_BUT_LF, visible);
+}
+
+/** `value` as JSON (indented by `indent`) that cannot drive a terminal: escapeJsonForTerminal(JSON.stringify()). */
+export function terminalJson(value: unknown, indent?: number): string {
+  return escapeJsonForTerminal(JSON.stringify(value, null, indent));
+}
+
 /**
  * JSON text with the characters JSON.stringify leaves raw (C1 controls, bidi controls, U+2028/9)
  * written as \u escapes: the same JSON value, but `cat`-ing the file cannot drive the terminal.

@@ -55,6 +55,20 @@ describe('toEcs()', () => {
       expect(fields.event).toMatchObject({ kind: 'event', type: ['info'], risk_score: 0 });
     }
   });
+
+  it('maps labels named like Object.prototype members (constructor, __proto__, toString) to a generic event', () => {
+    const labels = ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'Malicious'];
+    let checked = 0;
+    for (const label of labels.slice(0, 4)) {
+      const scores = Object.fromEntries(labels.map((l) => [l, l === label ? 0.8 : 0.05]));
+      const fields = toEcs({ label, score: 0.8, scores }, labels);
+      expectAllowed(fields);
+      expect(fields.event).toMatchObject({ kind: 'event', type: ['info'], risk_score: 5 });
+      expect(fields.logtriage.label).toBe(label);
+      checked++;
+    }
+    expect(checked).toBe(4);
+  });
 });
 
 describe('ecsDocument()', () => {

@@ -46,6 +46,21 @@ describe('csvWriter', () => {
     expect(text[5]).toBe(texts[5]);
     expect(text[7]).toBe(texts[7]); // quoted, so the newline stays inside the cell
   });
+
+  it('neutralises a formula after leading blanks and in every segment another separator would split off', () => {
+    const hostile: Array<[string, string]> = [
+      [' =1+1', "' =1+1"],
+      ['\u00a0 @SUM(A1)', "'\u00a0 @SUM(A1)"],
+      ['x;=cmd|" /C calc"!A0', 'x;\'=cmd|" /C calc"!A0'],
+      ['a, b,  +1', "a, b,'  +1"],
+      ['user\t-2+3', "user\t'-2+3"],
+      ['ok\n=HYPERLINK("http://evil.example")', 'ok\n\'=HYPERLINK("http://evil.example")'],
+      ['a;b, c = d', 'a;b, c = d'],
+    ];
+    const csv = createRecordWriter('csv', options).write(hostile.map(([t], i) => record(t, i + 1)));
+    const rows = parse(csv, { columns: true }) as Array<Record<string, string>>;
+    expect(rows.map((r) => r.text)).toEqual(hostile.map(([, guarded]) => guarded));
+  });
 });
 
 describe('tableWriter', () => {
