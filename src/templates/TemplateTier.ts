@@ -10,6 +10,7 @@
 // The model is reached only through `runModel`, once per call (plus once for such stragglers).
 import { parseOptions, templateTierOptionsSchema, type TemplateTierOptions } from '../options.js';
 import { TemplateParser } from './TemplateParser.js';
+import { seededRandom } from '../seededRandom.js';
 
 export type TierRoute = 'first' | 'template' | 'audit' | 'retired';
 
@@ -69,18 +70,6 @@ interface Plan<R> {
 }
 
 const MAX_RETIRED_LISTED = 100;
-
-/** mulberry32: a 32-bit PRNG with full period, for the seeded audit draws. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export class TemplateTier<R extends { label: string }> {
   readonly options: Readonly<Required<TemplateTierOptions>>;

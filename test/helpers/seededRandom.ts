@@ -1,17 +1,8 @@
 // SPDX-License-Identifier: MIT
-// Reproducible randomness for tests: mulberry32 (a 32-bit PRNG with full period), a normal draw
-// and a categorical draw from probabilities.
+// Reproducible randomness for tests: the library's mulberry32, a normal draw and a categorical
+// draw from probabilities.
 
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from '../../src/seededRandom.js';
 
 /** Box-Muller. */
 export function normal(random: () => number): number {
