@@ -238,7 +238,7 @@ export function buildProgram(): Command {
 
   program
     .command('label')
-    .description('Label log lines in a local web page, keyboard only (1-9, 0: a label; s: skip); appends JSON Lines for eval, calibrate and adapt, and resumes')
+    .description('Label log lines in a local web page, keyboard only (1-9, 0: a label; s: skip; u: undo); appends JSON Lines for eval, calibrate and adapt, and resumes')
     .argument('<logs...>', 'log files whose distinct non-blank lines are offered, in order')
     .requiredOption('-o, --output <file>', 'JSON Lines file the labels are appended to (lines it already has are not offered again)')
     .option('--labels <list>', "comma-separated labels, keys 1-9 and 0 in order (default: the model's)")

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // The labeling page: one self-contained HTML document (no external resource), driven by the
-// keyboard only — 1-9 and 0 pick a label, s skips. Log text is attacker-written: it is set with
+// keyboard only — 1-9 and 0 pick a label, s skips, u undoes the last answer. Log text is attacker-written: it is set with
 // textContent, never parsed as HTML. The page sends the session token from its own URL in a
 // header on every call; it loads nothing else.
 
@@ -21,7 +21,7 @@ export function renderLabelPage(): string {
 <p id="status">loading…</p>
 <div id="line" aria-live="polite"></div>
 <ul id="labels"></ul>
-<p><kbd>1</kbd>–<kbd>9</kbd>, <kbd>0</kbd>: label the line · <kbd>s</kbd>: skip it (offered again next session)</p>
+<p><kbd>1</kbd>–<kbd>9</kbd>, <kbd>0</kbd>: label the line · <kbd>s</kbd>: skip it (offered again next session) · <kbd>u</kbd>: undo the last answer</p>
 <p id="error" role="alert"></p>
 <script>
 (() => {
@@ -45,7 +45,9 @@ export function renderLabelPage(): string {
       $('line').textContent = '';
       $('status').textContent = 'All done: ' + next.labeled + ' lines labeled.';
       document.body.dataset.done = 'true';
+      delete document.body.dataset.index;
     } else {
+      delete document.body.dataset.done;
       $('line').textContent = next.text;
       $('status').textContent = next.labeled + ' labeled, ' + next.remaining + ' to go';
       document.body.dataset.index = String(next.index);
@@ -69,7 +71,13 @@ export function renderLabelPage(): string {
     }
   }
   document.addEventListener('keydown', (event) => {
-    if (busy || !state || state.text === null || event.ctrlKey || event.metaKey || event.altKey) return;
+    if (busy || !state || event.ctrlKey || event.metaKey || event.altKey) return;
+    if (event.key === 'u') {
+      event.preventDefault();
+      call('/api/undo', {});
+      return;
+    }
+    if (state.text === null) return;
     if (event.key === 's') {
       event.preventDefault();
       call('/api/skip', { index: state.index });

@@ -2,7 +2,7 @@
 // The labeling server: node:http on 127.0.0.1 only, a random 128-bit token that every route
 // requires (the page's URL carries it; its calls send it in `x-logtriage-token`), and a Host
 // check so a web page elsewhere cannot reach it through DNS rebinding. Routes: GET / (the page,
-// token in the query), GET /api/state, POST /api/label {index, label}, POST /api/skip {index}.
+// token in the query), GET /api/state, POST /api/label {index, label}, POST /api/skip {index}, POST /api/undo {}.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -69,6 +69,10 @@ export async function startLabelServer(session: LabelSession, options: { port?: 
           if (url.pathname === '/api/skip') return send(res, 200, session.skip(index));
           if (typeof body.label !== 'string') return send(res, 422, { error: 'label must be a string' });
           return send(res, 200, await session.label(index, body.label));
+        }
+        if (req.method === 'POST' && url.pathname === '/api/undo') {
+          await readJson(req);
+          return send(res, 200, await session.undo());
         }
         return send(res, 404, { error: 'not found' });
       } catch (err) {

@@ -3,9 +3,12 @@
 // in order, less those the output file already labels (a session resumes where the last one
 // stopped), and each label appended to the output at once as one JSON Lines row
 // `{"text", "label"}` — the format eval, calibrate and adapt read. Skipped lines are only skipped
-// for this session: the next one offers them again.
+// for this session: the next one offers them again. Undo steps back over this session's answers,
+// last first: an undone label's row is taken out of the output (rewritten whole: a temporary file
+// renamed over it, so a crash leaves the old file or the new one, never half of one).
+import { randomBytes } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
-import { appendFile } from 'node:fs/promises';
+import { appendFile, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { ValidationError } from '../errors.js';
 import { readLabeledRows } from '../evaluation/readLabeledRows.js';
 import { readLogLines } from '../lines/readLogLines.js';
@@ -28,14 +31,18 @@ export interface LabelState {
   labeled: number;
   /** Lines still to label or skip in this session, `text` included. */
   remaining: number;
+  /** Answers of this session that `undo` can take back. */
+  undoable: number;
   labels: string[];
 }
 
 export class LabelSession {
   private position = 0;
   private labeledCount: number;
-  /** One append at a time, in order. */
+  /** One write at a time, in order. */
   private writing: Promise<void> = Promise.resolve();
+  /** This session's answers, in order: the label given, or null for a skip. */
+  private readonly answers: (string | null)[] = [];
 
   private constructor(
     private readonly lines: string[],
@@ -79,6 +86,7 @@ export class LabelSession {
       text: done ? null : this.lines[this.position]!,
       labeled: this.labeledCount,
       remaining: this.lines.length - this.position,
+      undoable: this.answers.length,
       labels: [...this.options.labels],
     };
   }
@@ -89,9 +97,14 @@ export class LabelSession {
     if (!this.options.labels.includes(label)) throw new ValidationError(`Unknown label ${JSON.stringify(label)}; labels: ${this.options.labels.join(', ')}`);
     const text = this.lines[index]!;
     this.position++;
-    const write = this.writing.then(() => appendFile(this.options.output, `${JSON.stringify({ text, label })}\n`));
-    this.writing = write.catch(() => {});
-    await write;
+    this.answers.push(label);
+    try {
+      await this.serially(() => appendFile(this.options.output, `${JSON.stringify({ text, label })}\n`));
+    } catch (err) {
+      this.position--;
+      this.answers.pop();
+      throw err;
+    }
     this.labeledCount++;
     return this.state();
   }
@@ -100,7 +113,59 @@ export class LabelSession {
   skip(index: number): LabelState {
     this.checkCurrent(index);
     this.position++;
+    this.answers.push(null);
     return this.state();
+  }
+
+  /**
+   * Undoes this session's last answer and shows its line again: a label's row (the last row of
+   * the output with that text and label) is removed from the output; a skip is only forgotten.
+   */
+  async undo(): Promise<LabelState> {
+    if (this.answers.length === 0) throw new ValidationError('Nothing to undo in this session');
+    const label = this.answers.pop()!;
+    this.position--;
+    if (label === null) return this.state();
+    const text = this.lines[this.position]!;
+    try {
+      await this.serially(() => this.removeRow(text, label));
+    } catch (err) {
+      this.position++;
+      this.answers.push(label);
+      throw err;
+    }
+    this.labeledCount--;
+    return this.state();
+  }
+
+  private serially(write: () => Promise<void>): Promise<void> {
+    const done = this.writing.then(write);
+    this.writing = done.catch(() => {});
+    return done;
+  }
+
+  private async removeRow(text: string, label: string): Promise<void> {
+    const output = this.options.output;
+    const rows = (await readFile(output, 'utf8')).split('\n');
+    let at = -1;
+    for (let i = rows.length - 1; i >= 0 && at < 0; i--) {
+      try {
+        const row = JSON.parse(rows[i]!) as { text?: unknown; label?: unknown };
+        if (row.text === text && row.label === label) at = i;
+      } catch {
+        // not a row of ours: kept as it is
+      }
+    }
+    if (at < 0) throw new ValidationError(`${output} no longer has the row to undo (${JSON.stringify(text)}, ${label}): was it edited meanwhile?`);
+    rows.splice(at, 1);
+    const temp = `${output}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    try {
+      await writeFile(temp, rows.join('\n'));
+      await rename(temp, output);
+    } catch (err) {
+      await rm(temp, { force: true });
+      throw err;
+    }
   }
 
   private checkCurrent(index: number): void {

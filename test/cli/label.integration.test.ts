@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 // `logtriage label`: the page in Debian's Chromium (playwright-core, as the eval report test),
 // keyboard only; labels appended as JSON Lines that adapt/eval read; a second session resumes
-// where the first stopped; the server answers only 127.0.0.1 with its token and Host.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// where the first stopped; u undoes the last answer; the server answers only 127.0.0.1 with its token and Host.
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -106,6 +106,53 @@ describe('logtriage label', () => {
     expect(readFileSync(output, 'utf8').trim().split('\n')).toHaveLength(5);
   }, 120_000);
 
+  it.skipIf(chromiumMissing)('u undoes the last answer: its row leaves the file (rewritten whole) and its line comes back', async () => {
+    const out = join(workDir, 'undo.jsonl');
+    const { server, session } = await startLabeling([log], { output: out, labels: LABELS });
+    try {
+      const page = await pageAt(server.url);
+      expect(await lineAt(page, 0)).toBe('kernel: oom');
+      await page.keyboard.press('3');
+      expect(await lineAt(page, 1)).toBe('sshd[2]: Accepted publickey');
+      await page.keyboard.press('1');
+      expect(await lineAt(page, 2)).toBe('cron[3]: job done');
+      await page.keyboard.press('2');
+      expect(await lineAt(page, 3)).toBe(HOSTILE);
+      expect(readFileSync(out, 'utf8').trim().split('\n')).toHaveLength(3);
+      await page.keyboard.press('u');
+      expect(await lineAt(page, 2)).toBe('cron[3]: job done');
+      expect(readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l))).toEqual([
+        { text: 'kernel: oom', label: 'Error' },
+        { text: 'sshd[2]: Accepted publickey', label: 'Normal' },
+      ]);
+      expect(session.state()).toMatchObject({ labeled: 2, undoable: 2 });
+      // Relabeled: the row is appended again, with the new label; no temporary file is left.
+      await page.keyboard.press('1');
+      expect(await lineAt(page, 3)).toBe(HOSTILE);
+      // A skip is undone too (nothing to remove), and undo works once all is done.
+      await page.keyboard.press('s');
+      expect(await lineAt(page, 4)).toBe('nginx: GET /health 200');
+      await page.keyboard.press('u');
+      expect(await lineAt(page, 3)).toBe(HOSTILE);
+      await page.keyboard.press('s');
+      expect(await lineAt(page, 4)).toBe('nginx: GET /health 200');
+      await page.keyboard.press('2');
+      await page.waitForFunction(() => (globalThis as unknown as { document: { body: { dataset: Record<string, string> } } }).document.body.dataset.done === 'true');
+      await page.keyboard.press('u');
+      expect(await lineAt(page, 4)).toBe('nginx: GET /health 200');
+      await page.close();
+    } finally {
+      await server.close();
+    }
+    const rows = await readLabeledRows(out, { textField: 'text', labelField: 'label', format: 'jsonl' });
+    expect(rows.map((r) => [r.text, r.label])).toEqual([
+      ['kernel: oom', 'Error'],
+      ['sshd[2]: Accepted publickey', 'Normal'],
+      ['cron[3]: job done', 'Normal'],
+    ]);
+    expect(readdirSync(workDir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  }, 120_000);
+
   it('answers only with its token and its own Host, and refuses a stale line', async () => {
     const out = join(workDir, 'api.jsonl');
     const { server } = await startLabeling([log], { output: out, labels: LABELS });
@@ -134,6 +181,8 @@ describe('logtriage label', () => {
       const unknown = await fetch(`${base}/api/label`, { method: 'POST', headers, body: JSON.stringify({ index: 0, label: 'Nope' }) });
       expect(unknown.status).toBe(409);
       expect(existsSync(out)).toBe(false);
+      // Nothing answered yet in this session: nothing to undo.
+      expect((await fetch(`${base}/api/undo`, { method: 'POST', headers, body: '{}' })).status).toBe(409);
     } finally {
       await server.close();
     }
