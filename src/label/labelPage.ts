@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The labeling page: one self-contained HTML document (no external resource), driven by the
-// keyboard only — 1-9 and 0 pick a label, s skips, u undoes the last answer. Log text is attacker-written: it is set with
+// keyboard only — 1-9 and 0 pick a label, s skips, u undoes the last answer, ? shows or hides the
+// help. Each label shows how many rows of the output have it. Log text is attacker-written: it is set with
 // textContent, never parsed as HTML. The page sends the session token from its own URL in a
 // header on every call; it loads nothing else.
 
@@ -15,13 +16,24 @@ export function renderLabelPage(): string {
   #labels li { border: 1px solid #c7c7cc; border-radius: 6px; padding: .25rem .6rem; }
   kbd { font: 13px ui-monospace, monospace; background: #e5e5ea; border-radius: 3px; padding: 0 .3rem; }
   #status { color: #6e6e73; } #error { color: #b00020; }
+  .count { color: #6e6e73; font-variant-numeric: tabular-nums; }
+  #help { border: 1px solid #c7c7cc; border-radius: 6px; padding: .5rem 1rem; }
 </style></head>
 <body>
 <h1>Label log lines</h1>
 <p id="status">loading…</p>
 <div id="line" aria-live="polite"></div>
 <ul id="labels"></ul>
-<p><kbd>1</kbd>–<kbd>9</kbd>, <kbd>0</kbd>: label the line · <kbd>s</kbd>: skip it (offered again next session) · <kbd>u</kbd>: undo the last answer</p>
+<p><kbd>?</kbd>: keys</p>
+<div id="help" hidden>
+<h2>Keys</h2>
+<dl>
+<dt><kbd>1</kbd>–<kbd>9</kbd>, <kbd>0</kbd></dt><dd>give the line the first to tenth label (the number after each label: rows of the file with it)</dd>
+<dt><kbd>s</kbd></dt><dd>skip the line (offered again next session)</dd>
+<dt><kbd>u</kbd></dt><dd>undo the last answer of this session: its row leaves the file and its line comes back</dd>
+<dt><kbd>?</kbd></dt><dd>show or hide this help</dd>
+</dl>
+</div>
 <p id="error" role="alert"></p>
 <script>
 (() => {
@@ -37,7 +49,10 @@ export function renderLabelPage(): string {
       const li = document.createElement('li');
       const key = document.createElement('kbd');
       key.textContent = String((i + 1) % 10);
-      li.append(key, ' ', label);
+      const count = document.createElement('span');
+      count.className = 'count';
+      count.textContent = String(next.counts[label] ?? 0);
+      li.append(key, ' ', label, ' ', count);
       li.dataset.label = label;
       return li;
     }));
@@ -71,7 +86,13 @@ export function renderLabelPage(): string {
     }
   }
   document.addEventListener('keydown', (event) => {
-    if (busy || !state || event.ctrlKey || event.metaKey || event.altKey) return;
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    if (event.key === '?') {
+      event.preventDefault();
+      $('help').hidden = !$('help').hidden;
+      return;
+    }
+    if (busy || !state) return;
     if (event.key === 'u') {
       event.preventDefault();
       call('/api/undo', {});

@@ -33,6 +33,8 @@ export interface LabelState {
   remaining: number;
   /** Answers of this session that `undo` can take back. */
   undoable: number;
+  /** Per offered label, the rows of the output file with it (earlier sessions included). */
+  counts: Record<string, number>;
   labels: string[];
 }
 
@@ -48,6 +50,8 @@ export class LabelSession {
     private readonly lines: string[],
     private readonly options: LabelSessionOptions,
     labeledBefore: number,
+    /** Rows of the output per label. */
+    private readonly counts: Map<string, number>,
   ) {
     this.labeledCount = labeledBefore;
   }
@@ -57,13 +61,17 @@ export class LabelSession {
     if (new Set(options.labels).size !== options.labels.length) throw new ValidationError(`Labels must be distinct: ${options.labels.join(', ')}`);
     const done = new Set<string>();
     let labeledBefore = 0;
+    const counts = new Map<string, number>();
     if (existsSync(options.output)) {
       // An output with no row yet is a fresh start, not an error.
       const rows = await readLabeledRows(options.output, { textField: 'text', labelField: 'label', format: 'jsonl' }).catch((err: unknown) => {
         if (err instanceof ValidationError && /has no labeled rows/.test(err.message)) return [];
         throw err;
       });
-      for (const row of rows) done.add(row.text);
+      for (const row of rows) {
+        done.add(row.text);
+        counts.set(row.label, (counts.get(row.label) ?? 0) + 1);
+      }
       labeledBefore = rows.length;
     }
     const seen = new Set<string>();
@@ -76,7 +84,7 @@ export class LabelSession {
         if (!done.has(line.text)) lines.push(line.text);
       }
     }
-    return new LabelSession(lines, options, labeledBefore);
+    return new LabelSession(lines, options, labeledBefore, counts);
   }
 
   state(): LabelState {
@@ -87,6 +95,7 @@ export class LabelSession {
       labeled: this.labeledCount,
       remaining: this.lines.length - this.position,
       undoable: this.answers.length,
+      counts: Object.fromEntries(this.options.labels.map((l) => [l, this.counts.get(l) ?? 0])),
       labels: [...this.options.labels],
     };
   }
@@ -106,6 +115,7 @@ export class LabelSession {
       throw err;
     }
     this.labeledCount++;
+    this.counts.set(label, (this.counts.get(label) ?? 0) + 1);
     return this.state();
   }
 
@@ -135,6 +145,7 @@ export class LabelSession {
       throw err;
     }
     this.labeledCount--;
+    this.counts.set(label, (this.counts.get(label) ?? 1) - 1);
     return this.state();
   }
 

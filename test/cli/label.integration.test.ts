@@ -153,6 +153,38 @@ describe('logtriage label', () => {
     expect(readdirSync(workDir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   }, 120_000);
 
+  it.skipIf(chromiumMissing)('? shows and hides the keys; each label shows its count of rows in the file, kept on each answer', async () => {
+    const out = join(workDir, 'counts.jsonl');
+    // An earlier session's rows count too (and a label no longer offered is left out).
+    writeFileSync(out, `${JSON.stringify({ text: 'kernel: oom', label: 'Error' })}\n${JSON.stringify({ text: 'old line', label: 'Gone' })}\n`);
+    const { server } = await startLabeling([log], { output: out, labels: LABELS });
+    try {
+      const page = await pageAt(server.url);
+      const counts = () => page.$$eval('#labels li', (lis) => lis.map((li) => [(li as unknown as { dataset: Record<string, string> }).dataset.label, (li as unknown as { querySelector(s: string): { textContent: string } }).querySelector('.count').textContent]));
+      const helpShown = () => page.$eval('#help', (e) => !(e as unknown as { hidden: boolean }).hidden);
+      expect(await counts()).toEqual([['Normal', '0'], ['Suspicious', '0'], ['Error', '1']]);
+      expect(await lineAt(page, 0)).toBe('sshd[2]: Accepted publickey');
+      expect(await helpShown()).toBe(false);
+      await page.keyboard.press('?');
+      expect(await helpShown()).toBe(true);
+      expect(await page.$eval('#help', (e) => (e as unknown as { textContent: string }).textContent)).toMatch(/skip[\s\S]*undo[\s\S]*show or hide/);
+      await page.keyboard.press('?');
+      expect(await helpShown()).toBe(false);
+      await page.keyboard.press('1');
+      expect(await lineAt(page, 1)).toBe('cron[3]: job done');
+      expect(await counts()).toEqual([['Normal', '1'], ['Suspicious', '0'], ['Error', '1']]);
+      await page.keyboard.press('3');
+      expect(await lineAt(page, 2)).toBe(HOSTILE);
+      expect(await counts()).toEqual([['Normal', '1'], ['Suspicious', '0'], ['Error', '2']]);
+      await page.keyboard.press('u');
+      expect(await lineAt(page, 1)).toBe('cron[3]: job done');
+      expect(await counts()).toEqual([['Normal', '1'], ['Suspicious', '0'], ['Error', '1']]);
+      await page.close();
+    } finally {
+      await server.close();
+    }
+  }, 120_000);
+
   it('answers only with its token and its own Host, and refuses a stale line', async () => {
     const out = join(workDir, 'api.jsonl');
     const { server } = await startLabeling([log], { output: out, labels: LABELS });
