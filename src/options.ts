@@ -197,6 +197,10 @@ export const labelOptionsSchema = z
     output: z.string().min(1),
     /** 0: any free port. */
     port: z.number().int().min(0).max(65535).default(0),
+    /** The order lines are offered in; default 'uncertain' with a model, else 'random'. */
+    mode: z.enum(['uncertain', 'random']).optional(),
+    /** Seed of the 'random' shuffle. */
+    seed: z.number().int().min(0).max(0xffffffff).default(1),
   })
   .strict();
 

@@ -239,12 +239,14 @@ export function buildProgram(): Command {
   program
     .command('label')
     .description('Label log lines in a local web page, keyboard only (1-9, 0: a label; s: skip; u: undo); appends JSON Lines for eval, calibrate and adapt, and resumes')
-    .argument('<logs...>', 'log files whose distinct non-blank lines are offered, in order')
-    .requiredOption('-o, --output <file>', 'JSON Lines file the labels are appended to (lines it already has are not offered again)')
+    .argument('<logs...>', 'log files; one line per template (the first seen) is offered')
+    .requiredOption('-o, --output <file>', 'JSON Lines file the labels are appended to (templates it has a line of are not offered again)')
     .option('--labels <list>', "comma-separated labels, keys 1-9 and 0 in order (default: the model's)")
-    .option('-m, --model <model>', 'take the labels from this model (default: the pulled default model)')
+    .option('-m, --model <model>', "classify the lines with this model (the page shows its answer) and take its labels unless --labels (default labels: the pulled default model's)")
+    .addOption(new Option('--mode <mode>', "order: 'uncertain' (the model's smallest top-2 margin first, round-robin over its labels; default with --model) or 'random' (a seeded shuffle; default without)").choices(['uncertain', 'random']))
+    .option('--seed <n>', "seed of the 'random' shuffle (default: 1)", Number)
     .option('--port <n>', 'port on 127.0.0.1 (default: any free one)', parsePort)
-    .addHelpText('after', '\nThe page address, with its random token, is printed on stderr. Examples:\n  $ logtriage label /var/log/auth.log --labels Normal,Suspicious,Malicious -o labeled.jsonl\n  $ logtriage label app.log --model models/logs-q8_0.gguf -o labeled.jsonl')
+    .addHelpText('after', '\nThe page address, with its random token, is printed on stderr. Examples:\n  $ logtriage label /var/log/auth.log --labels Normal,Suspicious,Malicious -o labeled.jsonl\n  $ logtriage label app.log --model models/logs-q8_0.gguf -o labeled.jsonl   # least certain first\n  $ logtriage label app.log --labels Normal,Error --mode random --seed 7 -o labeled.jsonl')
     .action(async (files: string[], opts: LabelCliOptions) => {
       await labelCommand(files, opts);
     });

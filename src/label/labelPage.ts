@@ -23,6 +23,7 @@ export function renderLabelPage(): string {
 <h1>Label log lines</h1>
 <p id="status">loading…</p>
 <div id="line" aria-live="polite"></div>
+<p id="prediction"></p>
 <ul id="labels"></ul>
 <p><kbd>?</kbd>: keys</p>
 <div id="help" hidden>
@@ -58,13 +59,18 @@ export function renderLabelPage(): string {
     }));
     if (next.text === null) {
       $('line').textContent = '';
+      $('prediction').textContent = '';
       $('status').textContent = 'All done: ' + next.labeled + ' lines labeled.';
       document.body.dataset.done = 'true';
       delete document.body.dataset.index;
     } else {
       delete document.body.dataset.done;
       $('line').textContent = next.text;
-      $('status').textContent = next.labeled + ' labeled, ' + next.remaining + ' to go';
+      const p = next.prediction;
+      $('prediction').textContent = p
+        ? 'Model: ' + p.label + ' (' + Object.entries(p.scores).map(([l, v]) => l + ' ' + v.toFixed(3)).join(', ') + ')'
+        : '';
+      $('status').textContent = next.labeled + ' labeled, ' + next.remaining + ' to go (' + next.mode + ' order)';
       document.body.dataset.index = String(next.index);
     }
   }

@@ -1,15 +1,20 @@
 // SPDX-License-Identifier: MIT
-// The state of a labeling session (`logtriage label`): the distinct non-blank lines of the logs,
-// in order, less those the output file already labels (a session resumes where the last one
-// stopped), and each label appended to the output at once as one JSON Lines row
-// `{"text", "label"}` — the format eval, calibrate and adapt read. Skipped lines are only skipped
+// The state of a labeling session (`logtriage label`): one line per template (templateOf; the first
+// line seen of each) of the non-blank lines of the logs, less the templates the output file already
+// has a line of (a session resumes where the last one stopped), in the mode's order — 'random': a
+// seeded shuffle; 'uncertain': the model's least certain first (uncertainOrder) — and each label
+// appended to the output at once as one JSON Lines row `{"text", "label", "mode"}` — the format
+// eval, calibrate and adapt read (they ignore "mode"). Skipped lines are only skipped
 // for this session: the next one offers them again. Undo steps back over this session's answers,
 // last first: an undone label's row is taken out of the output (rewritten whole: a temporary file
 // renamed over it, so a crash leaves the old file or the new one, never half of one).
 import { randomBytes } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
 import { appendFile, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import type { ClassificationResult } from '../classifier.js';
 import { ValidationError } from '../errors.js';
+import { seededRandom } from '../seededRandom.js';
+import { templateOf } from '../templates/templateOf.js';
 import { readLabeledRows } from '../evaluation/readLabeledRows.js';
 import { readLogLines } from '../lines/readLogLines.js';
 
@@ -20,6 +25,57 @@ export interface LabelSessionOptions {
   labels: readonly string[];
   /** JSON Lines file the labels are appended to (created when missing). */
   output: string;
+  /** The order lines are offered in (see orderLines); recorded in each row. Default: 'uncertain' with a classifier, else 'random'. */
+  mode?: LabelMode;
+  /** Seed of the 'random' shuffle. Default 1. */
+  seed?: number;
+  /** Classifies the lines offered: needed for 'uncertain'; with it the page shows each line's prediction. */
+  classify?: (texts: string[]) => Promise<ClassificationResult[]>;
+}
+
+export const LABEL_MODES = ['uncertain', 'random'] as const;
+export type LabelMode = (typeof LABEL_MODES)[number];
+
+/** The model's answer for a line, as the page shows it. */
+export interface LinePrediction {
+  label: string;
+  scores: Record<string, number>;
+  /** Top score less the second one. */
+  margin: number;
+}
+
+/** Top score less the second (the whole top score with one label). */
+export function topMargin(scores: Record<string, number>): number {
+  const [first = 0, second = 0] = Object.values(scores).sort((a, b) => b - a);
+  return first - second;
+}
+
+/** A uniform shuffle (Fisher-Yates) of `items`, the same for the same seed. */
+export function seededShuffle<T>(items: readonly T[], seed: number): T[] {
+  const random = seededRandom(seed);
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
+}
+
+/**
+ * Most uncertain first, stratified: the lines are grouped by predicted label, each group ordered by
+ * margin (smallest first, then line order); round r takes the r-th line of every group, those in
+ * margin order. So each label's least certain lines come early, not only the commonest label's.
+ */
+export function uncertainOrder(predictions: readonly LinePrediction[]): number[] {
+  const groups = new Map<string, number[]>();
+  predictions.forEach((p, i) => groups.set(p.label, [...(groups.get(p.label) ?? []), i]));
+  const byMargin = (a: number, b: number) => predictions[a]!.margin - predictions[b]!.margin || a - b;
+  const sorted = [...groups.values()].map((g) => g.sort(byMargin));
+  const order: number[] = [];
+  for (let round = 0; order.length < predictions.length; round++) {
+    order.push(...sorted.flatMap((g) => (round < g.length ? [g[round]!] : [])).sort(byMargin));
+  }
+  return order;
 }
 
 /** What the page shows: the line to label, or done. */
@@ -35,6 +91,9 @@ export interface LabelState {
   undoable: number;
   /** Per offered label, the rows of the output file with it (earlier sessions included). */
   counts: Record<string, number>;
+  mode: LabelMode;
+  /** The model's answer for `text`, when the session has a model. */
+  prediction: LinePrediction | null;
   labels: string[];
 }
 
@@ -48,6 +107,8 @@ export class LabelSession {
 
   private constructor(
     private readonly lines: string[],
+    private readonly predictions: LinePrediction[] | null,
+    private readonly mode: LabelMode,
     private readonly options: LabelSessionOptions,
     labeledBefore: number,
     /** Rows of the output per label. */
@@ -74,17 +135,39 @@ export class LabelSession {
       }
       labeledBefore = rows.length;
     }
+    const mode = options.mode ?? (options.classify ? 'uncertain' : 'random');
+    if (mode === 'uncertain' && !options.classify) throw new ValidationError("Mode 'uncertain' needs a model (--model)");
+    // One line per template, the first seen; a template the output already has a line of is done.
+    const doneTemplates = new Set([...done].map((text) => templateOf(text)));
     const seen = new Set<string>();
-    const lines: string[] = [];
+    let lines: string[] = [];
     for (const file of options.files) {
       if (!existsSync(file)) throw new ValidationError(`Log file not found: ${file}`);
       for await (const line of readLogLines(createReadStream(file))) {
-        if (line.text.trim().length === 0 || seen.has(line.text)) continue;
-        seen.add(line.text);
-        if (!done.has(line.text)) lines.push(line.text);
+        if (line.text.trim().length === 0) continue;
+        const template = templateOf(line.text);
+        if (seen.has(template)) continue;
+        seen.add(template);
+        if (!done.has(line.text) && !doneTemplates.has(template)) lines.push(line.text);
       }
     }
-    return new LabelSession(lines, options, labeledBefore, counts);
+    let predictions: LinePrediction[] | null = null;
+    if (options.classify) {
+      const results: ClassificationResult[] = [];
+      for (let start = 0; start < lines.length; start += 256) results.push(...(await options.classify(lines.slice(start, start + 256))));
+      predictions = results.map((r) => ({ label: r.label, scores: r.scores, margin: topMargin(r.scores) }));
+    }
+    let order: number[];
+    if (mode === 'uncertain') order = uncertainOrder(predictions!);
+    else order = seededShuffle(lines.map((_, i) => i), options.seed ?? 1);
+    lines = order.map((i) => lines[i]!);
+    if (predictions) predictions = order.map((i) => predictions![i]!);
+    return new LabelSession(lines, predictions, mode, options, labeledBefore, counts);
+  }
+
+  /** This session's lines in the order offered, with the model's answers when it has a model. */
+  offered(): { text: string; prediction: LinePrediction | null }[] {
+    return this.lines.map((text, i) => ({ text, prediction: this.predictions?.[i] ?? null }));
   }
 
   state(): LabelState {
@@ -96,6 +179,8 @@ export class LabelSession {
       remaining: this.lines.length - this.position,
       undoable: this.answers.length,
       counts: Object.fromEntries(this.options.labels.map((l) => [l, this.counts.get(l) ?? 0])),
+      mode: this.mode,
+      prediction: done || !this.predictions ? null : this.predictions[this.position]!,
       labels: [...this.options.labels],
     };
   }
@@ -108,7 +193,7 @@ export class LabelSession {
     this.position++;
     this.answers.push(label);
     try {
-      await this.serially(() => appendFile(this.options.output, `${JSON.stringify({ text, label })}\n`));
+      await this.serially(() => appendFile(this.options.output, `${JSON.stringify({ text, label, mode: this.mode })}\n`));
     } catch (err) {
       this.position--;
       this.answers.pop();

@@ -10,7 +10,10 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLabeling } from '../../src/cli/commands/label.js';
 import { readLabeledRows } from '../../src/evaluation/readLabeledRows.js';
-import { artifactsDir } from '../fixtures/index.js';
+import { LogClassifier } from '../../src/classifier.js';
+import { topMargin } from '../../src/label/labelSession.js';
+import { templateOf } from '../../src/templates/templateOf.js';
+import { artifactsDir, tinyModel } from '../fixtures/index.js';
 
 const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const chromiumMissing = !existsSync(chromiumPath) && process.env.CI !== 'true';
@@ -23,6 +26,7 @@ const HOSTILE = '<img src=x onerror="globalThis.__pwned=1"> sshd[1]: Failed pass
 // LF, CRLF and a lone CR; a blank line and a repeat, neither offered.
 const LOG = `kernel: oom\r\nsshd[2]: Accepted publickey\rcron[3]: job done\n\n${HOSTILE}\nkernel: oom\nnginx: GET /health 200\n`;
 const LABELS = 'Normal,Suspicious,Error';
+const LINES = ['kernel: oom', 'sshd[2]: Accepted publickey', 'cron[3]: job done', HOSTILE, 'nginx: GET /health 200'];
 
 let context: BrowserContext;
 
@@ -58,24 +62,27 @@ afterAll(async () => {
 describe('logtriage label', () => {
   it.skipIf(chromiumMissing)('labels with the keyboard, appends JSON Lines, and a second session resumes after them', async () => {
     const first = await startLabeling([log], { output, labels: LABELS });
+    const q = first.session.offered().map((o) => o.text);
     const requests: string[] = [];
     context.on('request', (r) => requests.push(r.url()));
     try {
       expect(first.server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]{32}$/);
-      expect(first.session.state()).toMatchObject({ remaining: 5, labeled: 0 });
+      expect(first.session.state()).toMatchObject({ remaining: 5, labeled: 0, mode: 'random', prediction: null });
+      // Random mode (no model): a seeded shuffle of the five distinct lines.
+      expect([...q].sort()).toEqual([...LINES].sort());
       const page = await pageAt(first.server.url);
-      expect(await lineAt(page, 0)).toBe('kernel: oom');
+      expect(await lineAt(page, 0)).toBe(q[0]);
       await page.keyboard.press('3');
-      expect(await lineAt(page, 1)).toBe('sshd[2]: Accepted publickey');
+      expect(await lineAt(page, 1)).toBe(q[1]);
       await page.keyboard.press('s');
-      expect(await lineAt(page, 2)).toBe('cron[3]: job done');
+      expect(await lineAt(page, 2)).toBe(q[2]);
       await page.keyboard.press('1');
-      // Log text is shown as text, never run as HTML.
-      expect(await lineAt(page, 3)).toBe(HOSTILE);
-      expect(await page.evaluate(() => (globalThis as { __pwned?: number }).__pwned)).toBeUndefined();
+      expect(await lineAt(page, 3)).toBe(q[3]);
       await page.keyboard.press('9'); // no ninth label: nothing happens
       await page.keyboard.press('2');
-      expect(await lineAt(page, 4)).toBe('nginx: GET /health 200');
+      expect(await lineAt(page, 4)).toBe(q[4]);
+      // Log text is shown as text, never run as HTML (HOSTILE has been shown by now).
+      expect(await page.evaluate(() => (globalThis as { __pwned?: number }).__pwned)).toBeUndefined();
       await page.close();
     } finally {
       await first.server.close();
@@ -83,19 +90,22 @@ describe('logtriage label', () => {
     expect(requests.every((u) => u.startsWith(first.server.url.split('?')[0]!))).toBe(true);
     const rows = await readLabeledRows(output, { textField: 'text', labelField: 'label', format: 'jsonl' });
     expect(rows.map((r) => [r.text, r.label])).toEqual([
-      ['kernel: oom', 'Error'],
-      ['cron[3]: job done', 'Normal'],
-      [HOSTILE, 'Suspicious'],
+      [q[0], 'Error'],
+      [q[2], 'Normal'],
+      [q[3], 'Suspicious'],
     ]);
+    expect(JSON.parse(readFileSync(output, 'utf8').split('\n')[0]!)).toEqual({ text: q[0], label: 'Error', mode: 'random' });
 
     const second = await startLabeling([log], { output, labels: LABELS });
     try {
       expect(second.session.state()).toMatchObject({ labeled: 3, remaining: 2 });
-      const page = await pageAt(second.server.url);
       // The skipped line comes back; labeled ones do not.
-      expect(await lineAt(page, 0)).toBe('sshd[2]: Accepted publickey');
+      const q2 = second.session.offered().map((o) => o.text);
+      expect([...q2].sort()).toEqual([q[1], q[4]].sort());
+      const page = await pageAt(second.server.url);
+      expect(await lineAt(page, 0)).toBe(q2[0]);
       await page.keyboard.press('1');
-      expect(await lineAt(page, 1)).toBe('nginx: GET /health 200');
+      expect(await lineAt(page, 1)).toBe(q2[1]);
       await page.keyboard.press('1');
       await page.waitForFunction(() => (globalThis as unknown as { document: { body: { dataset: Record<string, string> } } }).document.body.dataset.done === 'true');
       expect(await page.$eval('#status', (e) => (e as unknown as { textContent: string }).textContent)).toBe('All done: 5 lines labeled.');
@@ -109,46 +119,47 @@ describe('logtriage label', () => {
   it.skipIf(chromiumMissing)('u undoes the last answer: its row leaves the file (rewritten whole) and its line comes back', async () => {
     const out = join(workDir, 'undo.jsonl');
     const { server, session } = await startLabeling([log], { output: out, labels: LABELS });
+    const q = session.offered().map((o) => o.text);
     try {
       const page = await pageAt(server.url);
-      expect(await lineAt(page, 0)).toBe('kernel: oom');
+      expect(await lineAt(page, 0)).toBe(q[0]);
       await page.keyboard.press('3');
-      expect(await lineAt(page, 1)).toBe('sshd[2]: Accepted publickey');
+      expect(await lineAt(page, 1)).toBe(q[1]);
       await page.keyboard.press('1');
-      expect(await lineAt(page, 2)).toBe('cron[3]: job done');
+      expect(await lineAt(page, 2)).toBe(q[2]);
       await page.keyboard.press('2');
-      expect(await lineAt(page, 3)).toBe(HOSTILE);
+      expect(await lineAt(page, 3)).toBe(q[3]);
       expect(readFileSync(out, 'utf8').trim().split('\n')).toHaveLength(3);
       await page.keyboard.press('u');
-      expect(await lineAt(page, 2)).toBe('cron[3]: job done');
+      expect(await lineAt(page, 2)).toBe(q[2]);
       expect(readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l))).toEqual([
-        { text: 'kernel: oom', label: 'Error' },
-        { text: 'sshd[2]: Accepted publickey', label: 'Normal' },
+        { text: q[0], label: 'Error', mode: 'random' },
+        { text: q[1], label: 'Normal', mode: 'random' },
       ]);
       expect(session.state()).toMatchObject({ labeled: 2, undoable: 2 });
       // Relabeled: the row is appended again, with the new label; no temporary file is left.
       await page.keyboard.press('1');
-      expect(await lineAt(page, 3)).toBe(HOSTILE);
+      expect(await lineAt(page, 3)).toBe(q[3]);
       // A skip is undone too (nothing to remove), and undo works once all is done.
       await page.keyboard.press('s');
-      expect(await lineAt(page, 4)).toBe('nginx: GET /health 200');
+      expect(await lineAt(page, 4)).toBe(q[4]);
       await page.keyboard.press('u');
-      expect(await lineAt(page, 3)).toBe(HOSTILE);
+      expect(await lineAt(page, 3)).toBe(q[3]);
       await page.keyboard.press('s');
-      expect(await lineAt(page, 4)).toBe('nginx: GET /health 200');
+      expect(await lineAt(page, 4)).toBe(q[4]);
       await page.keyboard.press('2');
       await page.waitForFunction(() => (globalThis as unknown as { document: { body: { dataset: Record<string, string> } } }).document.body.dataset.done === 'true');
       await page.keyboard.press('u');
-      expect(await lineAt(page, 4)).toBe('nginx: GET /health 200');
+      expect(await lineAt(page, 4)).toBe(q[4]);
       await page.close();
     } finally {
       await server.close();
     }
     const rows = await readLabeledRows(out, { textField: 'text', labelField: 'label', format: 'jsonl' });
     expect(rows.map((r) => [r.text, r.label])).toEqual([
-      ['kernel: oom', 'Error'],
-      ['sshd[2]: Accepted publickey', 'Normal'],
-      ['cron[3]: job done', 'Normal'],
+      [q[0], 'Error'],
+      [q[1], 'Normal'],
+      [q[2], 'Normal'],
     ]);
     expect(readdirSync(workDir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   }, 120_000);
@@ -157,13 +168,15 @@ describe('logtriage label', () => {
     const out = join(workDir, 'counts.jsonl');
     // An earlier session's rows count too (and a label no longer offered is left out).
     writeFileSync(out, `${JSON.stringify({ text: 'kernel: oom', label: 'Error' })}\n${JSON.stringify({ text: 'old line', label: 'Gone' })}\n`);
-    const { server } = await startLabeling([log], { output: out, labels: LABELS });
+    const { server, session } = await startLabeling([log], { output: out, labels: LABELS });
+    const q = session.offered().map((o) => o.text);
+    expect([...q].sort()).toEqual(LINES.filter((l) => l !== 'kernel: oom').sort());
     try {
       const page = await pageAt(server.url);
       const counts = () => page.$$eval('#labels li', (lis) => lis.map((li) => [(li as unknown as { dataset: Record<string, string> }).dataset.label, (li as unknown as { querySelector(s: string): { textContent: string } }).querySelector('.count').textContent]));
       const helpShown = () => page.$eval('#help', (e) => !(e as unknown as { hidden: boolean }).hidden);
       expect(await counts()).toEqual([['Normal', '0'], ['Suspicious', '0'], ['Error', '1']]);
-      expect(await lineAt(page, 0)).toBe('sshd[2]: Accepted publickey');
+      expect(await lineAt(page, 0)).toBe(q[0]);
       expect(await helpShown()).toBe(false);
       await page.keyboard.press('?');
       expect(await helpShown()).toBe(true);
@@ -171,13 +184,13 @@ describe('logtriage label', () => {
       await page.keyboard.press('?');
       expect(await helpShown()).toBe(false);
       await page.keyboard.press('1');
-      expect(await lineAt(page, 1)).toBe('cron[3]: job done');
+      expect(await lineAt(page, 1)).toBe(q[1]);
       expect(await counts()).toEqual([['Normal', '1'], ['Suspicious', '0'], ['Error', '1']]);
       await page.keyboard.press('3');
-      expect(await lineAt(page, 2)).toBe(HOSTILE);
+      expect(await lineAt(page, 2)).toBe(q[2]);
       expect(await counts()).toEqual([['Normal', '1'], ['Suspicious', '0'], ['Error', '2']]);
       await page.keyboard.press('u');
-      expect(await lineAt(page, 1)).toBe('cron[3]: job done');
+      expect(await lineAt(page, 1)).toBe(q[1]);
       expect(await counts()).toEqual([['Normal', '1'], ['Suspicious', '0'], ['Error', '1']]);
       await page.close();
     } finally {
@@ -187,7 +200,7 @@ describe('logtriage label', () => {
 
   it('answers only with its token and its own Host, and refuses a stale line', async () => {
     const out = join(workDir, 'api.jsonl');
-    const { server } = await startLabeling([log], { output: out, labels: LABELS });
+    const { server, session } = await startLabeling([log], { output: out, labels: LABELS });
     try {
       const base = `http://127.0.0.1:${server.port}`;
       const token = new URL(server.url).searchParams.get('token')!;
@@ -207,7 +220,7 @@ describe('logtriage label', () => {
       });
       expect(rebound).toBe(403);
       const state = await (await fetch(`${base}/api/state`, { headers })).json();
-      expect(state).toMatchObject({ index: 0, text: 'kernel: oom', labels: ['Normal', 'Suspicious', 'Error'] });
+      expect(state).toMatchObject({ index: 0, text: session.offered()[0]!.text, labels: ['Normal', 'Suspicious', 'Error'] });
       const stale = await fetch(`${base}/api/label`, { method: 'POST', headers, body: JSON.stringify({ index: 3, label: 'Normal' }) });
       expect(stale.status).toBe(409);
       const unknown = await fetch(`${base}/api/label`, { method: 'POST', headers, body: JSON.stringify({ index: 0, label: 'Nope' }) });
@@ -218,6 +231,98 @@ describe('logtriage label', () => {
     } finally {
       await server.close();
     }
+  });
+
+  describe('--mode', () => {
+    // Twelve templates, most with several lines (numbers and addresses are masked).
+    const manyLog = join(workDir, 'many.log');
+    const MANY = Array.from({ length: 36 }, (_, i) =>
+      [
+        `sshd[${i}]: Accepted publickey for user${i % 2} from 10.0.0.${i}`,
+        `kernel: Out of memory: Killed process ${i}`,
+        `nginx: GET /api/items/${i} 200 ${i * 7}ms`,
+        `cron[${i}]: (root) CMD (run-parts /etc/cron.hourly)`,
+        `app: payment ${i} failed: card declined`,
+        `app: user ${i} logged in`,
+        `sshd[${i}]: Failed password for invalid user admin from 203.0.113.${i} port ${1000 + i}`,
+        `systemd[1]: Started Session ${i} of user root.`,
+        `app: disk usage at ${i}%`,
+        `kernel: usb 1-${i}: new high-speed USB device`,
+        `app: cache miss for key k${i}`,
+        `postgres: connection ${i} reset by peer`,
+      ][i % 12]!,
+    );
+
+    it('random: one line per template (the first seen), a seeded shuffle that a second run repeats', async () => {
+      writeFileSync(manyLog, `${MANY.join('\n')}\n`);
+      const firstSeen = new Map<string, string>();
+      for (const line of MANY) if (!firstSeen.has(templateOf(line))) firstSeen.set(templateOf(line), line);
+      const open = async (seed?: number) => {
+        const { server, session } = await startLabeling([manyLog], { output: join(workDir, 'many.jsonl'), labels: LABELS, ...(seed !== undefined ? { seed } : {}) });
+        await server.close();
+        return session.offered().map((o) => o.text);
+      };
+      const a = await open();
+      expect(a.length).toBe(firstSeen.size);
+      expect([...a].sort()).toEqual([...firstSeen.values()].sort());
+      expect(await open()).toEqual(a);
+      expect(await open(1)).toEqual(a);
+      const other = await open(7);
+      expect([...other].sort()).toEqual([...a].sort());
+      expect(other).not.toEqual(a);
+      expect(a).not.toEqual([...firstSeen.values()]);
+    });
+
+    it('uncertain (the default with --model): smallest top-2 margin first, round-robin over predicted labels; rows record the mode', async () => {
+      writeFileSync(manyLog, `${MANY.join('\n')}\n`);
+      const out = join(workDir, 'uncertain.jsonl');
+      const { server, session } = await startLabeling([manyLog], { output: out, model: tinyModel('f32'), threads: 2 });
+      const offered = session.offered();
+      try {
+        expect(session.state().mode).toBe('uncertain');
+        expect(offered.length).toBe(12);
+        // The predictions are the model's own.
+        const clf = await LogClassifier.open(tinyModel('f32'), { threads: 2 });
+        try {
+          const results = await clf.classifyMany(offered.map((o) => o.text));
+          results.forEach((r, i) => {
+            expect(offered[i]!.prediction!.label).toBe(r.label);
+            expect(offered[i]!.prediction!.margin).toBeCloseTo(topMargin(r.scores), 6);
+          });
+        } finally {
+          await clf.dispose();
+        }
+        const margins = offered.map((o) => o.prediction!.margin);
+        expect(margins[0]).toBe(Math.min(...margins));
+        // Each label's lines come by margin, smallest first; round r holds each label's r-th line.
+        const labels = [...new Set(offered.map((o) => o.prediction!.label))];
+        for (const label of labels) {
+          const own = offered.filter((o) => o.prediction!.label === label).map((o) => o.prediction!.margin);
+          expect(own).toEqual([...own].sort((x, y) => x - y));
+        }
+        const firstRound = offered.slice(0, labels.length).map((o) => o.prediction!.label);
+        expect(new Set(firstRound).size).toBe(labels.length);
+        expect(margins.slice(0, labels.length)).toEqual([...margins.slice(0, labels.length)].sort((x, y) => x - y));
+        // Saved rows carry the mode; eval/calibrate/adapt's reader takes them (extra fields ignored).
+        const first = session.state();
+        expect(first.prediction).toEqual(offered[0]!.prediction);
+        await session.label(0, first.labels[0]!);
+        expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual({ text: offered[0]!.text, label: first.labels[0], mode: 'uncertain' });
+        expect((await readLabeledRows(out, { textField: 'text', labelField: 'label', format: 'jsonl' }))[0]).toMatchObject({ text: offered[0]!.text, label: first.labels[0] });
+        if (!chromiumMissing) {
+          const page = await pageAt(server.url);
+          expect(await lineAt(page, 1)).toBe(offered[1]!.text);
+          expect(await page.$eval('#prediction', (e) => (e as unknown as { textContent: string }).textContent)).toContain(`Model: ${offered[1]!.prediction!.label} (`);
+          await page.close();
+        }
+      } finally {
+        await server.close();
+      }
+    }, 120_000);
+
+    it('refuses uncertain without a model', async () => {
+      await expect(startLabeling([log], { output, labels: LABELS, mode: 'uncertain' })).rejects.toThrow(/needs --model/);
+    });
   });
 
   it('refuses more than ten labels, repeated labels and a missing log before serving', async () => {

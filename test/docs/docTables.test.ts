@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { registerWorkerCommand } from '../../src/cli/commands/worker.js';
 import * as errors from '../../src/errors.js';
 import { buildProgram } from '../../src/cli/main.js';
-import { openOptionsSchema, templateParserOptionsSchema } from '../../src/options.js';
+import { labelOptionsSchema, openOptionsSchema, templateParserOptionsSchema } from '../../src/options.js';
 import { ERROR_STATUS } from '../../src/server/errors.js';
 import { serverOptionsSchema } from '../../src/server/serverOptions.js';
 import { workerOptionsSchema } from '../../src/worker/workerOptions.js';
@@ -99,6 +99,19 @@ describe('docs/cli.md', () => {
     expect(documented.get('--max-templates')).toBe(String(defaults.maxTemplates));
     expect(documented.get('--similarity')).toBe(String(defaults.similarity));
     expect(documented.get('--max-line-length')).toBe(String(defaults.maxLineLength));
+  });
+
+  it('the label flags table names every flag of `logtriage label`, with the schema defaults', () => {
+    const command = buildProgram().commands.find((c) => c.name() === 'label')!;
+    const declared = command.options.map((o) => o.long!).filter((flag) => flag !== '--help');
+    expect(declared.length).toBeGreaterThanOrEqual(6);
+    const rows = table('cli.md', 'label flag');
+    const flagsOf = (cell: string) => [...cell.matchAll(/--[a-z-]+/g)].map((m) => m[0]);
+    expect(rows.map(([cell]) => flagsOf(cell!)[0]!).sort()).toEqual(declared.sort());
+    const documented = new Map(rows.map(([cell, value]) => [flagsOf(cell!)[0]!, value!.replace(/`/g, '')]));
+    const defaults = labelOptionsSchema.parse({ labels: ['a'], output: 'x' });
+    expect(documented.get('--seed')).toBe(String(defaults.seed));
+    expect(documented.get('--mode')).toBe('uncertain with --model, else random');
   });
 
   it('the worker flags table names every flag of `logtriage worker`', () => {
