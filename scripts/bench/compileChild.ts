@@ -3,7 +3,7 @@
 // tsx each child carried ~75 MiB of transpiler in its peak RSS. esbuild bundles our sources
 // (npm packages stay external) into <repo>/.bench-build/, one level below the repository root
 // like src/, so the addon and package lookups relative to the module resolve as they do there.
-// LOGTRIAGE_BENCH_PREBUILT=<folder> uses children compiled beforehand (scripts/bundle-gpu-check.mjs),
+// LOGTRIAGE_BENCH_PREBUILT=<folder> uses children compiled beforehand (scripts/gpu/bundle-gpu-check.mjs),
 // for a machine that has Node but no node_modules.
 import { existsSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // llama.cpp's own tools as benchmark contenders: llama-embedding (LAST pooling over a file of
 // lines) and llama-bench (prompt processing, the engine's ceiling). Built by
-// `node scripts/build-native.mjs --tools` from node-llama-cpp's bundle, cached outside the repo.
+// `node scripts/build/build-native.mjs --tools` from node-llama-cpp's bundle, cached outside the repo.
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';

@@ -11,7 +11,7 @@ export interface ContenderRow extends ContenderResult {
   tokensPerS: number;
 }
 
-/** The parity model converted to a type, against HF's logits (see parityAt in scripts/bench.ts). */
+/** The parity model converted to a type, against HF's logits (see parityAt in scripts/bench/bench.ts). */
 export interface TypeParity {
   worstLogitDiff: number;
   labelsAgreeing: number;

@@ -16,7 +16,7 @@ export async function connectNats(options: ResolvedWorkerOptions): Promise<NatsC
     reconnectTimeWait: 500,
     // The client otherwise builds an Error (a stack capture) per request for its context, and the
     // worker makes one request per result (the publish awaiting its PubAck): on the tiny model that
-    // was the worker's largest per-message cost on the main thread (scripts/bench-worker.ts).
+    // was the worker's largest per-message cost on the main thread (scripts/bench/worker.ts).
     noAsyncTraces: true,
     ...(options.token !== undefined ? { token: options.token } : {}),
     ...(options.user !== undefined ? { user: options.user, pass: options.password } : {}),

@@ -12,7 +12,7 @@ import { repoRoot } from '../fixtures/index.js';
 describe('npm run bench -- --smoke', () => {
   it('runs every contender on the tiny model and writes JSON, Markdown and SVG', () => {
     const out = mkdtempSync(join(tmpdir(), 'logtriage-bench-'));
-    const run = spawnSync(process.execPath, ['--import', 'tsx', join(repoRoot, 'scripts', 'bench.ts'), '--smoke', '--lines', '6', '--threads', '2', '--out', out], {
+    const run = spawnSync(process.execPath, ['--import', 'tsx', join(repoRoot, 'scripts', 'bench', 'bench.ts'), '--smoke', '--lines', '6', '--threads', '2', '--out', out], {
       cwd: repoRoot,
       encoding: 'utf8',
       timeout: 240_000,

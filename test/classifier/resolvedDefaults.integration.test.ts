@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeRandomCheckpoint } from '../../scripts/make-random-checkpoint.js';
+import { makeRandomCheckpoint } from '../../scripts/fixtures/make-random-checkpoint.js';
 import { convertCheckpoint } from '../../src/convert/index.js';
 import { LogClassifier, ValidationError } from '../../src/index.js';
 import { tinyCheckpointDir, tinyModel } from '../fixtures/index.js';

@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loghubLabeled, type LabeledLine } from '../../scripts/loghub-labeled.js';
+import { loghubLabeled, type LabeledLine } from '../../scripts/fixtures/loghub-labeled.js';
 import { setCalibration } from '../../src/calibration/calibrationMetadata.js';
 import { LogClassifier } from '../../src/classifier.js';
 import { adaptCommand, type AdaptCliOptions, type AdaptReport } from '../../src/cli/commands/adapt.js';

@@ -13,7 +13,7 @@ import type { ConvertType } from '../../src/convert/index.js';
 import { f32ToBf16Bits, f32ToF16Bits, f16BitsToF32 } from '../../src/convert/convertFloats.js';
 import { readGgufHeader } from '../../src/gguf/readGguf.js';
 import { qwen2TensorSpecs } from '../../src/gguf/qwen2Tensors.js';
-import { CHECKPOINT_SHAPES, RANDOM_CHECKPOINT_LABELS, makeRandomCheckpoint } from '../../scripts/make-random-checkpoint.js';
+import { CHECKPOINT_SHAPES, RANDOM_CHECKPOINT_LABELS, makeRandomCheckpoint } from '../../scripts/fixtures/make-random-checkpoint.js';
 
 let root: string;
 beforeAll(async () => {

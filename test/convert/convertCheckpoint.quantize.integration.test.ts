@@ -13,7 +13,7 @@ import { convertCheckpoint } from '../../src/convert/index.js';
 import { createHash } from 'node:crypto';
 import { readGgufHeader } from '../../src/gguf/readGguf.js';
 import { verifyModel } from '../../src/gguf/verifyModel.js';
-import { RANDOM_CHECKPOINT_LABELS, makeRandomCheckpoint } from '../../scripts/make-random-checkpoint.js';
+import { RANDOM_CHECKPOINT_LABELS, makeRandomCheckpoint } from '../../scripts/fixtures/make-random-checkpoint.js';
 
 let dir: string;
 let checkpoint: string;

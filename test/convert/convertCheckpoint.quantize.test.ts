@@ -14,7 +14,7 @@ import type { GgufHeader, GgufMetadata } from '../../src/gguf/ggufTypes.js';
 import { readGgufHeader } from '../../src/gguf/readGguf.js';
 import { verifyModel } from '../../src/gguf/verifyModel.js';
 import { copyGguf } from '../../src/gguf/copyGguf.js';
-import { makeRandomCheckpoint } from '../../scripts/make-random-checkpoint.js';
+import { makeRandomCheckpoint } from '../../scripts/fixtures/make-random-checkpoint.js';
 import { tinyCheckpointDir } from '../fixtures/index.js';
 
 let root: string;

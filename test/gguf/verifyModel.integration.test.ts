@@ -17,7 +17,7 @@ import { readGgufHeader } from '../../src/gguf/readGguf.js';
 import { validateLogtriageModel } from '../../src/gguf/validateLogtriageModel.js';
 import { verifyModel } from '../../src/gguf/verifyModel.js';
 import type { GgufHeader, GgufMetadata } from '../../src/gguf/ggufTypes.js';
-import { makeRandomCheckpoint } from '../../scripts/make-random-checkpoint.js';
+import { makeRandomCheckpoint } from '../../scripts/fixtures/make-random-checkpoint.js';
 import { tinyModel } from '../fixtures/index.js';
 import { serializeGguf } from '../reliability/helpers/ggufBytes.js';
 import { Prng } from '../reliability/helpers/prng.js';

@@ -11,7 +11,7 @@ import { ChecksumError, ConvertError, HubAuthError, HubError, ModelNotCachedErro
 import { readGgufHeader, validateLogtriageModel, verifyModel } from '../../src/gguf/index.js';
 import { MAX_RESUMES } from '../../src/hub/downloadVerifiedFile.js';
 import { pullModel, type PullProgress } from '../../src/hub/index.js';
-import { RANDOM_CHECKPOINT_LABELS, makeRandomCheckpoint } from '../../scripts/make-random-checkpoint.js';
+import { RANDOM_CHECKPOINT_LABELS, makeRandomCheckpoint } from '../../scripts/fixtures/make-random-checkpoint.js';
 import { FAKE_TOKEN, FakeHub } from './fakeHub.js';
 
 const SHARDED = 'acme/micro-sharded';

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // readLogLines: line ends (LF, CRLF, lone CR, across chunks) and the byte cap: a long line keeps
 // its first maxLineBytes (cut at a character boundary), is flagged truncated, and the next line
-// is read as usual however the input is chunked. No timing here: scripts/measure-long-line.ts.
+// is read as usual however the input is chunked. No timing here: scripts/bench/longLine.ts.
 import { describe, expect, it } from 'vitest';
 import { cutAtCharBoundary, DEFAULT_MAX_LINE_BYTES, readLogLines, type LogLine } from '../../src/lines/readLogLines.js';
 

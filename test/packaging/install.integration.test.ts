@@ -84,7 +84,7 @@ describe.runIf(onLinuxX64)('npm install of the packed tarballs on linux-x64, no 
     const dist = join(work, 'dist');
     const tsc = spawnSync(process.execPath, [join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json', '--outDir', dist], { cwd: repoRoot, encoding: 'utf8' });
     expect(tsc.status, tsc.stdout + tsc.stderr).toBe(0);
-    const pack = spawnSync(process.execPath, ['scripts/pack-packages.mjs', '--main', '--platform', 'linux-x64', '--dist', dist, '--out', join(work, 'packages')], { cwd: repoRoot, encoding: 'utf8' });
+    const pack = spawnSync(process.execPath, ['scripts/build/pack-packages.mjs', '--main', '--platform', 'linux-x64', '--dist', dist, '--out', join(work, 'packages')], { cwd: repoRoot, encoding: 'utf8' });
     expect(pack.status, pack.stderr).toBe(0);
     tarballs = JSON.parse(pack.stdout);
     expect(tarballs.map((t) => t.name)).toEqual(['logtriage', '@logtriage/linux-x64']);
@@ -180,7 +180,7 @@ describe.runIf(onLinuxX64)('npm install of the packed tarballs on linux-x64, no 
   }, SLOW);
 
   it('a from-source build without the tools names each missing one in one line, no stack, no git needed', () => {
-    const build = run('node', [join(project, 'node_modules', 'logtriage', 'scripts', 'build-native.mjs')], project);
+    const build = run('node', [join(project, 'node_modules', 'logtriage', 'scripts', 'build', 'build-native.mjs')], project);
     expect(build.status).toBe(1);
     const errors = build.stderr.trim().split('\n');
     expect(errors).toHaveLength(1);

@@ -13,7 +13,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NODE_WINDOWS, cacheRoot, fetchNpmPackage } from '../../scripts/cross/toolchains.mjs';
+import { NODE_WINDOWS, cacheRoot, fetchNpmPackage } from '../../scripts/build/cross/toolchains.mjs';
 import { LogClassifier } from '../../src/index.js';
 import { expectedCases, repoRoot, tinyCheckpointDir, tinyModel } from '../fixtures/index.js';
 import { CS_ADHOC, exportedSymbols, loadCommands, undefinedSymbols, verifyCodeSignature } from '../helpers/macho.js';
@@ -63,7 +63,7 @@ describe.skipIf(skip)('packages for the platforms built on this Linux machine', 
     const tsc = spawnSync(process.execPath, [join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json', '--outDir', dist], { cwd: repoRoot, encoding: 'utf8' });
     expect(tsc.status, tsc.stdout + tsc.stderr).toBe(0);
     const started = performance.now();
-    const pack = spawnSync(process.execPath, ['scripts/pack-packages.mjs', '--main', '--platform', CROSS_PLATFORMS.join(','), '--build', '--dist', dist, '--out', join(work, 'packages')], { cwd: repoRoot, encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
+    const pack = spawnSync(process.execPath, ['scripts/build/pack-packages.mjs', '--main', '--platform', CROSS_PLATFORMS.join(','), '--build', '--dist', dist, '--out', join(work, 'packages')], { cwd: repoRoot, encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
     expect(pack.status, pack.stderr).toBe(0);
     packed = JSON.parse(pack.stdout);
     console.log(`cross builds and packs: ${((performance.now() - started) / 1000).toFixed(0)} s (${packed.map((p) => `${p.name} ${p.buildSeconds ?? '-'}`).join(', ')})`);

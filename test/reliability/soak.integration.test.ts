@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// The CI-sized soak: scripts/soak.ts on 10,000 lines (shortened to 48 characters to fit the CI
+// The CI-sized soak: scripts/stress/soak.ts on 10,000 lines (shortened to 48 characters to fit the CI
 // budget; `npm run soak` runs 100,000 full lines). Resident memory must stop growing after
 // warm-up, and no handle or native model may be left behind.
 import { spawn } from 'node:child_process';
@@ -17,7 +17,7 @@ interface SoakReport {
 
 function soak(args: string[]): Promise<{ report: SoakReport | undefined; exitCode: number | null; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', join(repoRoot, 'scripts', 'soak.ts'), ...args], {
+    const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', join(repoRoot, 'scripts', 'stress', 'soak.ts'), ...args], {
       cwd: repoRoot,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -38,7 +38,7 @@ function soak(args: string[]): Promise<{ report: SoakReport | undefined; exitCod
   });
 }
 
-describe('scripts/soak.ts', () => {
+describe('scripts/stress/soak.ts', () => {
   it('10,000 classifications: RSS flat after warm-up (< 5%), no handle growth, no model left behind', async () => {
     const { report, exitCode, stderr } = await soak(['--lines', '10000', '--max-chars', '48']);
     expect(report, stderr).toBeDefined();

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
 // Grouping accuracy (the LogPAI benchmark's metric) of TemplateParser on the raw lines of every
 // shared Loghub sample, read with the library's line reader (the counts must match the ground
-// truth's rows): at least the floor measured by scripts/templates/measureGrouping.ts
+// truth's rows): at least the floor measured by scripts/bench/templates/measureGrouping.ts
 // (docs/templates.md), and above plain Drain run the same way on the same lines, per system.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { groupingAccuracy, loghubSystems, readLabeledSample, type LabeledSample } from '../../scripts/templates/groundTruth.js';
-import { parseWithOurs, parseWithPlainDrain } from '../../scripts/templates/measureGrouping.js';
+import { groupingAccuracy, loghubSystems, readLabeledSample, type LabeledSample } from '../../scripts/bench/templates/groundTruth.js';
+import { parseWithOurs, parseWithPlainDrain } from '../../scripts/bench/templates/measureGrouping.js';
 import { loghubDir } from '../fixtures/index.js';
 
 /** docs/templates.md's figures, rounded down to two places. */

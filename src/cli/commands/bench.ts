@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // `logtriage bench <log-file> --model m`: this machine's lines/s and tokens/s on a model and a
 // file, at a few batch sizes, in this process. The side-by-side benchmark against llama.cpp and
-// node-llama-cpp is `npm run bench` (scripts/bench.ts); this is the quick check a user runs.
+// node-llama-cpp is `npm run bench` (scripts/bench/bench.ts); this is the quick check a user runs.
 import { createReadStream } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import { LogClassifier } from '../../classifier.js';

@@ -5,7 +5,7 @@
 import { createReadStream, existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { readLogLines } from '../../src/lines/readLogLines.js';
+import { readLogLines } from '../../../src/lines/readLogLines.js';
 
 /** Drain's grouping accuracy in "Tools and Benchmarks for Automated Log Parsing" (Zhu et al., ICSE-SEIP 2019), Table 3. */
 export const DRAIN_PUBLISHED: Readonly<Record<string, number>> = {

@@ -7,10 +7,10 @@
 // process's first rounds of calls, while ggml-vulkan still compiles pipelines on first use.
 // Prints one line per run and a JSON summary; exits 1 when any run died (signal or non-zero exit).
 //
-//   node --import tsx scripts/fuzz-vulkan.ts --runs 40            # 40 processes, random seeds
-//   node --import tsx scripts/fuzz-vulkan.ts --runs 40 --flash-attn true   # refused since the workaround; on 854ccd8: the crash, 1 run in 7
-//   node --import tsx scripts/fuzz-vulkan.ts --runs 40 --types f16,f32 --env GGML_VK_DISABLE_F16=1
-//   node --import tsx scripts/fuzz-vulkan.ts --child --seed 7     # one run in this process
+//   node --import tsx scripts/gpu/fuzz-vulkan.ts --runs 40            # 40 processes, random seeds
+//   node --import tsx scripts/gpu/fuzz-vulkan.ts --runs 40 --flash-attn true   # refused since the workaround; on 854ccd8: the crash, 1 run in 7
+//   node --import tsx scripts/gpu/fuzz-vulkan.ts --runs 40 --types f16,f32 --env GGML_VK_DISABLE_F16=1
+//   node --import tsx scripts/gpu/fuzz-vulkan.ts --child --seed 7     # one run in this process
 //
 // --env NAME= unsets NAME in the children, --env NAME=VALUE sets it. Needs the converted test models
 // (test-artifacts/, made by the test suite's globalSetup) and @node-llama-cpp/linux-x64-vulkan.
@@ -19,8 +19,8 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
-import { LogClassifier } from '../src/index.js';
-import { expectedCases, tinyModel, type TinyModelType } from '../test/fixtures/index.js';
+import { LogClassifier } from '../../src/index.js';
+import { expectedCases, tinyModel, type TinyModelType } from '../../test/fixtures/index.js';
 
 const { values: args } = parseArgs({
   options: {

@@ -2,20 +2,20 @@
 // Parity of a GPU backend with HuggingFace and with our CPU backend, on the qwen2-tiny-public
 // fixture converted to F32, F16 and Q8_0: every classifiable case in parse mode at several batch
 // sizes, prefix sharing on and off, 50 concurrent callers, and the literal-special-token cases in
-// plain mode. Runs as plain JavaScript too (scripts/bundle-gpu-check.mjs), for a GPU machine with Node
+// plain mode. Runs as plain JavaScript too (scripts/gpu/bundle-gpu-check.mjs), for a GPU machine with Node
 // but no node_modules. Prints a table; writes gpu-parity.json; exits 1 when a bar is missed.
 //
-//   npx tsx scripts/check-gpu-parity.ts --gpu cuda [--out dir] [--threads N]
+//   npx tsx scripts/gpu/check-gpu-parity.ts --gpu cuda [--out dir] [--threads N]
 //   (--gpu cpu is a dry run of the script itself: every row compares the CPU with itself.)
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { convertCheckpoint } from '../src/convert/index.js';
-import { LogClassifier, type OpenOptions } from '../src/index.js';
+import { convertCheckpoint } from '../../src/convert/index.js';
+import { LogClassifier, type OpenOptions } from '../../src/index.js';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const fixture = resolve(root, '..', 'shared', 'fixtures', 'qwen2-tiny-public');
 
 const { values: args } = parseArgs({

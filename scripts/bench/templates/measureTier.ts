@@ -6,10 +6,10 @@
 // without the tier. Model-dependent: a random-weight model (the test model) labels lines of one
 // template differently, a trained classifier much less so.
 //
-//   npx tsx scripts/templates/measureTier.ts --model test-artifacts/models/qwen2-tiny-f32.gguf [--lines 300] [--audit 0.05] [--threads 2]
+//   npx tsx scripts/bench/templates/measureTier.ts --model test-artifacts/models/qwen2-tiny-f32.gguf [--lines 300] [--audit 0.05] [--threads 2]
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { LogClassifier, type ClassificationResult } from '../../src/index.js';
+import { LogClassifier, type ClassificationResult } from '../../../src/index.js';
 import { loghubSystems, readLabeledSample } from './groundTruth.js';
 
 async function classifyAll(clf: LogClassifier, lines: readonly string[]): Promise<{ results: ClassificationResult[]; seconds: number }> {
@@ -24,7 +24,7 @@ async function main(): Promise<void> {
     options: { model: { type: 'string' }, lines: { type: 'string', default: '300' }, audit: { type: 'string', default: '0.05' }, threads: { type: 'string', default: '2' } },
   });
   if (values.model === undefined) throw new Error('--model <file.gguf> is required');
-  const dir = resolve(import.meta.dirname, '..', '..', '..', 'shared', 'data', 'loghub');
+  const dir = resolve(import.meta.dirname, '..', '..', '..', '..', 'shared', 'data', 'loghub');
   const perSystem = Number(values.lines);
   const lines: string[] = [];
   for (const system of loghubSystems(dir)) lines.push(...(await readLabeledSample(dir, system)).lines.filter((l) => l.trim().length > 0).slice(0, perSystem));

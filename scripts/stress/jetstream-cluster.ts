@@ -4,7 +4,7 @@
 // for CI on 2 cores (cluster formation and leader elections take seconds), so it is a script.
 // Prints a JSON report; exits 1 when a result is missing or doubled.
 //
-//   npx tsx scripts/jetstream-cluster.ts [--lines 1000] [--model m.gguf]
+//   npx tsx scripts/stress/jetstream-cluster.ts [--lines 1000] [--model m.gguf]
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
@@ -15,10 +15,10 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { LogClassifier } from '../src/index.js';
-import { JetStreamWorker } from '../src/worker/index.js';
+import { LogClassifier } from '../../src/index.js';
+import { JetStreamWorker } from '../../src/worker/index.js';
 
-const root = resolve(fileURLToPath(import.meta.url), '..', '..');
+const root = resolve(fileURLToPath(import.meta.url), '..', '..', '..');
 const { values: args } = parseArgs({
   options: {
     lines: { type: 'string', default: '1000' },

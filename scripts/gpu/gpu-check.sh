@@ -5,9 +5,9 @@
 # llama-embedding -ngl 99, all on node-llama-cpp 3.21.1's prebuilt CUDA backend.
 #
 # On a CUDA machine with network, from a clean clone (../shared beside it, as for the tests):
-#   scripts/gpu-check.sh                 # npm ci, build the tools, convert, parity, bench
+#   scripts/gpu/gpu-check.sh                 # npm ci, build the tools, convert, parity, bench
 # On a machine with no network and no Node.js (a lent GPU machine), from a bundle made here by
-# `node scripts/bundle-gpu-check.mjs --out DIR`, whose a/ and b/ may arrive in separate transfers:
+# `node scripts/gpu/bundle-gpu-check.mjs --out DIR`, whose a/ and b/ may arrive in separate transfers:
 #   gpu-check.sh unpack DIR/a            # Node, addon, libggml-cuda.so, tools, scripts -> $GPU_CHECK_HOME
 #   gpu-check.sh prepare                 # 1.5B-shaped checkpoint -> F16, Q8_0 (CPU); CUDA smoke test
 #   gpu-check.sh unpack-weights DIR/b    # the parity fixture's weights
@@ -38,18 +38,19 @@ cuda_libraries() {
   log "LD_LIBRARY_PATH=$LD_LIBRARY_PATH"
 }
 
-# How each stage runs its scripts: from a checkout (this file in its scripts/), tsx; from a
+# How each stage runs its scripts: from a checkout (this file in scripts/gpu/), tsx; from a
 # bundle (this file beside payload.tar.xz, or unpacked), the bundled JavaScript under its Node.
 SCRIPT_DIR=$(cd "$(dirname "$0")" && pwd)
-if [ "$(basename "$SCRIPT_DIR")" = scripts ] && [ -f "$SCRIPT_DIR/../package.json" ]; then
+if [ "$(basename "$SCRIPT_DIR")" = gpu ] && [ -f "$SCRIPT_DIR/../../package.json" ]; then
   MODE=checkout
-  REPO=$(dirname "$SCRIPT_DIR")
+  REPO=$(dirname "$(dirname "$SCRIPT_DIR")")
   cd "$REPO" || exit 1
   run_script() {
     local name=$1; shift
     case $name in
       logtriage) node bin/logtriage.js "$@" ;;
-      *) npx tsx "scripts/$name.ts" "$@" ;;
+      bench) npx tsx scripts/bench/bench.ts "$@" ;;
+      *) npx tsx "scripts/gpu/$name.ts" "$@" ;;
     esac
   }
 else
@@ -146,7 +147,7 @@ case $stage in
   all)
     [ "$MODE" = checkout ] || { log "'all' runs from a checkout; a bundle runs its stages one by one"; exit 2; }
     npm ci || exit 1
-    node scripts/build-native.mjs --tools || exit 1
+    node scripts/build/build-native.mjs --tools || exit 1
     stage_prepare || exit 1
     stage_parity; parity=$?
     stage_bench || exit 1

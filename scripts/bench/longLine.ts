@@ -2,8 +2,8 @@
 // How long readLogLines takes, and how much memory it holds, on one very long line fed in the
 // 64 KiB chunks of a file stream: with the default cap (4 MiB kept, the rest skipped) and with a
 // cap above the line (the whole line kept). Issue 29 measured 2.2 s for 8 MB and 25 s for 32 MB
-// before the reader stopped re-copying its carry per chunk. `npx tsx scripts/measure-long-line.ts`
-import { readLogLines } from '../src/lines/readLogLines.js';
+// before the reader stopped re-copying its carry per chunk. `npx tsx scripts/bench/longLine.ts`
+import { readLogLines } from '../../src/lines/readLogLines.js';
 
 const CHUNK = 64 * 1024;
 

@@ -18,7 +18,7 @@ export const PLATFORMS = {
 
 /**
  * How each platform's addon is cross-compiled from a Linux x64 machine. The compiler is a Debian
- * package's (`debian`), or a `zig c++ -target <zigTarget>` wrapper that scripts/cross/toolchains.mjs
+ * package's (`debian`), or a `zig c++ -target <zigTarget>` wrapper that scripts/build/cross/toolchains.mjs
  * writes (zig from npm); CXX_<platform> overrides either. Windows needs mingw-w64's posix flavour
  * (node-addon-api uses std::mutex). minOS is the OS floor the build manifest records: macOS 14 is
  * node-llama-cpp's dylibs' own LC_BUILD_VERSION minos.

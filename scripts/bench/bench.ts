@@ -5,7 +5,7 @@
 //   npm run bench                          # tiny + 1.5B-shaped F16/Q8_0 (all contenders), Q4_0/Q4_K_M (logtriage + llama-bench)
 //   npm run bench -- --smoke --out dir     # CI: tiny model, few lines; must run and write the report
 //   npm run bench -- --models f16 --lines 64 --run 8 --rounds 2 --threads 2
-//   npm run bench -- --gpu cuda --models f16,q8_0 --lines 1024   # every contender on the GPU (scripts/gpu-check.sh)
+//   npm run bench -- --gpu cuda --models f16,q8_0 --lines 1024   # every contender on the GPU (scripts/gpu/gpu-check.sh)
 //   npm run bench -- --scenario streaming --models q8_0 [--lines 64]   # issue 17's targets: streams, batch 8, RSS, threads idle and loaded (scripts/bench/streaming.ts)
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
@@ -13,18 +13,18 @@ import { cpus, homedir, totalmem } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
-import { convertCheckpoint, type ConvertType } from '../src/convert/index.js';
-import { installedGpuBackendFile } from '../src/gpuBackends.js';
-import { LogClassifier } from '../src/index.js';
-import { ResultCache } from '../src/resultCache.js';
-import { runChild as runCompiledChild } from './bench/compileChild.js';
-import { llamaToolsDir, runLlamaBench, runLlamaEmbedding } from './bench/llamaTools.js';
-import { renderMarkdown, renderSvg, ourPeakRssMiB, rssBoundMiB, type BenchReport, type ContenderRow, type ModelReport, type TypeParity } from './bench/report.js';
-import { combineRounds, percentile, type ContenderResult } from './bench/results.js';
-import { runStreaming } from './bench/streaming.js';
-import { defaultCheckpointDir, makeRandomCheckpoint } from './make-random-checkpoint.js';
+import { convertCheckpoint, type ConvertType } from '../../src/convert/index.js';
+import { installedGpuBackendFile } from '../../src/gpuBackends.js';
+import { LogClassifier } from '../../src/index.js';
+import { ResultCache } from '../../src/resultCache.js';
+import { runChild as runCompiledChild } from './compileChild.js';
+import { llamaToolsDir, runLlamaBench, runLlamaEmbedding } from './llamaTools.js';
+import { renderMarkdown, renderSvg, ourPeakRssMiB, rssBoundMiB, type BenchReport, type ContenderRow, type ModelReport, type TypeParity } from './report.js';
+import { combineRounds, percentile, type ContenderResult } from './results.js';
+import { runStreaming } from './streaming.js';
+import { defaultCheckpointDir, makeRandomCheckpoint } from '../fixtures/make-random-checkpoint.js';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const shared = resolve(root, '..', 'shared');
 const execFileAsync = promisify(execFile);
 
@@ -307,7 +307,7 @@ async function main(): Promise<void> {
   log(`${lines.length} lines, mean ${meanTokens.toFixed(1)} tokens, p95 ${p95}`);
 
   const notes: string[] = [];
-  if (!llamaToolsDir()) notes.push('llama-embedding / llama-bench not built here (`node scripts/build-native.mjs --tools`): their rows are missing.');
+  if (!llamaToolsDir()) notes.push('llama-embedding / llama-bench not built here (`node scripts/build/build-native.mjs --tools`): their rows are missing.');
   const models: ModelReport[] = [];
   for (const name of modelNames) {
     const file = await prepareModel(name);

@@ -5,16 +5,16 @@
 # configured exactly as `npm run build:native:source -- --gpu cuda` does, then the CUDA backend's
 # main translation unit and one quantized matmul instance are compiled. Needs nvcc; no GPU.
 # Too slow for the regular test run (minutes on 2 cores); run by hand or in a CUDA CI job.
-#   scripts/check-cuda-build.sh [extra .cu objects...]
+#   scripts/gpu/check-cuda-build.sh [extra .cu objects...]
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 command -v nvcc >/dev/null || { echo "check-cuda-build: nvcc not found (install the CUDA toolkit)" >&2; exit 1; }
 command -v ninja >/dev/null || { echo "check-cuda-build: ninja not found" >&2; exit 1; }
 
 cache="${LOGTRIAGE_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/logtriage}"
 src=$(ls -d "$cache"/llama.cpp/3.21.1-* 2>/dev/null | head -n1)
 if [ -z "$src" ]; then
-  node scripts/build-native.mjs >/dev/null  # clones the bundle's source into the cache
+  node scripts/build/build-native.mjs >/dev/null  # clones the bundle's source into the cache
   src=$(ls -d "$cache"/llama.cpp/3.21.1-* | head -n1)
 fi
 build="$cache/cuda-check/$(basename "$src")-sm90"

@@ -12,8 +12,8 @@
 //   npm run bench:adapt -- [--lines 1000] [--width 1536] [--labels 10] [--rounds 5] [--l2 0.01]
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { fitHead } from '../src/adapt/fitHead.js';
-import { DEFAULT_ADAPT_L2 } from '../src/options.js';
+import { fitHead } from '../../src/adapt/fitHead.js';
+import { DEFAULT_ADAPT_L2 } from '../../src/options.js';
 
 const { values } = parseArgs({
   options: {

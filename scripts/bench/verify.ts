@@ -7,7 +7,7 @@
 // Without a model argument it converts the random Qwen2-1.5B-shaped BF16 checkpoint of
 // make-random-checkpoint.ts (made first if missing) to a BF16 GGUF in the same cache folder.
 //
-//   npx tsx scripts/bench-verify.ts [model.gguf] [--rounds N] [--chunk-mib N] [--json]
+//   npx tsx scripts/bench/verify.ts [model.gguf] [--rounds N] [--chunk-mib N] [--json]
 
 import { spawn } from 'node:child_process';
 import { spawnSync } from 'node:child_process';
@@ -16,9 +16,9 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
-import { convertCheckpoint } from '../src/convert/index.js';
-import { verifyModel } from '../src/gguf/verifyModel.js';
-import { defaultCheckpointDir, makeRandomCheckpoint } from './make-random-checkpoint.js';
+import { convertCheckpoint } from '../../src/convert/index.js';
+import { verifyModel } from '../../src/gguf/verifyModel.js';
+import { defaultCheckpointDir, makeRandomCheckpoint } from '../fixtures/make-random-checkpoint.js';
 
 /** Seconds `command args` takes (its output discarded). */
 function timeCommand(command: string, args: string[]): Promise<number> {

@@ -18,10 +18,10 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
-import { loadBinding } from '../src/binding.js';
-import { LogClassifier } from '../src/index.js';
+import { loadBinding } from '../../src/binding.js';
+import { LogClassifier } from '../../src/index.js';
 
-const root = resolve(fileURLToPath(import.meta.url), '..', '..');
+const root = resolve(fileURLToPath(import.meta.url), '..', '..', '..');
 const { values: args } = parseArgs({
   options: {
     lines: { type: 'string', default: '100000' },

@@ -7,9 +7,9 @@
 // p50/p99 at a steady publish rate. The result cache is off, so repeats cost the same.
 // Prints a JSON report on stdout.
 //
-//   npx tsx scripts/bench-worker.ts                              # tiny test model, 2,000 lines, 3 rounds
-//   npx tsx scripts/bench-worker.ts --variants 64x2,64x3,256x2   # worker batch size x batches in flight
-//   npx tsx scripts/bench-worker.ts --model m.gguf --lines 500 --rate 2 --seconds 60 --threads 4
+//   npx tsx scripts/bench/worker.ts                              # tiny test model, 2,000 lines, 3 rounds
+//   npx tsx scripts/bench/worker.ts --variants 64x2,64x3,256x2   # worker batch size x batches in flight
+//   npx tsx scripts/bench/worker.ts --model m.gguf --lines 500 --rate 2 --seconds 60 --threads 4
 
 import { readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -17,11 +17,11 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { jetstream } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { LogClassifier } from '../src/index.js';
-import { JetStreamWorker } from '../src/worker/index.js';
-import { startNatsServer } from '../test/worker/natsServer.js';
+import { LogClassifier } from '../../src/index.js';
+import { JetStreamWorker } from '../../src/worker/index.js';
+import { startNatsServer } from '../../test/worker/natsServer.js';
 
-const root = resolve(fileURLToPath(import.meta.url), '..', '..');
+const root = resolve(fileURLToPath(import.meta.url), '..', '..', '..');
 const { values: args } = parseArgs({
   options: {
     model: { type: 'string', default: join(root, 'test-artifacts', 'models', 'qwen2-tiny-f32.gguf') },

@@ -6,15 +6,15 @@
 # from the child processes they start, fails the run: reports are written to files, so a report
 # from a process whose crash a test expected is not lost either.
 #
-#   scripts/build-sanitized.sh                 # build, then run the default test set
-#   scripts/build-sanitized.sh --no-build test/reliability/lifetimes.integration.test.ts
+#   scripts/stress/build-sanitized.sh                 # build, then run the default test set
+#   scripts/stress/build-sanitized.sh --no-build test/reliability/lifetimes.integration.test.ts
 #
 # Needs g++ (or $CXX) with libasan and libubsan: on Debian/Ubuntu, gcc's own libasan8 and
 # libubsan1 (pulled in by g++); with clang, libclang-rt-<version>-dev.
 # llama.cpp itself is not instrumented: ASan sees every malloc/free of the process but checks
 # memory accesses only in our code.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 
 OUT=build/sanitized
 REPORTS="$OUT/reports"
@@ -35,7 +35,7 @@ if [[ ${#tests[@]} -eq 0 ]]; then
 fi
 
 if [[ $build -eq 1 ]]; then
-  node scripts/build-native.mjs --sanitize --out "$OUT"
+  node scripts/build/build-native.mjs --sanitize --out "$OUT"
 fi
 
 cxx="${CXX:-g++}"

@@ -4,11 +4,11 @@
 // on the same raw lines (plainDrain.ts) and Drain's published figures; then lines/s of the parser
 // on one core (JavaScript runs on one thread; pin it with taskset to keep other cores out of it).
 //
-//   taskset -c 0 npx tsx scripts/templates/measureGrouping.ts [--rounds 5] [--json]
+//   taskset -c 0 npx tsx scripts/bench/templates/measureGrouping.ts [--rounds 5] [--json]
 import { availableParallelism, cpus } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { TemplateParser } from '../../src/templates/TemplateParser.js';
+import { TemplateParser } from '../../../src/templates/TemplateParser.js';
 import { DRAIN_PUBLISHED, DRAIN_PUBLISHED_AVERAGE_16, groupingAccuracy, loghubSystems, readLabeledSample, type LabeledSample } from './groundTruth.js';
 import { PlainDrain } from './plainDrain.js';
 
@@ -75,7 +75,7 @@ const f3 = (x: number | undefined) => (x === undefined ? '–' : x.toFixed(3));
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { rounds: { type: 'string', default: '5' }, json: { type: 'boolean', default: false }, dir: { type: 'string' } } });
-  const dir = values.dir ?? resolve(import.meta.dirname, '..', '..', '..', 'shared', 'data', 'loghub');
+  const dir = values.dir ?? resolve(import.meta.dirname, '..', '..', '..', '..', 'shared', 'data', 'loghub');
   const rows = await measureSystems(dir);
   const all: string[] = [];
   for (const system of loghubSystems(dir)) all.push(...(await readLabeledSample(dir, system)).lines);

@@ -3,7 +3,7 @@
 // Packs the release tarballs into --out (default packages/):
 //   --all                      everything, from this Linux x64 machine: compiles the TypeScript,
 //                              builds the addon for each of the five platforms (cross toolchains
-//                              from scripts/cross/toolchains.mjs: Debian's aarch64 and mingw-w64
+//                              from scripts/build/cross/toolchains.mjs: Debian's aarch64 and mingw-w64
 //                              compilers, zig from npm for macOS) and packs the main package and
 //                              the five platform packages. The release workflow runs the same.
 //   --main                     logtriage: dist, bin, docs, the addon's C++ and CMakeLists.txt, the
@@ -27,7 +27,7 @@ import { parseArgs } from 'node:util';
 import { prepareToolchain } from './cross/toolchains.mjs';
 import { NODE_LLAMA_CPP_VERSION, PLATFORMS, cacheRoot, isRuntimeLibrary } from './platforms.mjs';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const { values: args } = parseArgs({
   options: {
     all: { type: 'boolean', default: false },
@@ -85,7 +85,7 @@ function buildPlatform(platform, outDir) {
   }
   rmSync(buildDir, { recursive: true, force: true });
   const started = Date.now();
-  const res = spawnSync(process.execPath, [join(root, 'scripts', 'build-native.mjs'), '--platform', platform, '--out', buildDir], {
+  const res = spawnSync(process.execPath, [join(root, 'scripts', 'build', 'build-native.mjs'), '--platform', platform, '--out', buildDir], {
     cwd: root,
     env: { ...process.env, ...env },
     // cmake-js prints its progress on stdout; ours is the JSON summary.
@@ -102,7 +102,7 @@ function buildPlatform(platform, outDir) {
 /** A hash of everything a platform's addon build reads: our C++ and build files, versions, the toolchain. */
 function buildKey(platform, env) {
   const hash = createHash('sha256').update(JSON.stringify({ platform, env, node: process.version }));
-  const files = ['CMakeLists.txt', 'package.json', 'scripts/build-native.mjs', 'scripts/platforms.mjs', 'scripts/cross/toolchains.mjs', 'node_modules/node-addon-api/package.json'];
+  const files = ['CMakeLists.txt', 'package.json', 'scripts/build/build-native.mjs', 'scripts/build/platforms.mjs', 'scripts/build/cross/toolchains.mjs', 'node_modules/node-addon-api/package.json'];
   const native = readdirSync(join(root, 'native'), { recursive: true }).map((f) => join('native', f)).filter((f) => /\.(cc|h)$/.test(f)).sort();
   for (const file of [...files, ...native]) hash.update(file).update(readFileSync(join(root, file)));
   return hash.digest('hex').slice(0, 16);
@@ -144,7 +144,7 @@ function packMain(outDir) {
   const { devDependencies: _dev, scripts: _scripts, ...published } = rootPkg;
   const pkg = {
     ...published,
-    scripts: { 'build:native': 'node scripts/build-native.mjs' },
+    scripts: { 'build:native': 'node scripts/build/build-native.mjs' },
     files: [...rootPkg.files, 'llama-headers'],
     optionalDependencies: Object.fromEntries(Object.keys(PLATFORMS).map((p) => [`@logtriage/${p}`, rootPkg.version])),
   };

