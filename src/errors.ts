@@ -1,7 +1,23 @@
 // SPDX-License-Identifier: MIT
 // Typed errors shared by the library, the CLI and the server. Each kind has a fixed `code`
 // so callers (and the server's status table) switch on it rather than on message text.
-import type { NativeErrorCode } from './native.js';
+
+/** The `code` of every error the addon throws or rejects with, as native/common.h names them. */
+export const NATIVE_ERROR_CODES = [
+  'INVALID_ARGUMENT',
+  'MODEL_LOAD',
+  'CONTEXT_CREATE',
+  'DISPOSED',
+  'KV_SLOT',
+  'ABORTED',
+  'INVALID_BATCH',
+  'DECODE_FATAL',
+  'NO_EMBEDDING',
+  'TOKENIZE',
+  'QUANTIZE',
+  'OUT_OF_MEMORY',
+] as const;
+export type NativeErrorCode = (typeof NATIVE_ERROR_CODES)[number];
 
 export type ErrorCode =
   | 'ERR_VALIDATION'

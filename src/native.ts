@@ -2,24 +2,7 @@
 // The single typed view of the native addon (native/*.h document each call), the mapping of its
 // coded errors to our typed error classes, and wrapBinding(), which applies that mapping to
 // every call so that no call site can let a native failure out as a plain Error.
-import { AbortError, BackendError, ConvertError, DisposedError, LogTriageError, ModelLoadError, ValidationError } from './errors.js';
-
-/** The `code` of every error the addon throws or rejects with, as native/common.h names them. */
-export const NATIVE_ERROR_CODES = [
-  'INVALID_ARGUMENT',
-  'MODEL_LOAD',
-  'CONTEXT_CREATE',
-  'DISPOSED',
-  'KV_SLOT',
-  'ABORTED',
-  'INVALID_BATCH',
-  'DECODE_FATAL',
-  'NO_EMBEDDING',
-  'TOKENIZE',
-  'QUANTIZE',
-  'OUT_OF_MEMORY',
-] as const;
-export type NativeErrorCode = (typeof NATIVE_ERROR_CODES)[number];
+import { AbortError, BackendError, ConvertError, DisposedError, LogTriageError, ModelLoadError, NATIVE_ERROR_CODES, ValidationError, type NativeErrorCode } from './errors.js';
 
 export type QuantizeType = 'f32' | 'f16' | 'bf16' | 'q8_0' | 'q4_0' | 'q4_k_m';
 

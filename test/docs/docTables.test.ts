@@ -38,7 +38,7 @@ function formatDefault(value: unknown): string {
 
 describe('docs/api.md', () => {
   it('the Errors table lists every error class with its code', () => {
-    const classes = Object.values(errors).filter((C) => C.prototype instanceof errors.LogTriageError);
+    const classes = Object.values(errors).filter((C): C is typeof errors.LogTriageError => typeof C === 'function' && C.prototype instanceof errors.LogTriageError);
     expect(classes.length).toBeGreaterThanOrEqual(15);
     const documented = table('api.md', 'class').map(([cls, errCode]) => [code(cls!), code(errCode!)]);
     // The code is set by each constructor: read it from an instance (InputTooLongError takes two numbers).
