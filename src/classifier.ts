@@ -2,7 +2,8 @@
 // LogClassifier: the public API. Validates options and model metadata in TS, then drives the
 // native Model (tokenizer, weights) and Context (decode + pooling + head) through BatchQueue.
 import { loadBinding, machineFacts } from './binding.js';
-import { calibrateLogits, type Calibration } from './calibration/applyCalibration.js';
+import { calibrateLogits } from './calibration/applyCalibration.js';
+import { type Calibration } from './gguf/calibrationKeys.js';
 import { needsReview, type ReviewThresholds } from './calibration/needsReview.js';
 import { AbortError, BackendError, DisposedError, ValidationError } from './errors.js';
 import type { DigestCoverage, LogtriageModelInfo } from './gguf/index.js';

@@ -4,7 +4,7 @@ export { LogClassifier } from './classifier.js';
 export type { ClassificationResult, ClassifierInfo, ClassifierStats, PipelineEntry, ResultFlag } from './classifier.js';
 export type { ClassifyOptions, EmbedOptions, OpenOptions, PipelineOptions } from './options.js';
 export type { BatchTiming } from './queue.js';
-export type { Calibration } from './calibration/applyCalibration.js';
+export type { Calibration } from './gguf/calibrationKeys.js';
 export type { ReviewThresholds } from './calibration/needsReview.js';
 export {
   AbortError,

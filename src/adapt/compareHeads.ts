@@ -4,11 +4,12 @@
 // against a head fitted on the training part of each split. Over k folds every line is held out
 // once and the figures pool the k folds' predictions; the head written is then fitted on all lines.
 // With a holdout, the head written is the one measured.
-import { calibrateLogits, type Calibration } from '../calibration/applyCalibration.js';
+import { calibrateLogits } from '../calibration/applyCalibration.js';
+import { type Calibration } from '../gguf/calibrationKeys.js';
 import { argmax } from '../calibration/calibrationMetrics.js';
 import { computeMetrics } from '../evaluation/metrics.js';
 import { softmax } from '../scores.js';
-import type { AdaptBaseline, HeldOutFigures } from './adaptMetadata.js';
+import type { AdaptBaseline, HeldOutFigures } from '../gguf/adaptKeys.js';
 import { fitHead, type HeadFit } from './fitHead.js';
 import type { Split } from './splitHeldOut.js';
 

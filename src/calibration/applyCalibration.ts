@@ -3,12 +3,7 @@
 // Networks"): temperature scaling divides every logit by one T > 0, which keeps the argmax;
 // vector scaling maps logit k to scale[k]·z[k] + bias[k], which may change it.
 
-export type Calibration =
-  | { readonly method: 'temperature'; readonly temperature: number }
-  | { readonly method: 'vector'; readonly scale: readonly number[]; readonly bias: readonly number[] };
-
-export const CALIBRATION_METHODS = ['temperature', 'vector'] as const;
-export type CalibrationMethod = (typeof CALIBRATION_METHODS)[number];
+import type { Calibration } from '../gguf/calibrationKeys.js';
 
 /** The logits softmax turns into calibrated scores; without a calibration, the logits themselves. */
 export function calibrateLogits(logits: readonly number[], calibration: Calibration | null | undefined): number[] {

@@ -3,8 +3,9 @@
 // lines per label) and the figures before and after it on the same lines.
 import { CalibrationError } from '../errors.js';
 import { softmax } from '../scores.js';
-import { calibrateLogits, type Calibration, type CalibrationMethod } from './applyCalibration.js';
-import type { CalibrationRecord } from './calibrationMetadata.js';
+import { calibrateLogits } from './applyCalibration.js';
+import { type Calibration, type CalibrationMethod } from '../gguf/calibrationKeys.js';
+import type { CalibrationRecord } from '../gguf/calibrationKeys.js';
 import { computeCalibrationMetrics, type CalibrationMetrics } from './calibrationMetrics.js';
 import { fitTemperature } from './fitTemperature.js';
 import { fitVectorScaling } from './fitVectorScaling.js';

@@ -7,7 +7,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { ValidationError } from '../errors.js';
 import { parseOptions } from '../options.js';
-import type { Calibration } from './applyCalibration.js';
+import type { Calibration } from '../gguf/calibrationKeys.js';
 import type { ThresholdFit } from './selectiveClassification.js';
 
 export const THRESHOLDS_FILE_VERSION = 1;

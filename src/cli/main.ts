@@ -10,7 +10,7 @@ import { serverOptionsSchema } from '../server/serverOptions.js';
 import { adaptCommand, type AdaptCliOptions } from './commands/adapt.js';
 import { benchCommand } from './commands/bench.js';
 import { calibrateCommand, type CalibrateCliOptions } from './commands/calibrate.js';
-import { CALIBRATION_METHODS } from '../calibration/applyCalibration.js';
+import { CALIBRATION_METHODS } from '../gguf/calibrationKeys.js';
 import { DEFAULT_ADAPT_HOLDOUT, DEFAULT_ADAPT_L2, DEFAULT_ADAPT_MIN_PER_LABEL } from '../options.js';
 import { DEFAULT_MIN_LINES_PER_LABEL } from '../calibration/fitCalibration.js';
 import { classifyCommand, collectLabels, type ClassifyFlags } from './commands/classify.js';

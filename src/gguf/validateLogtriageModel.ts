@@ -5,8 +5,8 @@
 // or aborts (duplicate tokens, head_dim mismatches, block counts past LLAMA_MAX_LAYERS, tensor
 // types ggml cannot compute with, qwen2 hyperparameters a logtriage model never sets).
 
-import { readAdaptRecord, type AdaptRecord } from '../adapt/adaptMetadata.js';
-import { readCalibration, type CalibrationRecord } from '../calibration/calibrationMetadata.js';
+import { readAdaptRecord, type AdaptRecord } from './adaptKeys.js';
+import { readCalibration, type CalibrationRecord } from './calibrationKeys.js';
 import { ModelFormatError } from '../errors.js';
 import { POOLING_TYPE_LAST, TOKEN_TYPE } from './ggufTypes.js';
 import type { GgufHeader, GgufMetadata, GgufValue } from './ggufTypes.js';

@@ -6,7 +6,8 @@
 // batch of one; every label is listed unless `parameters.top_k` says fewer.
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ClassificationResult } from '../classifier.js';
-import { calibrateLogits, type Calibration } from '../calibration/applyCalibration.js';
+import { calibrateLogits } from '../calibration/applyCalibration.js';
+import { type Calibration } from '../gguf/calibrationKeys.js';
 import { parseOptions } from '../options.js';
 import { applyFunction } from '../scores.js';
 import { HttpError } from './errors.js';

@@ -5,7 +5,7 @@
 import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { setCalibration } from '../../src/calibration/calibrationMetadata.js';
+import { setCalibration } from '../../src/gguf/calibrationKeys.js';
 import { copyGguf } from '../../src/gguf/copyGguf.js';
 import { readGgufHeader } from '../../src/gguf/index.js';
 import { artifactsDir, tinyCheckpointDir, tinyModel } from '../fixtures/index.js';

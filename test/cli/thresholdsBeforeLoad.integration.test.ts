@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { setCalibration } from '../../src/calibration/calibrationMetadata.js';
+import { setCalibration } from '../../src/gguf/calibrationKeys.js';
 import { readThresholdsForModel } from '../../src/calibration/readThresholdsForModel.js';
 import { LogClassifier } from '../../src/classifier.js';
 import { calibrateCommand } from '../../src/cli/commands/calibrate.js';

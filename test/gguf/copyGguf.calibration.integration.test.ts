@@ -5,7 +5,7 @@ import { mkdirSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { setCalibration } from '../../src/calibration/calibrationMetadata.js';
+import { setCalibration } from '../../src/gguf/calibrationKeys.js';
 import { copyGguf } from '../../src/gguf/copyGguf.js';
 import { verifyModel } from '../../src/gguf/verifyModel.js';
 import { readGgufHeader, validateLogtriageModel, type GgufHeader } from '../../src/gguf/index.js';

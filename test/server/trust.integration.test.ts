@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { textClassification } from '@huggingface/inference';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { setCalibration } from '../../src/calibration/calibrationMetadata.js';
+import { setCalibration } from '../../src/gguf/calibrationKeys.js';
 import { copyGguf } from '../../src/gguf/copyGguf.js';
 import { LogClassifier, ValidationError, type ClassificationResult, type PipelineEntry } from '../../src/index.js';
 import { softmax } from '../../src/scores.js';

@@ -7,7 +7,7 @@
 // before the model loads is (flags, the file, labels, counts, the split); nothing is written on
 // any error, nor when the new head is worse on the held-out lines (unless --force).
 import type { Writable } from 'node:stream';
-import { setAdaptedHead, type AdaptBaseline, type AdaptRecord, type HeldOutFigures } from '../../adapt/adaptMetadata.js';
+import { setAdaptedHead, type AdaptBaseline, type AdaptRecord, type HeldOutFigures } from '../../gguf/adaptKeys.js';
 import { adaptLabels } from '../../adapt/adaptLabels.js';
 import { compareHeads, isWorse } from '../../adapt/compareHeads.js';
 import { hashFile } from '../../adapt/hashFile.js';

@@ -5,8 +5,8 @@
 // figures before and after (a table, or JSON with --json) on stdout.
 import type { Writable } from 'node:stream';
 import type { OpenOptions } from '../../options.js';
-import type { CalibrationMethod } from '../../calibration/applyCalibration.js';
-import { setCalibration } from '../../calibration/calibrationMetadata.js';
+import type { CalibrationMethod } from '../../gguf/calibrationKeys.js';
+import { setCalibration } from '../../gguf/calibrationKeys.js';
 import { fitCalibration, type CalibrationFit } from '../../calibration/fitCalibration.js';
 import { formatCalibrationReport } from '../../calibration/formatCalibrationReport.js';
 import { classifyLabeledRows, readRowsAndOpen, type LabeledRunFlags } from '../../evaluation/classifyLabeledRows.js';

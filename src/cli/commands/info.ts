@@ -6,8 +6,8 @@
 import { existsSync } from 'node:fs';
 import { gpuBackendProbes, loadBinding, machineFacts } from '../../binding.js';
 import { describeCalibration } from '../../calibration/applyCalibration.js';
-import type { CalibrationRecord } from '../../calibration/calibrationMetadata.js';
-import type { AdaptRecord } from '../../adapt/adaptMetadata.js';
+import type { CalibrationRecord } from '../../gguf/calibrationKeys.js';
+import type { AdaptRecord } from '../../gguf/adaptKeys.js';
 import { chooseDevice, noDeviceHint } from '../../chooseDevice.js';
 import { ModelLoadError } from '../../errors.js';
 import { readGgufHeader, validateLogtriageModel, type DigestCoverage, type GgufHeader } from '../../gguf/index.js';

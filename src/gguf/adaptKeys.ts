@@ -3,10 +3,11 @@
 // reading it back with a ModelFormatError naming the key for anything malformed, and the edit
 // `logtriage adapt` makes to a model's metadata: new labels and head, the provenance keys, and no
 // calibration (one fitted for the old head means nothing for the new one).
-import { CALIBRATION_PREFIX } from '../calibration/calibrationMetadata.js';
 import { ModelFormatError } from '../errors.js';
-import type { GgufMetadata, GgufValue } from '../gguf/ggufTypes.js';
-import { KEY } from '../gguf/modelKeys.js';
+import { CALIBRATION_PREFIX } from './calibrationKeys.js';
+import type { GgufMetadata, GgufValue } from './ggufTypes.js';
+import { finiteF32, perLabelArray, scalarValue, sectionKeys } from './metadataValue.js';
+import { KEY } from './modelKeys.js';
 
 export const ADAPT_PREFIX = 'logtriage.adapt.';
 
@@ -58,49 +59,30 @@ export interface AdaptRecord {
   after: HeldOutFigures;
 }
 
-function describe(value: GgufValue): string {
-  return value.type === 'array' ? `array of ${value.itemType}` : value.type;
-}
-
-function take<T extends 'string' | 'u32' | 'f32'>(metadata: GgufMetadata, key: string, type: T): { value: T extends 'string' ? string : number } {
-  const value = metadata.get(key);
-  if (value === undefined) throw new ModelFormatError(`Missing metadata key '${key}' (the model has other '${ADAPT_PREFIX}*' keys)`);
-  if (value.type !== type) throw new ModelFormatError(`Metadata key '${key}' must be ${type}, found ${describe(value)}`);
-  return value as unknown as { value: T extends 'string' ? string : number };
-}
-
-function finite(metadata: GgufMetadata, key: string): number {
-  const { value } = take(metadata, key, 'f32');
-  if (!Number.isFinite(value)) throw new ModelFormatError(`Metadata key '${key}' is ${value}, expected a finite number`);
-  return value;
-}
+const SECTION = `the model has other '${ADAPT_PREFIX}*' keys`;
+const take = <T extends 'string' | 'u32'>(metadata: GgufMetadata, key: string, type: T) => scalarValue(metadata, key, type, SECTION);
+const finite = (metadata: GgufMetadata, key: string): number => finiteF32(metadata, key, SECTION);
 
 /** The provenance a model carries, or undefined when it has no `logtriage.adapt.*` key. */
 export function readAdaptRecord(metadata: GgufMetadata, nLabels: number): AdaptRecord | undefined {
-  const present = [...metadata.keys()].filter((k) => k.startsWith(ADAPT_PREFIX));
+  const present = sectionKeys(metadata, ADAPT_PREFIX, KNOWN_KEYS);
   if (present.length === 0) return undefined;
-  const unknown = present.find((k) => !KNOWN_KEYS.has(k));
-  if (unknown !== undefined) throw new ModelFormatError(`Metadata key '${unknown}' is not part of the logtriage format (known: ${[...KNOWN_KEYS].join(', ')})`);
-  const lines = metadata.get(ADAPT_KEY.linesPerLabel);
-  if (lines === undefined || lines.type !== 'array' || lines.itemType !== 'u32') {
-    throw new ModelFormatError(`Metadata key '${ADAPT_KEY.linesPerLabel}' must be an array of u32, found ${lines === undefined ? 'nothing' : describe(lines)}`);
-  }
-  if (lines.value.length !== nLabels) throw new ModelFormatError(`Metadata key '${ADAPT_KEY.linesPerLabel}' has ${lines.value.length} values, expected one per label (${nLabels})`);
-  const baseline = take(metadata, ADAPT_KEY.baseline, 'string').value;
+  const linesPerLabel = perLabelArray(metadata, ADAPT_KEY.linesPerLabel, 'u32', nLabels, SECTION);
+  const baseline = take(metadata, ADAPT_KEY.baseline, 'string');
   if (!(ADAPT_BASELINES as readonly string[]).includes(baseline)) {
     throw new ModelFormatError(`Metadata key '${ADAPT_KEY.baseline}' is '${baseline}', expected one of ${ADAPT_BASELINES.map((b) => `'${b}'`).join(', ')}`);
   }
-  const baseSha256 = take(metadata, ADAPT_KEY.baseSha256, 'string').value;
+  const baseSha256 = take(metadata, ADAPT_KEY.baseSha256, 'string');
   if (!/^[0-9a-f]{64}$/.test(baseSha256)) throw new ModelFormatError(`Metadata key '${ADAPT_KEY.baseSha256}' is not a lower-case hex SHA-256`);
   const l2 = finite(metadata, ADAPT_KEY.l2);
   if (!(l2 > 0)) throw new ModelFormatError(`Metadata key '${ADAPT_KEY.l2}' is ${l2}, expected a positive number`);
   return {
-    date: take(metadata, ADAPT_KEY.date, 'string').value,
+    date: take(metadata, ADAPT_KEY.date, 'string'),
     baseSha256,
-    validation: take(metadata, ADAPT_KEY.validation, 'string').value,
+    validation: take(metadata, ADAPT_KEY.validation, 'string'),
     l2,
-    linesPerLabel: Array.from(lines.value),
-    heldOutLines: take(metadata, ADAPT_KEY.heldOutLines, 'u32').value,
+    linesPerLabel,
+    heldOutLines: take(metadata, ADAPT_KEY.heldOutLines, 'u32'),
     baseline: baseline as AdaptBaseline,
     before: { accuracy: finite(metadata, ADAPT_KEY.accuracyBefore), macroF1: finite(metadata, ADAPT_KEY.macroF1Before), nll: finite(metadata, ADAPT_KEY.nllBefore) },
     after: { accuracy: finite(metadata, ADAPT_KEY.accuracyAfter), macroF1: finite(metadata, ADAPT_KEY.macroF1After), nll: finite(metadata, ADAPT_KEY.nllAfter) },

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 import { describe, expect, it } from 'vitest';
-import { CALIBRATION_KEY, readCalibration, withCalibration, type CalibrationRecord } from '../../src/calibration/calibrationMetadata.js';
+import { CALIBRATION_KEY, readCalibration, withCalibration, type CalibrationRecord } from '../../src/gguf/calibrationKeys.js';
 import { ModelFormatError } from '../../src/errors.js';
 import type { GgufMetadata } from '../../src/gguf/index.js';
 

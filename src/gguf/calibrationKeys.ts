@@ -1,10 +1,18 @@
 // SPDX-License-Identifier: MIT
-// The `logtriage.calibration.*` metadata keys (docs/model-format.md#calibration): reading them back
-// into a Calibration, with a ModelFormatError naming the key for anything malformed, and the
-// entries `logtriage calibrate` writes.
+// The `logtriage.calibration.*` metadata keys (docs/model-format.md#calibration) and the
+// Calibration they store: reading them back, with a ModelFormatError naming the key for anything
+// malformed, and the entries `logtriage calibrate` writes. calibration/ holds the math.
 import { ModelFormatError } from '../errors.js';
-import type { GgufMetadata, GgufValue } from '../gguf/ggufTypes.js';
-import { CALIBRATION_METHODS, type Calibration } from './applyCalibration.js';
+import type { GgufMetadata } from './ggufTypes.js';
+import { describeValue, finiteF32, perLabelArray, sectionKeys } from './metadataValue.js';
+
+/** A fitted calibration of the logits (calibration/applyCalibration.ts applies it). */
+export type Calibration =
+  | { readonly method: 'temperature'; readonly temperature: number }
+  | { readonly method: 'vector'; readonly scale: readonly number[]; readonly bias: readonly number[] };
+
+export const CALIBRATION_METHODS = ['temperature', 'vector'] as const;
+export type CalibrationMethod = (typeof CALIBRATION_METHODS)[number];
 
 export const CALIBRATION_PREFIX = 'logtriage.calibration.';
 
@@ -33,38 +41,16 @@ export interface CalibrationRecord {
   eceAfter: number;
 }
 
-function describe(value: GgufValue): string {
-  return value.type === 'array' ? `array of ${value.itemType}` : value.type;
-}
-
-function finiteF32(metadata: GgufMetadata, key: string): number {
-  const value = metadata.get(key);
-  if (value === undefined) throw new ModelFormatError(`Missing metadata key '${key}' (the model has '${CALIBRATION_KEY.method}')`);
-  if (value.type !== 'f32') throw new ModelFormatError(`Metadata key '${key}' must be f32, found ${describe(value)}`);
-  if (!Number.isFinite(value.value)) throw new ModelFormatError(`Metadata key '${key}' is ${value.value}, expected a finite number`);
-  return value.value;
-}
-
-function f32Array(metadata: GgufMetadata, key: string, length: number): number[] {
-  const value = metadata.get(key);
-  if (value === undefined) throw new ModelFormatError(`Missing metadata key '${key}' (the model has '${CALIBRATION_KEY.method}' 'vector')`);
-  if (value.type !== 'array' || value.itemType !== 'f32') throw new ModelFormatError(`Metadata key '${key}' must be an array of f32, found ${describe(value)}`);
-  if (value.value.length !== length) throw new ModelFormatError(`Metadata key '${key}' has ${value.value.length} values, expected one per label (${length})`);
-  const bad = value.value.findIndex((v) => !Number.isFinite(v));
-  if (bad !== -1) throw new ModelFormatError(`Metadata key '${key}' has a non-finite value ${value.value[bad]} at index ${bad}`);
-  return Array.from(value.value);
-}
+const SECTION = `the model has '${CALIBRATION_KEY.method}'`;
 
 /** The calibration a model carries, or undefined when it has no `logtriage.calibration.*` key. */
 export function readCalibration(metadata: GgufMetadata, nLabels: number): CalibrationRecord | undefined {
-  const present = [...metadata.keys()].filter((k) => k.startsWith(CALIBRATION_PREFIX));
+  const present = sectionKeys(metadata, CALIBRATION_PREFIX, KNOWN_KEYS);
   if (present.length === 0) return undefined;
-  const unknown = present.find((k) => !KNOWN_KEYS.has(k));
-  if (unknown !== undefined) throw new ModelFormatError(`Metadata key '${unknown}' is not part of the logtriage format (known: ${[...KNOWN_KEYS].join(', ')})`);
   const method = metadata.get(CALIBRATION_KEY.method);
   if (method === undefined) throw new ModelFormatError(`Metadata key '${present[0]}' is present but '${CALIBRATION_KEY.method}' is missing`);
   if (method.type !== 'string' || !(CALIBRATION_METHODS as readonly string[]).includes(method.value)) {
-    const shown = method.type === 'string' ? `'${method.value}'` : describe(method);
+    const shown = method.type === 'string' ? `'${method.value}'` : describeValue(method);
     throw new ModelFormatError(`Metadata key '${CALIBRATION_KEY.method}' is ${shown}, expected one of ${CALIBRATION_METHODS.join(', ')}`);
   }
   let calibration: Calibration;
@@ -72,20 +58,20 @@ export function readCalibration(metadata: GgufMetadata, nLabels: number): Calibr
     if (metadata.has(CALIBRATION_KEY.scale) || metadata.has(CALIBRATION_KEY.bias)) {
       throw new ModelFormatError(`Metadata keys '${CALIBRATION_KEY.scale}' and '${CALIBRATION_KEY.bias}' belong to method 'vector', not 'temperature'`);
     }
-    const temperature = finiteF32(metadata, CALIBRATION_KEY.temperature);
+    const temperature = finiteF32(metadata, CALIBRATION_KEY.temperature, SECTION);
     if (!(temperature > 0)) throw new ModelFormatError(`Metadata key '${CALIBRATION_KEY.temperature}' is ${temperature}, expected a positive number`);
     calibration = { method: 'temperature', temperature };
   } else {
     if (metadata.has(CALIBRATION_KEY.temperature)) {
       throw new ModelFormatError(`Metadata key '${CALIBRATION_KEY.temperature}' belongs to method 'temperature', not 'vector'`);
     }
-    calibration = { method: 'vector', scale: f32Array(metadata, CALIBRATION_KEY.scale, nLabels), bias: f32Array(metadata, CALIBRATION_KEY.bias, nLabels) };
+    calibration = { method: 'vector', scale: perLabelArray(metadata, CALIBRATION_KEY.scale, 'f32', nLabels, `${SECTION} 'vector'`), bias: perLabelArray(metadata, CALIBRATION_KEY.bias, 'f32', nLabels, `${SECTION} 'vector'`) };
   }
   const lines = metadata.get(CALIBRATION_KEY.lines);
   if (lines === undefined || lines.type !== 'u32') {
-    throw new ModelFormatError(`Metadata key '${CALIBRATION_KEY.lines}' must be u32, found ${lines === undefined ? 'nothing' : describe(lines)}`);
+    throw new ModelFormatError(`Metadata key '${CALIBRATION_KEY.lines}' must be u32, found ${lines === undefined ? 'nothing' : describeValue(lines)}`);
   }
-  const [nllBefore, nllAfter, eceBefore, eceAfter] = FIGURE_KEYS.map((key) => finiteF32(metadata, key)) as [number, number, number, number];
+  const [nllBefore, nllAfter, eceBefore, eceAfter] = FIGURE_KEYS.map((key) => finiteF32(metadata, key, SECTION)) as [number, number, number, number];
   return { calibration, lines: lines.value, nllBefore, nllAfter, eceBefore, eceAfter };
 }
 

@@ -2,8 +2,8 @@
 // The logtriage.adapt.* keys: what setAdaptedHead writes reads back; malformed keys are a
 // ModelFormatError naming the key; the old calibration goes, the bias lands after the weight.
 import { describe, expect, it } from 'vitest';
-import { ADAPT_KEY, readAdaptRecord, setAdaptedHead, type AdaptRecord } from '../../src/adapt/adaptMetadata.js';
-import { CALIBRATION_KEY } from '../../src/calibration/calibrationMetadata.js';
+import { ADAPT_KEY, readAdaptRecord, setAdaptedHead, type AdaptRecord } from '../../src/gguf/adaptKeys.js';
+import { CALIBRATION_KEY } from '../../src/gguf/calibrationKeys.js';
 import { ModelFormatError } from '../../src/errors.js';
 import type { GgufMetadata } from '../../src/gguf/ggufTypes.js';
 import { KEY } from '../../src/gguf/modelKeys.js';
