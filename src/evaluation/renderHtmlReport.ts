@@ -4,6 +4,7 @@
 // script, font, image or stylesheet, and its Content-Security-Policy forbids any. Log text is
 // hostile, so every string from the data or the model goes through escapeHtml.
 import type { EvaluationMetrics } from './metrics.js';
+import { escapeHtml, fixed, pct } from './htmlText.js';
 import { renderTrustSection, type TrustInput } from './renderTrustSection.js';
 
 export interface MisclassifiedRow {
@@ -28,23 +29,6 @@ export interface HtmlReportInput {
   trust?: TrustInput;
 }
 
-const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
-/**
- * Escapes text for HTML element content and quoted attributes. Control characters and bidi
- * overrides (which can make a log line display as something else) are shown as \xHH / \u{HHHH}.
- */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']|[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu, (ch) => {
-    const named = HTML_ESCAPES[ch];
-    if (named) return named;
-    const code = ch.codePointAt(0)!;
-    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u{${code.toString(16)}}`;
-  });
-}
-
-const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
-const fixed = (x: number): string => x.toFixed(3);
 const shorten = (label: string, max: number): string => (label.length > max ? `${label.slice(0, max - 1)}…` : label);
 
 /** ColorBrewer "Blues" from its lightest to its darkest step, by linear interpolation. */

@@ -5,7 +5,7 @@
 // alert thresholds found for --target-precision. Inline SVG only, like the rest of the page.
 import type { CalibrationMetrics } from '../calibration/calibrationMetrics.js';
 import type { CoveragePoint, ThresholdFit } from '../calibration/selectiveClassification.js';
-import { escapeHtml } from './renderHtmlReport.js';
+import { escapeHtml, fixed } from './htmlText.js';
 
 export interface TrustInput {
   calibration: CalibrationMetrics;
@@ -18,7 +18,6 @@ export interface TrustInput {
   fits: readonly ThresholdFit[];
 }
 
-const fixed = (x: number) => x.toFixed(3);
 const PLOT = 300;
 const LEFT = 50;
 const TOP = 14;

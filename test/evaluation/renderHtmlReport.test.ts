@@ -1,20 +1,11 @@
 // SPDX-License-Identifier: MIT
-// The HTML report as text: escaping of hostile strings, nothing that could load from a network,
+// The HTML report as text: hostile strings escaped, nothing that could load from a network,
 // and chart parts that match the metrics. test/cli/eval.integration.test.ts renders it in Chromium.
 import { describe, expect, it } from 'vitest';
 import { computeMetrics } from '../../src/evaluation/metrics.js';
-import { escapeHtml, renderHtmlReport, type MisclassifiedRow } from '../../src/evaluation/renderHtmlReport.js';
+import { renderHtmlReport, type MisclassifiedRow } from '../../src/evaluation/renderHtmlReport.js';
 
 const HOSTILE = '<script>alert(1)</script><img src="http://192.0.2.1/x.png" onerror=\'fetch("//192.0.2.1")\'>\u001b]0;owned\u0007 & \u202Efdp.exe';
-
-describe('escapeHtml()', () => {
-  it('escapes markup characters and shows control characters and bidi overrides as escapes', () => {
-    expect(escapeHtml(`a<b>&"c"'d'`)).toBe('a&lt;b&gt;&amp;&quot;c&quot;&#39;d&#39;');
-    expect(escapeHtml('\u001b[31mred\u0000\u009b')).toBe('\\x1b[31mred\\x00\\x9b');
-    expect(escapeHtml('abc\u202Eexe.txt\u2066')).toBe('abc\\u{202e}exe.txt\\u{2066}');
-    expect(escapeHtml('tab\there\nnewline é 日本')).toBe('tab\there\nnewline é 日本');
-  });
-});
 
 describe('renderHtmlReport()', () => {
   const labels = ['Normal', 'Error', 'Bad<Label>'];
