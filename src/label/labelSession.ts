@@ -11,7 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
 import { appendFile, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import type { ClassificationResult } from '../classifier.js';
+import type { ClassificationResult } from '../LogClassifier.js';
 import { ValidationError } from '../errors.js';
 import { seededRandom } from '../seededRandom.js';
 import { templateOf } from '../templates/templateOf.js';

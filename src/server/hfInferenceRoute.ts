@@ -5,11 +5,11 @@
 // huggingface_hub InferenceClient.text_classification), so a single string is answered as a
 // batch of one; every label is listed unless `parameters.top_k` says fewer.
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { ClassificationResult } from '../classifier.js';
+import type { ClassificationResult } from '../LogClassifier.js';
 import { calibrateLogits } from '../calibration/applyCalibration.js';
 import { type Calibration } from '../gguf/calibrationKeys.js';
 import { parseOptions } from '../options.js';
-import { applyFunction } from '../scores.js';
+import { applyFunction } from '../engine/scores.js';
 import { HttpError } from './errors.js';
 import { hfClassificationRequestSchema, type HfClassificationResponse, type PredictionExtras } from './schemas.js';
 

@@ -6,11 +6,11 @@
 // an NDJSON line that is not JSON, or a record nested too deeply to be written out again is
 // `rejected` alone (answered with its reason, not forwarded); its neighbours go on as usual. Only
 // a body with no records to judge (a JSON scalar, more records than the cap) fails as a whole.
-import type { ClassificationResult } from '../classifier.js';
-import { toEcs } from '../ecs.js';
-import { recordShapeProblem } from '../recordShape.js';
+import type { ClassificationResult } from '../LogClassifier.js';
+import { toEcs } from '../records/ecs.js';
+import { recordShapeProblem } from '../records/recordShape.js';
 import { HttpError } from './errors.js';
-import { jsonAlterations, type Alteration } from '../jsonAlterations.js';
+import { jsonAlterations, type Alteration } from '../records/jsonAlterations.js';
 import type { IngestAnnotation } from './schemas.js';
 
 export type LogRecord = Record<string, unknown>;

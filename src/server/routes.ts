@@ -3,7 +3,7 @@
 // flight (429 past maxConcurrentRequests), cancels the work of a client that hung up, and keeps
 // the metrics. Concurrent requests share decodes inside the classifier's batching queue.
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply } from 'fastify';
-import type { ClassificationResult, LogClassifier } from '../classifier.js';
+import type { ClassificationResult, LogClassifier } from '../LogClassifier.js';
 import { isAlert } from '../calibration/thresholdsFile.js';
 import { ValidationError } from '../errors.js';
 import { parseOptions } from '../options.js';
@@ -12,7 +12,7 @@ import { forwardRecords } from './forwardRecords.js';
 import { bulkIds, forwardBulk, withoutMetadataFields, type BulkTarget } from './forwardBulk.js';
 import { inputTexts, registerHfInferenceRoute } from './hfInferenceRoute.js';
 import { enrichRecord, parseJsonBody, parseNdjson, readField, recordsOf, skipReason, type LogRecord } from './ingestRecords.js';
-import { serializeRecord } from '../recordShape.js';
+import { serializeRecord } from '../records/recordShape.js';
 import type { ServerMetrics } from './metrics.js';
 import {
   classifyRequestSchema,

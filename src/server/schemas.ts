@@ -2,7 +2,7 @@
 // Wire types: request bodies as zod schemas, responses as TS types. `/predict` follows TEI's
 // router/src/http/types.rs (unknown fields are ignored there, so here too).
 import { z } from 'zod';
-import type { Alteration } from '../jsonAlterations.js';
+import type { Alteration } from '../records/jsonAlterations.js';
 
 /** TEI `inputs`: a string, a list of strings, or a batch of one-element lists. Checked further in predictTexts(). */
 export const predictRequestSchema = z.object({

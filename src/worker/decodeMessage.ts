@@ -5,8 +5,8 @@
 // `[[timestamp, {record}], ...]`; each entry is decoded alone, so a bad one is dead-lettered
 // without its siblings.
 import { MessageFormatError } from '../errors.js';
-import { jsonAlterations, type Alteration } from '../jsonAlterations.js';
-import { recordShapeProblem } from '../recordShape.js';
+import { jsonAlterations, type Alteration } from '../records/jsonAlterations.js';
+import { recordShapeProblem } from '../records/recordShape.js';
 import { readField, type LogRecord } from '../server/ingestRecords.js';
 
 export interface DecodedMessage {

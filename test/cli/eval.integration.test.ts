@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { LogClassifier } from '../../src/classifier.js';
+import { LogClassifier } from '../../src/LogClassifier.js';
 import { artifactsDir, loghubDir, splitLogLines, tinyModel } from '../fixtures/index.js';
 import { runCli, type CliRun } from '../helpers/runCli.js';
 

@@ -10,7 +10,7 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLabeling } from '../../src/cli/commands/label.js';
 import { readLabeledRows } from '../../src/evaluation/readLabeledRows.js';
-import { LogClassifier } from '../../src/classifier.js';
+import { LogClassifier } from '../../src/LogClassifier.js';
 import { topMargin } from '../../src/label/labelSession.js';
 import { templateOf } from '../../src/templates/templateOf.js';
 import { artifactsDir, tinyModel } from '../fixtures/index.js';

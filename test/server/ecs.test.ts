@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // toEcs(): labels onto ECS allowed values, and the risk score from the label probabilities.
 import { describe, expect, it } from 'vitest';
-import { toEcs } from '../../src/ecs.js';
+import { toEcs } from '../../src/records/ecs.js';
 
 const LABELS = ['Normal', 'Suspicious', 'Malicious', 'Informational', 'Error'];
 // ECS 8.x allowed values (ecs/schemas/event.yml).

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
-// src/ecs.ts: every value is one ECS allows, labels map by name (not by position), and a label
+// src/records/ecs.ts: every value is one ECS allows, labels map by name (not by position), and a label
 // the table does not know is an ordinary event.
 import { describe, expect, it } from 'vitest';
-import { ecsDocument, toEcs } from '../../../src/ecs.js';
+import { ecsDocument, toEcs } from '../../../src/records/ecs.js';
 import { ECS_ALLOWED } from '../ecsAllowed.js';
 
 function result(scores: Record<string, number>) {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 import { describe, expect, it } from 'vitest';
-import { ResultCache } from '../src/resultCache.js';
+import { ResultCache } from '../../src/engine/ResultCache.js';
 
 const tokens = (...ids: number[]) => Int32Array.from(ids);
 const logits = (x: number) => Float32Array.of(x, -x);

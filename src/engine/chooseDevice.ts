@@ -2,7 +2,7 @@
 // Which ggml device a classifier offloads to, as a pure rule over the devices ggml lists, with
 // the reason for each device not chosen (shown by `logtriage info --devices`).
 import type { NativeDevice } from './native.js';
-import type { GPU_CHOICES } from './options.js';
+import type { GPU_CHOICES } from '../options.js';
 
 export type GpuChoice = (typeof GPU_CHOICES)[number];
 

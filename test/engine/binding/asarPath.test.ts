@@ -2,7 +2,7 @@
 // Electron: native files inside app.asar are loaded from app.asar.unpacked.
 import { join, sep } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { unpackedAsarPath } from '../../src/asarPath.js';
+import { unpackedAsarPath } from '../../../src/engine/asarPath.js';
 
 const app = join(sep, 'opt', 'MyApp', 'resources');
 const inAsar = join(app, 'app.asar', 'node_modules', '@logtriage', 'linux-x64', 'lib', 'logtriage.node');

@@ -4,7 +4,7 @@
 // noise), and the controller must keep within 0.8x of the best fixed count, idle and loaded,
 // and follow load that comes and goes.
 import { describe, expect, it } from 'vitest';
-import { classifyAdapting, ThreadController } from '../src/adaptThreads.js';
+import { classifyAdapting, ThreadController } from '../../src/engine/ThreadController.js';
 
 /** ms per token with `threads` threads when `free` cores are free; `collapse` is the slowdown per thread past them. */
 const costOf = (threads: number, free: number, collapse: number): number => (threads <= free ? 1 / threads : (collapse * (threads - free)) / free);

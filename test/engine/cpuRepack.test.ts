@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 import { describe, expect, it } from 'vitest';
-import { cpuMayRepack } from '../src/cpuRepack.js';
-import { GGML_TYPE_BY_ID, type GgufTensorInfo } from '../src/gguf/ggufTypes.js';
+import { cpuMayRepack } from '../../src/engine/cpuRepack.js';
+import { GGML_TYPE_BY_ID, type GgufTensorInfo } from '../../src/gguf/ggufTypes.js';
 
 const tensor = (name: string, type: string, ne: number[] = [64, 64]): GgufTensorInfo => ({
   name,

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // jsonAlterations: what JSON.parse changes silently, found in the text, per array element.
 import { describe, expect, it } from 'vitest';
-import { jsonAlterations } from '../src/jsonAlterations.js';
+import { jsonAlterations } from '../../src/records/jsonAlterations.js';
 
 const flags = (sets: ReturnType<typeof jsonAlterations>, n: number) => Array.from({ length: n }, (_, i) => [...(sets[i] ?? [])]);
 

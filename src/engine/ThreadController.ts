@@ -17,7 +17,7 @@
 // current cost (load arrived) probes downward at once. Pure code: the caller times the calls
 // (classifyAdapting below) and applies the count (native classify's `threads` argument,
 // llama_set_n_threads between decodes).
-import type { RunBatch } from './queue.js';
+import type { RunBatch } from './BatchQueue.js';
 
 export interface ThreadControllerOptions {
   /** Most threads (the physical cores); the controller starts here. */

@@ -9,13 +9,13 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { unpackedAsarPath } from './asarPath.js';
-import { NativeAddonError } from './errors.js';
+import { NativeAddonError } from '../errors.js';
 import { gpuHardwareLikely, loadGpuBackends, type GpuBackendProbe } from './gpuBackends.js';
 import { wrapBinding, type NativeBinding } from './native.js';
-import type { ResolvedOpenOptions } from './options.js';
+import type { ResolvedOpenOptions } from '../options.js';
 import type { MachineFacts } from './runtimePlan.js';
 
-const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const nodeRequire = createRequire(import.meta.url);
 
 /** Platforms with a prebuilt package (npm/<platform>/ in the repo; a unit test keeps them equal). */

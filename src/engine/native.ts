@@ -2,7 +2,7 @@
 // The single typed view of the native addon (native/*.h document each call), the mapping of its
 // coded errors to our typed error classes, and wrapBinding(), which applies that mapping to
 // every call so that no call site can let a native failure out as a plain Error.
-import { AbortError, BackendError, ConvertError, DisposedError, LogTriageError, ModelLoadError, NATIVE_ERROR_CODES, ValidationError, type NativeErrorCode } from './errors.js';
+import { AbortError, BackendError, ConvertError, DisposedError, LogTriageError, ModelLoadError, NATIVE_ERROR_CODES, ValidationError, type NativeErrorCode } from '../errors.js';
 
 export type QuantizeType = 'f32' | 'f16' | 'bf16' | 'q8_0' | 'q4_0' | 'q4_k_m';
 

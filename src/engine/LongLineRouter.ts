@@ -7,7 +7,7 @@
 // the call that carries it and freed after: ~0.1 s and 56 MiB for the 2,048-token case, beside
 // the tens of seconds such a line takes to decode on a CPU.
 
-import type { NativeOutput, RunBatch } from './queue.js';
+import type { NativeOutput, RunBatch } from './BatchQueue.js';
 
 /** What routing needs of a native context. */
 export interface LineContext {

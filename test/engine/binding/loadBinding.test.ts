@@ -3,9 +3,9 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FROM_SOURCE_COMMAND, loadBinding, PREBUILT_PLATFORMS, runtimePlatform } from '../../src/binding.js';
-import { NativeAddonError } from '../../src/index.js';
-import { artifactsDir, repoRoot } from '../fixtures/index.js';
+import { FROM_SOURCE_COMMAND, loadBinding, PREBUILT_PLATFORMS, runtimePlatform } from '../../../src/engine/binding.js';
+import { NativeAddonError } from '../../../src/index.js';
+import { artifactsDir, repoRoot } from '../../fixtures/index.js';
 
 function thrown(fn: () => unknown): Error {
   try {

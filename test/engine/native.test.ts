@@ -4,10 +4,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import * as errors from '../src/errors.js';
-import { NATIVE_ERROR_CODES } from '../src/errors.js';
-import { fromNativeError, wrapBinding, type NativeBinding, type NativeContext, type NativeModel } from '../src/native.js';
-import { repoRoot } from './fixtures/index.js';
+import * as errors from '../../src/errors.js';
+import { NATIVE_ERROR_CODES } from '../../src/errors.js';
+import { fromNativeError, wrapBinding, type NativeBinding, type NativeContext, type NativeModel } from '../../src/engine/native.js';
+import { repoRoot } from '../fixtures/index.js';
 
 const nativeError = (code: string, message = 'it failed') => Object.assign(new Error(message), { code });
 

@@ -2,7 +2,7 @@
 // LongLineRouter against fake contexts: lines over the main context's cells go to a context
 // opened for the call and freed after; every line's logits land at its place in the batch.
 import { describe, expect, it } from 'vitest';
-import { LongLineRouter, type LineContext } from '../src/routeLongLines.js';
+import { LongLineRouter, type LineContext } from '../../src/engine/LongLineRouter.js';
 
 const N_LABELS = 2;
 /** A fake context whose logits per line are [first token, line length]. */

@@ -6,7 +6,7 @@
 // Lines pushed for their hidden states (`embed()`) wait in the same queue, under the same budgets
 // and admission limit; a native call carries lines of one output kind only, the kind of the
 // oldest waiting line, so neither kind can starve the other.
-import { AbortError, BackendError, DisposedError, OverloadedError } from './errors.js';
+import { AbortError, BackendError, DisposedError, OverloadedError } from '../errors.js';
 
 /** What a native call returns per line: its logits (nLabels floats) or its pooled hidden state (nEmbd floats). */
 export type NativeOutput = 'logits' | 'hidden';

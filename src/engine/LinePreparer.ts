@@ -3,9 +3,9 @@
 // safe for pathological mark runs), the empty and whitespace rules, the result flags,
 // tokenizing in one native call, truncation to maxTokens, and dropping trailing padding.
 // tokenize() and classify() share every step up to tokenizing, so they cannot drift apart.
-import { EmptyInputError, InputTooLongError, ValidationError } from './errors.js';
+import { EmptyInputError, InputTooLongError, ValidationError } from '../errors.js';
 import type { NativeModel } from './native.js';
-import type { ResolvedOpenOptions } from './options.js';
+import type { ResolvedOpenOptions } from '../options.js';
 
 /** Why a result deserves a second look. */
 export type ResultFlag =

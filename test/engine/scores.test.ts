@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 import { describe, expect, it } from 'vitest';
-import { applyFunction, sigmoid, softmax } from '../src/scores.js';
+import { applyFunction, sigmoid, softmax } from '../../src/engine/scores.js';
 
 describe('scores', () => {
   it('softmax sums to 1, keeps the order, and stays finite for large logits', () => {

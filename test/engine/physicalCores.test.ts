@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { physicalCores } from '../src/physicalCores.js';
+import { physicalCores } from '../../src/engine/physicalCores.js';
 
 const cpu = (processor: number, physical: number, core: number) =>
   `processor\t: ${processor}\nmodel name\t: Test CPU\nphysical id\t: ${physical}\ncore id\t\t: ${core}\n`;

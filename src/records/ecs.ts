@@ -3,7 +3,7 @@
 // (event.kind / event.category / event.type); the label and its probability stay under
 // `logtriage`, outside ECS. Labels are matched by name, case-insensitively; a label this
 // table does not know is an ordinary event.
-import type { ClassificationResult } from './classifier.js';
+import type { ClassificationResult } from '../LogClassifier.js';
 
 export interface EcsFields {
   event: {

@@ -5,7 +5,7 @@
 // peaked at 1,922 MiB mapped against 1,204 MiB read (docs/benchmarks.md), so `useMmap: 'auto'`
 // reads such models into memory instead. x64 needs AVX2 for these; without it nothing is
 // repacked and reading only forgoes page-cache sharing between processes.
-import type { GgufTensorInfo } from './gguf/index.js';
+import type { GgufTensorInfo } from '../gguf/index.js';
 
 const REPACKED_TYPES: Partial<Record<NodeJS.Architecture, readonly string[]>> = {
   x64: ['Q4_0', 'Q4_K', 'IQ4_NL', 'MXFP4'],

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // LogClassifier: the public API. Validates options and model metadata in TS, then drives the
 // native Model (tokenizer, weights) and Context (decode + pooling + head) through BatchQueue.
-import { loadBinding, machineFacts } from './binding.js';
+import { loadBinding, machineFacts } from './engine/binding.js';
 import { calibrateLogits } from './calibration/applyCalibration.js';
 import { type Calibration } from './gguf/calibrationKeys.js';
 import { needsReview, type ReviewThresholds } from './calibration/needsReview.js';
@@ -10,7 +10,7 @@ import type { DigestCoverage, LogtriageModelInfo } from './gguf/index.js';
 import { readModelHeader } from './gguf/readModelMeta.js';
 import { requireVerifiedModel } from './gguf/verifyModel.js';
 import { resolveModel } from './hub/resolveModel.js';
-import type { NativeContext, NativeModel } from './native.js';
+import type { NativeContext, NativeModel } from './engine/native.js';
 import {
   classifyOptionsSchema,
   embedOptionsSchema,
@@ -23,13 +23,13 @@ import {
   type PipelineOptions,
   type ResolvedOpenOptions,
 } from './options.js';
-import { BatchQueue, type BatchTiming, type NativeOutput } from './queue.js';
-import { classifyAdapting, ThreadController } from './adaptThreads.js';
-import { LongLineRouter } from './routeLongLines.js';
-import { LinePreparer, type PreparedLine, type ResultFlag } from './prepareLines.js';
-import { ResultCache } from './resultCache.js';
-import { modelFacts, planRuntime, summarizePlan, type PlanSummary, type RuntimePlan } from './runtimePlan.js';
-import { applyFunction, softmax } from './scores.js';
+import { BatchQueue, type BatchTiming, type NativeOutput } from './engine/BatchQueue.js';
+import { classifyAdapting, ThreadController } from './engine/ThreadController.js';
+import { LongLineRouter } from './engine/LongLineRouter.js';
+import { LinePreparer, type PreparedLine, type ResultFlag } from './engine/LinePreparer.js';
+import { ResultCache } from './engine/ResultCache.js';
+import { modelFacts, planRuntime, summarizePlan, type PlanSummary, type RuntimePlan } from './engine/runtimePlan.js';
+import { applyFunction, softmax } from './engine/scores.js';
 import { TemplateTier, type TemplateTierStats } from './templates/TemplateTier.js';
 
 export type { ResultFlag };

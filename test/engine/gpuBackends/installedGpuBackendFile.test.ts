@@ -3,7 +3,7 @@
 // must be the file the addon itself loads: the first installed candidate of the backend's packages.
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { installedGpuBackendFile } from '../../src/gpuBackends.js';
+import { installedGpuBackendFile } from '../../../src/engine/gpuBackends.js';
 
 // npm installs the linux-x64 GPU packages (optional dependencies) on linux-x64 only.
 describe.runIf(process.platform === 'linux' && process.arch === 'x64')('installedGpuBackendFile on linux-x64', () => {

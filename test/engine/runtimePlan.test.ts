@@ -2,12 +2,12 @@
 // Every rule of the run-time plan, as a table over options, model facts and devices: no native
 // build, no model load.
 import { describe, expect, it } from 'vitest';
-import { BackendError, ValidationError } from '../src/errors.js';
-import { LLAMA_FILE_TYPE } from '../src/gguf/ggufTypes.js';
-import type { GpuBackendProbe } from '../src/gpuBackends.js';
-import type { NativeDevice } from '../src/native.js';
-import { openOptionsSchema, type OpenOptions } from '../src/options.js';
-import { DECODES_PER_CALL, planRuntime, summarizePlan, type MachineFacts, type ModelFacts } from '../src/runtimePlan.js';
+import { BackendError, ValidationError } from '../../src/errors.js';
+import { LLAMA_FILE_TYPE } from '../../src/gguf/ggufTypes.js';
+import type { GpuBackendProbe } from '../../src/engine/gpuBackends.js';
+import type { NativeDevice } from '../../src/engine/native.js';
+import { openOptionsSchema, type OpenOptions } from '../../src/options.js';
+import { DECODES_PER_CALL, planRuntime, summarizePlan, type MachineFacts, type ModelFacts } from '../../src/engine/runtimePlan.js';
 
 const device = (name: string, backend: string, type: NativeDevice['type'] = 'gpu'): NativeDevice => ({
   name,

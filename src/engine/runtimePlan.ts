@@ -4,14 +4,14 @@
 // queue budgets), made without native code so a table test covers each rule. Every choice
 // carries why it was made; `classifier.info.plan` and `logtriage info --plan` show them.
 // A new choice is one `decide...` function and one line in planRuntime().
-import { BackendError, ValidationError } from './errors.js';
+import { BackendError, ValidationError } from '../errors.js';
 import { BACKEND_PREFERENCE, chooseDevice, isSoftwareDevice, noDeviceHint } from './chooseDevice.js';
 import { cpuMayRepack } from './cpuRepack.js';
-import { LLAMA_FILE_TYPE, type ByteSpan, type GgufHeader } from './gguf/ggufTypes.js';
-import type { LogtriageModelInfo } from './gguf/validateLogtriageModel.js';
+import { LLAMA_FILE_TYPE, type ByteSpan, type GgufHeader } from '../gguf/ggufTypes.js';
+import type { LogtriageModelInfo } from '../gguf/validateLogtriageModel.js';
 import type { GpuBackendProbe } from './gpuBackends.js';
 import type { NativeDevice, NativeKvType } from './native.js';
-import type { ResolvedOpenOptions } from './options.js';
+import type { ResolvedOpenOptions } from '../options.js';
 import { physicalCores } from './physicalCores.js';
 
 /** One decision: its value and the rule that gave it. */

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 // BatchQueue against a fake native call: budgets, sharing a call, abort, overload, close().
 import { describe, expect, it } from 'vitest';
-import { AbortError, DisposedError, OverloadedError } from '../src/errors.js';
-import { BatchQueue, type BatchTiming, type QueueLimits } from '../src/queue.js';
+import { AbortError, DisposedError, OverloadedError } from '../../src/errors.js';
+import { BatchQueue, type BatchTiming, type QueueLimits } from '../../src/engine/BatchQueue.js';
 
 /** A line of `length` tokens, all equal to `id`. */
 const line = (id: number, length = 1) => new Int32Array(length).fill(id);
