@@ -4,7 +4,7 @@
 // has a line of (a session resumes where the last one stopped), in the mode's order — 'random': a
 // seeded shuffle; 'uncertain': the model's least certain first (uncertainOrder) — and each label
 // appended to the output at once as one JSON Lines row `{"text", "label", "mode"}` — the format
-// eval, calibrate and adapt read (they ignore "mode"). Skipped lines are only skipped
+// eval, calibrate and adapt read (eval reports "random" rows apart). Skipped lines are only skipped
 // for this session: the next one offers them again. Undo steps back over this session's answers,
 // last first: an undone label's row is taken out of the output (rewritten whole: a temporary file
 // renamed over it, so a crash leaves the old file or the new one, never half of one).
