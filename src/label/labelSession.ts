@@ -145,9 +145,14 @@ export class LabelSession {
     let endsOpen = false;
     const counts = new Map<string, number>();
     if (existsSync(options.output)) {
+      endsOpen = await lastLineOpen(options.output);
       // An output with no row yet is a fresh start, not an error.
       const rows = await readLabeledRows(options.output, { textField: 'text', labelField: 'label', format: 'jsonl' }).catch((err: unknown) => {
         if (err instanceof ValidationError && /has no labeled rows/.test(err.message)) return [];
+        // A row is one write, so only a crash of the machine or a full disk cuts one: it is the last line, with no newline.
+        if (err instanceof ValidationError && endsOpen && /not valid JSON/.test(err.message)) {
+          throw new ValidationError(`${err.message}. The file ends without a newline: if that is the last line, its write was cut short (a full disk, a crash); remove it and start again`, { cause: err });
+        }
         throw err;
       });
       for (const row of rows) {
@@ -155,7 +160,6 @@ export class LabelSession {
         counts.set(row.label, (counts.get(row.label) ?? 0) + 1);
       }
       labeledBefore = rows.length;
-      endsOpen = await lastLineOpen(options.output);
     }
     const mode = options.mode ?? (options.classify ? 'uncertain' : 'random');
     if (mode === 'uncertain' && !options.classify) throw new ValidationError("Mode 'uncertain' needs a model (--model)");

@@ -166,7 +166,7 @@ describe('logtriage label', () => {
     expect(readdirSync(workDir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   }, 120_000);
 
-  it.skipIf(chromiumMissing)('the CLI killed with SIGKILL mid-session and restarted on the same file: whole JSON lines, it resumes where it stopped, no line written twice', async () => {
+  it.skipIf(chromiumMissing)('the CLI reloaded, then killed with SIGKILL mid-session and restarted on the same file: whole JSON lines, it resumes where it stopped, no line written twice', async () => {
     const killLog = join(workDir, 'kill.log');
     const out = join(workDir, 'kill.jsonl');
     // Twelve templates (words tell them apart: templateOf masks numbers).
@@ -191,6 +191,9 @@ describe('logtriage label', () => {
       await page.keyboard.press('s');
       expect(await lineAt(page, 2)).toBe(order[2]);
       await page.keyboard.press('2');
+      expect(await lineAt(page, 3)).toBe(order[3]);
+      // A reload mid-session shows the line the server is at.
+      await page.reload({ waitUntil: 'load' });
       expect(await lineAt(page, 3)).toBe(order[3]);
       await page.keyboard.press('3');
       expect(await lineAt(page, 4)).toBe(order[4]);

@@ -49,4 +49,14 @@ describe('LabelSession resume', () => {
     await session.undo();
     expect(readFileSync(output, 'utf8')).toBe([{ text: 'by hand', label: 'A' }, { text: first, label: 'B', mode: 'random' }].map((r) => `${JSON.stringify(r)}\n`).join(''));
   });
+
+  it('refuses a file whose last line was cut short (no newline, not valid JSON), saying what to do, and writes nothing', async () => {
+    const cut = `${JSON.stringify({ text: 'whole', label: 'A' })}\n{"text":"half a ro`;
+    writeFileSync(output, cut);
+    await expect(openSession()).rejects.toThrow(/line 2: not valid JSON.*ends without a newline.*cut short.*remove it and start again/);
+    expect(readFileSync(output, 'utf8')).toBe(cut);
+    // An invalid line elsewhere is the plain error.
+    writeFileSync(output, '{"text":"x","label":\n{"text":"y","label":"A"}\n');
+    await expect(openSession()).rejects.toThrow(/line 1: not valid JSON \([^)]*\)$/);
+  });
 });
