@@ -68,8 +68,8 @@ export interface RandomModeReport extends EvaluationMetrics {
 /** What the random-mode figures are, where the table and the report show them. */
 export function randomModeHeading(randomRows: number, allRows: number): string {
   return (
-    `Random-mode rows only: ${randomRows} of ${allRows} rows. \`label --mode random\` chose them uniformly, so these figures are ` +
-    `the unbiased estimate; the other rows (e.g. least certain first) over-represent hard lines.`
+    `Random-mode rows only: ${randomRows} of ${allRows} rows. \`label --mode random\` chose them uniformly among the log's templates, ` +
+    `so these figures are unbiased over templates (each counts once, however often it occurs); the other rows (e.g. least certain first) over-represent hard lines.`
   );
 }
 
