@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // `logtriage eval <labeled.jsonl | labeled.csv> --model model.gguf`: classifies every labeled row
 // through the library and prints accuracy, F1 and the confusion matrix (a table, or JSON with
-// --json) on stdout; --report also writes the HTML report.
+// --json) on stdout; --report also writes the HTML report. A file that mixes rows `label --mode
+// random` chose with other rows also gets the figures of the random rows alone (randomModeRows.ts).
 import { writeFile } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import { describeCalibration } from '../../calibration/applyCalibration.js';
@@ -17,6 +18,7 @@ import { readModelMeta } from '../../gguf/readModelMeta.js';
 import { resolveModel } from '../../hub/index.js';
 import { computeMetrics, type EvaluationMetrics } from '../../evaluation/metrics.js';
 import { formatMetricsTable } from '../../evaluation/formatMetricsTable.js';
+import { randomModeRows } from '../../evaluation/randomModeRows.js';
 import { LABELED_FORMATS, type LabeledFormat } from '../../evaluation/readLabeledRows.js';
 import { renderHtmlReport, type MisclassifiedRow } from '../../evaluation/renderHtmlReport.js';
 import { resolveGoldLabels } from '../../evaluation/resolveGoldLabels.js';
@@ -51,6 +53,24 @@ export interface EvalReport extends EvaluationMetrics {
   /** Accuracy and coverage at the review thresholds of the table. */
   selective: CoveragePoint[];
   targetPrecision?: ThresholdFit[];
+  /**
+   * When the file mixes rows `label --mode random` chose with other rows: the metrics and
+   * calibration of the random rows alone (a uniform sample: the unbiased estimate).
+   */
+  randomMode?: RandomModeReport;
+}
+
+/** The figures of the random-mode rows alone. */
+export interface RandomModeReport extends EvaluationMetrics {
+  calibration: CalibrationMetrics & { applied: string };
+}
+
+/** What the random-mode figures are, where the table and the report show them. */
+export function randomModeHeading(randomRows: number, allRows: number): string {
+  return (
+    `Random-mode rows only: ${randomRows} of ${allRows} rows. \`label --mode random\` chose them uniformly among the log's templates, ` +
+    `so these figures are unbiased over templates (each counts once, however often it occurs); the other rows (e.g. least certain first) over-represent hard lines.`
+  );
 }
 
 export async function evalCommand(file: string, options: EvalCliOptions, out: Writable = process.stdout): Promise<EvalReport> {
@@ -88,16 +108,27 @@ export async function evalCommand(file: string, options: EvalCliOptions, out: Wr
   const correct = predicted.map((p, i) => p === gold[i]);
   const selective = coverageAt(topScores, correct, COVERAGE_TABLE_THRESHOLDS);
   const fits = targets.map((t) => thresholdForPrecision(predicted, topScores, gold, labels.indexOf(t.label), t));
+  const randomRows = randomModeRows(rows);
+  const randomMode: RandomModeReport | undefined = randomRows && {
+    ...computeMetrics(labels, randomRows.map((i) => gold[i]!), randomRows.map((i) => predicted[i]!)),
+    calibration: { ...computeCalibrationMetrics(randomRows.map((i) => probs[i]!), randomRows.map((i) => gold[i]!)), applied },
+  };
   const report: EvalReport = {
     ...metrics,
     calibration: { ...calibrationMetrics, applied },
     selective,
     ...(fits.length > 0 ? { targetPrecision: fits } : {}),
+    ...(randomMode ? { randomMode } : {}),
   };
+  const randomTable = randomMode
+    ? `\n${randomModeHeading(randomMode.rows, rows.length)}\n\n${formatMetricsTable(randomMode)}${formatCalibrationFigures(randomMode.calibration, applied)}`
+    : '';
   out.write(
     options.json
       ? `${terminalJson(report, 2)}\n`
-      : escapeTerminalText(formatMetricsTable(metrics) + formatCalibrationFigures(calibrationMetrics, applied) + formatCoverageTable(selective) + (fits.length > 0 ? formatThresholdFits(fits) : '')),
+      : escapeTerminalText(
+          formatMetricsTable(metrics) + formatCalibrationFigures(calibrationMetrics, applied) + formatCoverageTable(selective) + (fits.length > 0 ? formatThresholdFits(fits) : '') + randomTable,
+        ),
   );
   if (options.thresholdsOut !== undefined) {
     await writeThresholdsFile(options.thresholdsOut, thresholdsFileFrom(fits, calibration));
@@ -112,6 +143,7 @@ export async function evalCommand(file: string, options: EvalCliOptions, out: Wr
       model: modelPath,
       generatedAt: new Date(),
       trust: { calibration: calibrationMetrics, applied, selective, curve: coverageCurve(topScores, correct), fits },
+      ...(randomMode ? { randomMode: { metrics: randomMode, heading: randomModeHeading(randomMode.rows, rows.length) } } : {}),
     });
     await writeFile(options.report, html);
     process.stderr.write(escapeTerminalText(`report written to ${options.report}\n`));
