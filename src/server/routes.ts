@@ -11,7 +11,9 @@ import { HttpError } from './errors.js';
 import { forwardRecords } from './forwardRecords.js';
 import { bulkIds, forwardBulk, withoutMetadataFields, type BulkTarget } from './forwardBulk.js';
 import { inputTexts, registerHfInferenceRoute } from './hfInferenceRoute.js';
-import { enrichRecord, parseJsonBody, parseNdjson, readField, recordsOf, skipReason, type LogRecord } from './ingestRecords.js';
+import { enrichRecord } from '../records/enrichRecord.js';
+import { readField, skipReason, type LogRecord } from '../records/readField.js';
+import { parseJsonBody, parseNdjson, recordsOf } from './ingestRecords.js';
 import { serializeRecord } from '../records/recordShape.js';
 import type { ServerMetrics } from './metrics.js';
 import {

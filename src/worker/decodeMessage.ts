@@ -7,7 +7,7 @@
 import { MessageFormatError } from '../errors.js';
 import { jsonAlterations, type Alteration } from '../records/jsonAlterations.js';
 import { recordShapeProblem } from '../records/recordShape.js';
-import { readField, type LogRecord } from '../server/ingestRecords.js';
+import { readField, type LogRecord } from '../records/readField.js';
 
 export interface DecodedMessage {
   text: string;

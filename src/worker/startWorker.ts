@@ -11,7 +11,7 @@ import { isAlert } from '../calibration/thresholdsFile.js';
 import { EmptyInputError, InputTooLongError, LogTriageError, MaxDeliverError, MessageFormatError, ValidationError } from '../errors.js';
 import { parseOptions } from '../options.js';
 import { serializeRecord } from '../records/recordShape.js';
-import { enrichRecord } from '../server/ingestRecords.js';
+import { enrichRecord } from '../records/enrichRecord.js';
 import { connectNats } from './connectNats.js';
 import { decodeMessage, type DecodedMessage, type DecodedPayload } from './decodeMessage.js';
 import { ensureStreams, type WorkerTopology } from './ensureStreams.js';
