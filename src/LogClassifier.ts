@@ -5,7 +5,8 @@ import { loadBinding, machineFacts } from './engine/binding.js';
 import { calibrateLogits } from './calibration/applyCalibration.js';
 import { type Calibration } from './gguf/calibrationKeys.js';
 import { needsReview, type ReviewThresholds } from './calibration/needsReview.js';
-import { AbortError, BackendError, DisposedError, ValidationError } from './errors.js';
+import { AbortError, BackendError, DisposedError, LogTriageError, ValidationError } from './errors.js';
+import { checkThresholdsFile, isAlert } from './calibration/thresholdsFile.js';
 import type { DigestCoverage, LogtriageModelInfo } from './gguf/index.js';
 import { readModelHeader } from './gguf/readModelMeta.js';
 import { requireVerifiedModel } from './gguf/verifyModel.js';
@@ -17,6 +18,7 @@ import {
   openOptionsSchema,
   parseOptions,
   pipelineOptionsSchema,
+  type ClassifyOneOptions,
   type ClassifyOptions,
   type EmbedOptions,
   type OpenOptions,
@@ -26,7 +28,7 @@ import {
 import { BatchQueue, type BatchTiming, type NativeOutput } from './engine/BatchQueue.js';
 import { classifyAdapting, ThreadController } from './engine/ThreadController.js';
 import { LongLineRouter } from './engine/LongLineRouter.js';
-import { LinePreparer, type PreparedLine, type ResultFlag } from './engine/LinePreparer.js';
+import { LinePreparer, type LineError, type PreparedLine, type ResultFlag } from './engine/LinePreparer.js';
 import { ResultCache } from './engine/ResultCache.js';
 import { modelFacts, planRuntime, summarizePlan, type PlanSummary, type RuntimePlan } from './engine/runtimePlan.js';
 import { applyFunction, rankLabels, softmax } from './engine/scores.js';
@@ -45,6 +47,8 @@ export interface ClassificationResult {
   logits: number[];
   /** True when the `review` thresholds send this result to a human; always false without them. */
   review: boolean;
+  /** With open()'s `alertThresholds` only: the label has a threshold and the score reaches it. */
+  alert?: boolean;
   /** Tokens fed to the model. */
   tokens: number;
   /** True when the line was cut to `maxTokens`. */
@@ -58,6 +62,9 @@ export interface ClassificationResult {
   /** With `templateTier` only: the line's template id, whether this line was an audit, whether the template is retired. */
   template?: { id: string; audit: boolean; retired: boolean };
 }
+
+/** One line's outcome of `classifyMany(texts, { settled: true })`, shaped like Promise.allSettled's. */
+export type SettledClassification = { status: 'fulfilled'; value: ClassificationResult } | { status: 'rejected'; reason: LineError };
 
 /** Work counters since open(). */
 export interface ClassifierStats {
@@ -120,6 +127,8 @@ export interface ClassifierInfo {
   calibration: Calibration | null;
   /** open()'s `review`: the review thresholds of calls that set none, or null. */
   review: ReviewThresholds | null;
+  /** open()'s `alertThresholds` by the model's label spelling (label → lowest alerting score), or null. */
+  alertThresholds: Record<string, number> | null;
   /** What the file's content digest covers (checked by `verify: true` / verifyModel), or null when it has none. */
   digest: DigestCoverage | null;
 }
@@ -185,6 +194,9 @@ export class LogClassifier {
     const opts = parseOptions(openOptionsSchema, options, 'LogClassifier.open() options');
     const fullPath = resolveModel(pathOrRepoId);
     const { header, meta } = await readModelHeader(fullPath);
+    const calibration = opts.calibration === 'auto' ? (meta.calibration?.calibration ?? null) : null;
+    // A thresholds file for other labels or another calibration costs this header read, not a load.
+    const alertThresholds = opts.alertThresholds === undefined ? null : Object.fromEntries(checkThresholdsFile('alertThresholds', opts.alertThresholds, meta.labels, calibration));
     if (opts.verify) await requireVerifiedModel(fullPath);
 
     const binding = loadBinding(opts.nativeBinding);
@@ -245,8 +257,9 @@ export class LogClassifier {
         specialTokens: opts.specialTokens,
         llamaRelease: binding.llamaRelease,
         plan: summarizePlan(plan),
-        calibration: opts.calibration === 'auto' ? (meta.calibration?.calibration ?? null) : null,
+        calibration,
         review: opts.review ?? null,
+        alertThresholds,
         digest: meta.digest ?? null,
       };
       return new LogClassifier(model, context, meta, { ...opts, maxTokens: plan.maxTokens.value }, plan, info, openContext);
@@ -274,19 +287,30 @@ export class LogClassifier {
   }
 
   /** Classifies one line. */
-  async classify(text: string, options: ClassifyOptions = {}): Promise<ClassificationResult> {
-    const [result] = await this.classifyMany([text], options);
+  async classify(text: string, options: ClassifyOneOptions = {}): Promise<ClassificationResult> {
+    const [result] = await this.classifyMany([text], { ...options, settled: false });
     return result!;
   }
 
-  /** Classifies many lines; results are in input order. Lines share decodes with concurrent callers. */
-  async classifyMany(texts: readonly string[], options: ClassifyOptions = {}): Promise<ClassificationResult[]> {
+  /**
+   * Classifies many lines; results are in input order. Lines share decodes with concurrent callers.
+   * With `settled: true`, one outcome per line: a line refused on its own (see ClassifyOptions)
+   * is a rejected outcome and the others are classified.
+   */
+  async classifyMany(texts: readonly string[], options: ClassifyOptions & { settled: true }): Promise<SettledClassification[]>;
+  async classifyMany(texts: readonly string[], options?: ClassifyOptions & { settled?: false }): Promise<ClassificationResult[]>;
+  async classifyMany(texts: readonly string[], options: ClassifyOptions = {}): Promise<ClassificationResult[] | SettledClassification[]> {
     this.assertOpen();
     const opts = parseOptions(classifyOptionsSchema, options, 'classify options');
     if (!Array.isArray(texts)) throw new ValidationError(`Expected an array of strings for classifyMany() but received ${typeof texts}`);
     if (texts.length === 0) return [];
-    if (this.tier !== undefined) return this.classifyThroughTier(texts, opts);
-    return this.classifyByModel(texts, opts);
+    if (!opts.settled) return this.tier !== undefined ? this.classifyThroughTier(texts, opts) : this.classifyByModel(await this.lines.prepare(texts, opts.truncation), opts);
+    const prepared = await this.lines.prepareSettled(texts, opts.truncation);
+    const kept = prepared.flatMap((p, i) => (p instanceof LogTriageError ? [] : [i]));
+    const results =
+      kept.length === 0 ? [] : this.tier !== undefined ? await this.classifyThroughTier(kept.map((i) => texts[i]!), opts) : await this.classifyByModel(kept.map((i) => prepared[i] as PreparedLine), opts);
+    let next = 0;
+    return prepared.map((p): SettledClassification => (p instanceof LogTriageError ? { status: 'rejected', reason: p } : { status: 'fulfilled', value: results[next++]! }));
   }
 
   /** classifyMany through the template tier: the model sees first lines, audits and retired templates' lines. */
@@ -297,7 +321,7 @@ export class LogClassifier {
     const routed = await this.tier!.classify(texts, async (subset) => {
       // Lines that waited on another call's first line come here later: the classifier may be disposed by then.
       this.assertOpen();
-      return this.classifyByModel(subset, { ...opts, onProgress: undefined });
+      return this.classifyByModel(await this.lines.prepare(subset, opts.truncation), { ...opts, onProgress: undefined });
     });
     // The served lines cost nothing: progress is reported once the model's lines are back.
     opts.onProgress?.(texts.length, texts.length);
@@ -309,9 +333,8 @@ export class LogClassifier {
     });
   }
 
-  /** Every line through the model (or the exact-repeat cache): classifyMany without the tier. */
-  private async classifyByModel(texts: readonly string[], opts: ReturnType<typeof classifyOptionsSchema.parse>): Promise<ClassificationResult[]> {
-    const prepared = await this.lines.prepare(texts);
+  /** Prepared lines through the model (or the exact-repeat cache): classifyMany without the tier. */
+  private async classifyByModel(prepared: PreparedLine[], opts: ReturnType<typeof classifyOptionsSchema.parse>): Promise<ClassificationResult[]> {
     const logits = await this.run(prepared, 'logits', this.cache, opts);
     return logits.map((l, i) => this.toResult(l, prepared[i]!, opts.review ?? this.info.review ?? undefined));
   }
@@ -388,7 +411,7 @@ export class LogClassifier {
   async pipeline(texts: string | readonly string[], options: PipelineOptions = {}): Promise<PipelineEntry[] | PipelineEntry[][]> {
     const { topK, functionToApply, ...classifyOptions } = parseOptions(pipelineOptionsSchema, options, 'pipeline options');
     const single = typeof texts === 'string';
-    const results = await this.classifyMany(single ? [texts] : texts, classifyOptions);
+    const results = await this.classifyMany(single ? [texts] : texts, { ...classifyOptions, settled: false });
     const shaped = results.map((r) => {
       return rankLabels(this.meta.labels, applyFunction(calibrateLogits(r.logits, this.info.calibration), functionToApply), topK);
     });
@@ -433,6 +456,7 @@ export class LogClassifier {
       truncated: prepared.truncated,
       flags: prepared.flags,
       review: needsReview(probs, review),
+      ...(this.info.alertThresholds !== null ? { alert: isAlert(this.info.alertThresholds, { label: labels[best]!, score: probs[best]! }) } : {}),
     };
   }
 }

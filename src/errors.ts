@@ -71,8 +71,9 @@ export class EmptyInputError extends LogTriageError {
 
 /** The input has more tokens than allowed and `truncation` is 'error'. */
 export class InputTooLongError extends LogTriageError {
-  constructor(readonly tokens: number, readonly maxTokens: number) {
-    super('ERR_INPUT_TOO_LONG', `Input has ${tokens} tokens, more than maxTokens ${maxTokens} (set truncation: 'right' or 'left' to truncate)`);
+  /** `index`: the line's position in its call, when the call had several. */
+  constructor(readonly tokens: number, readonly maxTokens: number, readonly index?: number) {
+    super('ERR_INPUT_TOO_LONG', `${index === undefined ? 'Input' : `texts[${index}]`} has ${tokens} tokens, more than maxTokens ${maxTokens} (set truncation: 'right' or 'left' to truncate)`);
     this.name = 'InputTooLongError';
   }
 }

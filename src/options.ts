@@ -27,6 +27,27 @@ export const reviewOptionsSchema = z
   })
   .strict();
 
+export const THRESHOLDS_FILE_VERSION = 1;
+
+/**
+ * Alert thresholds as `eval --thresholds-out` writes them (docs/eval.md#alert-thresholds): per
+ * label, the lowest score at which a line whose top label it is raises an alert, and the
+ * calibration of the scores they were set on. open() takes this object as `alertThresholds`.
+ */
+export const thresholdsFileSchema = z
+  .object({
+    version: z.literal(THRESHOLDS_FILE_VERSION),
+    /** Calibration of the scores the thresholds were set on: 'none', 'temperature' or 'vector'. */
+    calibration: z.enum(['none', 'temperature', 'vector']),
+    /** Label → lowest alerting score. */
+    thresholds: z.record(z.string().min(1), probability),
+    /** How each threshold was found, for people; not read back. */
+    fitted: z.record(z.string(), z.unknown()).optional(),
+  })
+  .strict();
+
+export type ThresholdsFile = z.infer<typeof thresholdsFileSchema>;
+
 /** Options of `new TemplateParser()` (src/templates, docs/templates.md). */
 export const templateParserOptionsSchema = z
   .object({
@@ -135,6 +156,11 @@ export const openOptionsSchema = z
     /** Default review thresholds of every classify call. */
     review: reviewOptionsSchema.optional(),
     /**
+     * Alert thresholds (a thresholds file's content): checked against the model's labels and the
+     * calibration applied after the header read, before the weights load; results get `alert`.
+     */
+    alertThresholds: thresholdsFileSchema.optional(),
+    /**
      * Serve later lines of a template from its first line's result (results get `via` and
      * `template`), auditing a seeded share with the model; false (default): every line is classified.
      */
@@ -154,13 +180,24 @@ export const classifyOptionsSchema = z
     onProgress: z.custom<(done: number, total: number) => void>((v) => typeof v === 'function', { message: 'a function' }).optional(),
     /** Review thresholds of this call, in place of open()'s. */
     review: reviewOptionsSchema.optional(),
+    /** Long lines of this call, in place of open()'s `truncation` ('error' refuses them before any decode). */
+    truncation: z.enum(TRUNCATION_CHOICES).optional(),
+    /**
+     * true: one outcome per line, `{ status: 'fulfilled', value }` or `{ status: 'rejected', reason }`
+     * for a line refused on its own (not a string, empty or whitespace only, too long with
+     * truncation 'error'); the other lines are classified. false (default): such a line fails the call.
+     */
+    settled: z.boolean().default(false),
   })
   .strict();
 
 export type ClassifyOptions = z.input<typeof classifyOptionsSchema>;
 
+/** Options of `classify()`: one line has one outcome, so no `settled`. */
+export type ClassifyOneOptions = Omit<ClassifyOptions, 'settled'>;
+
 /** Options of `embed()`: those of `classifyMany()` without `review` (a hidden state has no score to review). */
-export const embedOptionsSchema = classifyOptionsSchema.omit({ review: true }).strict();
+export const embedOptionsSchema = classifyOptionsSchema.omit({ review: true, settled: true }).strict();
 
 export type EmbedOptions = z.input<typeof embedOptionsSchema>;
 
@@ -208,6 +245,7 @@ export type LabelOptions = z.input<typeof labelOptionsSchema>;
 
 /** Options of the HF-pipeline-shaped helper. */
 export const pipelineOptionsSchema = classifyOptionsSchema
+  .omit({ settled: true })
   .extend({
     /** How many labels per input, best first; null for all of them (HF `top_k`). */
     topK: z.number().int().min(1).nullable().default(1),

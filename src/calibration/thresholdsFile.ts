@@ -4,29 +4,10 @@
 // label it is raises an alert. Scores depend on the calibration, so the file records which one
 // its thresholds were set on and is refused by a classifier that applies another.
 import { readFile, writeFile } from 'node:fs/promises';
-import { z } from 'zod';
 import { ValidationError } from '../errors.js';
-import { parseOptions } from '../options.js';
+import { parseOptions, THRESHOLDS_FILE_VERSION, thresholdsFileSchema, type ThresholdsFile } from '../options.js';
 import type { Calibration } from '../gguf/calibrationKeys.js';
 import type { ThresholdFit } from './selectiveClassification.js';
-
-export const THRESHOLDS_FILE_VERSION = 1;
-
-const probability = z.number().min(0).max(1);
-
-export const thresholdsFileSchema = z
-  .object({
-    version: z.literal(THRESHOLDS_FILE_VERSION),
-    /** Calibration of the scores the thresholds were set on: 'none', 'temperature' or 'vector'. */
-    calibration: z.enum(['none', 'temperature', 'vector']),
-    /** Label → lowest alerting score. */
-    thresholds: z.record(z.string().min(1), probability),
-    /** How each threshold was found, for people; not read back. */
-    fitted: z.record(z.string(), z.unknown()).optional(),
-  })
-  .strict();
-
-export type ThresholdsFile = z.infer<typeof thresholdsFileSchema>;
 
 const calibrationName = (c: Calibration | null | undefined) => c?.method ?? 'none';
 
@@ -57,20 +38,20 @@ export async function loadThresholdsFile(path: string): Promise<ThresholdsFile> 
 }
 
 /**
- * Checks a thresholds file against a model's labels and the calibration applied to its scores;
- * returns the thresholds by the model's label spelling.
+ * Checks thresholds against a model's labels and the calibration applied to its scores; returns
+ * them by the model's label spelling. `source` names them in messages ("Thresholds file x.json").
  */
-export function checkThresholdsFile(path: string, file: ThresholdsFile, labels: readonly string[], calibration: Calibration | null): Map<string, number> {
+export function checkThresholdsFile(source: string, file: ThresholdsFile, labels: readonly string[], calibration: Calibration | null): Map<string, number> {
   if (file.calibration !== calibrationName(calibration)) {
     throw new ValidationError(
-      `Thresholds file ${path} was set on scores with calibration '${file.calibration}', but this classifier applies '${calibrationName(calibration)}': rerun eval --thresholds-out with this model, or match its calibration`,
+      `${source} was set on scores with calibration '${file.calibration}', but this classifier applies '${calibrationName(calibration)}': rerun eval --thresholds-out with this model, or match its calibration`,
     );
   }
   const byLowerCase = new Map(labels.map((l) => [l.toLowerCase(), l]));
   const out = new Map<string, number>();
   for (const [name, threshold] of Object.entries(file.thresholds)) {
     const label = byLowerCase.get(name.toLowerCase());
-    if (label === undefined) throw new ValidationError(`Thresholds file ${path} names label '${name}', which this model does not have; its labels are: ${labels.join(', ')}`);
+    if (label === undefined) throw new ValidationError(`${source} names label '${name}', which this model does not have; its labels are: ${labels.join(', ')}`);
     out.set(label, threshold);
   }
   return out;
@@ -78,12 +59,12 @@ export function checkThresholdsFile(path: string, file: ThresholdsFile, labels: 
 
 /** loadThresholdsFile, then checkThresholdsFile against a loaded classifier's labels and calibration. */
 export async function readThresholdsFile(path: string, labels: readonly string[], calibration: Calibration | null): Promise<Map<string, number>> {
-  return checkThresholdsFile(path, await loadThresholdsFile(path), labels, calibration);
+  return checkThresholdsFile(`Thresholds file ${path}`, await loadThresholdsFile(path), labels, calibration);
 }
 
 /** Whether a result raises an alert: its label has a threshold and its score reaches it. */
-export function isAlert(thresholds: ReadonlyMap<string, number>, result: { label: string; score: number }): boolean {
-  const threshold = thresholds.get(result.label);
+export function isAlert(thresholds: Readonly<Record<string, number>>, result: { label: string; score: number }): boolean {
+  const threshold = Object.hasOwn(thresholds, result.label) ? thresholds[result.label] : undefined;
   return threshold !== undefined && result.score >= threshold;
 }
 

@@ -3,7 +3,7 @@
 // safe for pathological mark runs), the empty and whitespace rules, the result flags,
 // tokenizing in one native call, truncation to maxTokens, and dropping trailing padding.
 // tokenize() and classify() share every step up to tokenizing, so they cannot drift apart.
-import { EmptyInputError, InputTooLongError, ValidationError } from '../errors.js';
+import { EmptyInputError, InputTooLongError, LogTriageError, ValidationError } from '../errors.js';
 import type { NativeModel } from './native.js';
 import type { ResolvedOpenOptions } from '../options.js';
 
@@ -13,6 +13,11 @@ export type ResultFlag =
   | 'special-token-text'
   /** The text had lone UTF-16 surrogates; they were replaced by U+FFFD before tokenizing. */
   | 'invalid-unicode';
+
+/** Why one line of a call is refused on its own. */
+export type LineError = EmptyInputError | InputTooLongError | ValidationError;
+
+type Truncation = ResolvedOpenOptions['truncation'];
 
 export interface PreparedLine {
   tokens: Int32Array;
@@ -84,22 +89,38 @@ export class LinePreparer {
   }
 
   /** Lines ready to classify; throws on an empty or whitespace-only line, or one too long for truncation 'error'. */
-  async prepare(texts: readonly string[]): Promise<PreparedLine[]> {
-    const { maxTokens, truncation } = this.settings;
-    const normalized: string[] = [];
-    const flags = texts.map((text, i) => {
-      const nfc = this.checkedLine(text, i);
-      normalized.push(nfc);
-      return this.flagsOf(text, nfc);
+  async prepare(texts: readonly string[], truncation: Truncation = this.settings.truncation): Promise<PreparedLine[]> {
+    const lines = await this.prepareSettled(texts, truncation);
+    // The first refused line fails the call: the text checks come before tokenizing, so they win.
+    const refused = lines.find((l) => !(l instanceof InputTooLongError) && l instanceof LogTriageError) ?? lines.find((l) => l instanceof LogTriageError);
+    if (refused !== undefined) throw refused;
+    return lines as PreparedLine[];
+  }
+
+  /** prepare() with a refused line's error in its place: the other lines are prepared. */
+  async prepareSettled(texts: readonly string[], truncation: Truncation = this.settings.truncation): Promise<Array<PreparedLine | LineError>> {
+    const { maxTokens } = this.settings;
+    const checked = texts.map((text, i): { nfc: string; flags: ResultFlag[] } | LineError => {
+      try {
+        const nfc = this.checkedLine(text, i);
+        return { nfc, flags: this.flagsOf(text, nfc) };
+      } catch (err) {
+        if (err instanceof EmptyInputError || err instanceof ValidationError) return err;
+        throw err;
+      }
     });
-    const ids = await this.tokenize(normalized);
-    return ids.map((all, i) => {
+    const good = checked.filter((c): c is { nfc: string; flags: ResultFlag[] } => !(c instanceof LogTriageError));
+    const ids = good.length > 0 ? await this.tokenize(good.map((c) => c.nfc)) : [];
+    let next = 0;
+    return checked.map((c, i) => {
+      if (c instanceof LogTriageError) return c;
+      const all = ids[next++]!;
       let kept = all;
       if (all.length > maxTokens) {
-        if (truncation === 'error') throw new InputTooLongError(all.length, maxTokens);
+        if (truncation === 'error') return new InputTooLongError(all.length, maxTokens, i);
         kept = truncation === 'right' ? all.subarray(0, maxTokens) : all.subarray(all.length - maxTokens);
       }
-      return { tokens: this.dropTrailingPad(kept), truncated: kept !== all, flags: flags[i]! };
+      return { tokens: this.dropTrailingPad(kept), truncated: kept !== all, flags: c.flags };
     });
   }
 

@@ -23,9 +23,9 @@ export function enrichRecord(
   outcome: ClassificationResult | string,
   labels: readonly string[],
   ecs: boolean,
-  alert?: boolean,
 ): LogRecord {
   if (typeof outcome === 'string') return { ...record, logtriage: { skipped: outcome } satisfies RecordAnnotation };
+  const { alert } = outcome;
   const marks = { review: outcome.review, ...(alert !== undefined ? { alert } : {}) };
   if (ecs) {
     const fields = toEcs(outcome, labels);

@@ -1,11 +1,10 @@
 // SPDX-License-Identifier: MIT
 // The one way a route classifies: admission (429 past maxConcurrentRequests), cancellation when
-// the client hangs up, the metrics, the truncation rules of a request, and the review and alert
-// marks every route adds. Concurrent requests share decodes inside the classifier's batching queue.
+// the client hangs up, the metrics, a request's truncation (per call: the classifier cuts the side
+// asked for, or refuses before decoding), and the review and alert marks every route adds. Concurrent requests share decodes inside the classifier's batching queue.
 import type { FastifyReply } from 'fastify';
 import type { ClassificationResult, LogClassifier } from '../LogClassifier.js';
-import { isAlert } from '../calibration/thresholdsFile.js';
-import { ValidationError } from '../errors.js';
+import { InputTooLongError } from '../errors.js';
 import { HttpError } from './errors.js';
 import type { ServerMetrics } from './metrics.js';
 import type { PredictionExtras } from './schemas.js';
@@ -21,31 +20,36 @@ export interface RouteContext {
   isDraining: () => boolean;
 }
 
+/** How one request wants its texts classified. */
+export interface RequestShape {
+  /** Lines handed to the classifier at a time (default: all). */
+  chunkLines?: number;
+  /** false: a long input is refused (422) before any decode. Default: the server's autoTruncate. */
+  truncate?: boolean;
+  /** Which end of a long input is kept ('right' keeps the start). Default: the server's. */
+  direction?: 'right' | 'left';
+  /** The request field the texts came from, for messages. */
+  field?: string;
+}
+
 export const sumTokens = (results: readonly ClassificationResult[]) => results.reduce((n, r) => n + r.tokens, 0);
 
 export class ClassifyGate {
   readonly labels: readonly string[];
-  /** Label → alert threshold, by the model's spelling; undefined without `alertThresholds`. */
-  readonly thresholds: ReadonlyMap<string, number> | undefined;
+  /** Whether results carry `alert`: the classifier was opened with `alertThresholds`. */
+  readonly alerting: boolean;
   private inFlight = 0;
 
   constructor(private readonly ctx: RouteContext) {
     this.labels = ctx.classifier.labels;
-    const { alertThresholds } = ctx.options;
-    this.thresholds = alertThresholds ? new Map(Object.entries(alertThresholds)) : undefined;
-    const unknown = [...(this.thresholds?.keys() ?? [])].find((l) => !this.labels.includes(l));
-    if (unknown !== undefined) throw new ValidationError(`alertThresholds names label '${unknown}', which this model does not have; its labels are: ${this.labels.join(', ')}`);
-  }
-
-  alertOf(result: ClassificationResult): boolean | undefined {
-    return this.thresholds ? isAlert(this.thresholds, result) : undefined;
+    this.alerting = ctx.classifier.info.alertThresholds !== null;
   }
 
   /** /predict and POST / carry review and alert only when configured, so their bodies stay TEI's otherwise. */
   extrasOf(result: ClassificationResult): PredictionExtras {
     return {
       ...(this.ctx.classifier.info.review !== null ? { review: result.review } : {}),
-      ...(this.thresholds ? { alert: this.alertOf(result)! } : {}),
+      ...(result.alert !== undefined ? { alert: result.alert } : {}),
     };
   }
 
@@ -63,18 +67,22 @@ export class ClassifyGate {
     };
   }
 
-  async classifyAdmitted(reply: FastifyReply, texts: string[], chunkLines: number): Promise<ClassificationResult[]> {
+  async classifyAdmitted(reply: FastifyReply, texts: string[], request: RequestShape = {}): Promise<ClassificationResult[]> {
     const release = this.admit();
     try {
-      return await this.classifyTexts(reply, texts, chunkLines);
+      return await this.classifyTexts(reply, texts, request);
     } finally {
       release();
     }
   }
 
-  /** Classifies within a request already admitted, `chunkLines` at a time; cancelled when the client hangs up. */
-  async classifyTexts(reply: FastifyReply, texts: string[], chunkLines: number): Promise<ClassificationResult[]> {
-    const { classifier, metrics } = this.ctx;
+  /**
+   * Classifies within a request already admitted, `chunkLines` at a time; cancelled when the client
+   * hangs up. A request that must not truncate is refused before any decode (422, as TEI's validation).
+   */
+  async classifyTexts(reply: FastifyReply, texts: string[], request: RequestShape = {}): Promise<ClassificationResult[]> {
+    const { classifier, metrics, options } = this.ctx;
+    const { chunkLines = Infinity, truncate = options.autoTruncate, direction = options.truncationDirection, field = 'inputs' } = request;
     const cancel = new AbortController();
     const onClose = () => {
       if (!reply.raw.writableFinished) cancel.abort(new Error('the client closed the connection'));
@@ -89,7 +97,11 @@ export class ClassifyGate {
         const chunk = texts.slice(start, start + chunkLines);
         metrics.linesInFlight.inc(chunk.length);
         try {
-          results = results.concat(await classifier.classifyMany(chunk, { signal: cancel.signal }));
+          results = results.concat(await classifier.classifyMany(chunk, { signal: cancel.signal, truncation: truncate ? direction : 'error' }));
+        } catch (err) {
+          if (!(err instanceof InputTooLongError) || err.index === undefined) throw err;
+          const where = texts.length === 1 && field === 'inputs' ? field : `${field}[${start + err.index}]`;
+          throw new HttpError('validation', `${where} is longer than max_input_length ${classifier.info.contextSize} tokens and truncate is false`);
         } finally {
           metrics.linesInFlight.dec(chunk.length);
         }
@@ -100,30 +112,12 @@ export class ClassifyGate {
       for (const r of results) {
         metrics.results.inc({ label: r.label });
         if (r.review) metrics.reviews.inc({ label: r.label });
-        if (this.alertOf(r)) metrics.alerts.inc({ label: r.label });
+        if (r.alert) metrics.alerts.inc({ label: r.label });
       }
       return results;
     } finally {
       reply.raw.off('close', onClose);
     }
-  }
-
-  /** A request that must not truncate (or must truncate on the other side) fails as TEI's validation does. */
-  checkTruncation(results: readonly ClassificationResult[], truncate: boolean, direction: 'right' | 'left', field: string): void {
-    const { classifier, options } = this.ctx;
-    results.forEach((r, i) => {
-      if (!r.truncated) return;
-      const where = results.length === 1 && field === 'inputs' ? field : `${field}[${i}]`;
-      if (!truncate) {
-        throw new HttpError('validation', `${where} is longer than max_input_length ${classifier.info.contextSize} tokens and truncate is false`);
-      }
-      if (direction !== options.truncationDirection) {
-        throw new HttpError(
-          'validation',
-          `${where} needs truncation on the ${direction}, but this server keeps the ${options.truncationDirection === 'right' ? 'start' : 'end'} of long inputs (truncation_direction ${options.truncationDirection})`,
-        );
-      }
-    });
   }
 
   setComputeHeaders(reply: FastifyReply, texts: readonly string[], results: readonly ClassificationResult[]): void {

@@ -14,8 +14,7 @@ export function registerClassifyRoute(app: FastifyInstance, gate: ClassifyGate, 
   app.post('/v1/classify', async (request, reply): Promise<ClassifyResponse> => {
     const body = parseOptions(classifyRequestSchema, request.body, 'request body');
     const texts = inputTexts(body.input, options.maxClientBatchSize, 'input');
-    const results = await gate.classifyAdmitted(reply, texts, Infinity);
-    gate.checkTruncation(results, options.autoTruncate, options.truncationDirection, 'input');
+    const results = await gate.classifyAdmitted(reply, texts, { field: 'input' });
     gate.setComputeHeaders(reply, texts, results);
     const topK = body.top_k ?? labels.length;
     const tokens = sumTokens(results);
@@ -33,7 +32,7 @@ export function registerClassifyRoute(app: FastifyInstance, gate: ClassifyGate, 
           truncated: r.truncated,
           flags: r.flags,
           review: r.review,
-          ...(gate.thresholds ? { alert: gate.alertOf(r)! } : {}),
+          ...(r.alert !== undefined ? { alert: r.alert } : {}),
         };
       }),
       usage: { prompt_tokens: tokens, total_tokens: tokens },

@@ -75,12 +75,12 @@ export function registerIngestRoute(app: FastifyInstance, gate: ClassifyGate, op
         const field = options.messageField;
         const outcomes = items.map((item) => ('rejected' in item ? undefined : skipReason(readField(item.record, field), field)));
         const toClassify = items.flatMap((item, i) => ('record' in item && outcomes[i] === undefined ? [readField(item.record, field) as string] : []));
-        const results = toClassify.length > 0 ? await gate.classifyTexts(reply, toClassify, INGEST_CHUNK_LINES) : [];
+        const results = toClassify.length > 0 ? await gate.classifyTexts(reply, toClassify, { chunkLines: INGEST_CHUNK_LINES, truncate: true }) : [];
         let next = 0;
         const written = items.map((item, i): WrittenRecord => {
           if ('rejected' in item) return { json: JSON.stringify({ logtriage: { rejected: item.rejected } }), forward: false };
           const outcome = outcomes[i] ?? results[next++]!;
-          const enriched = enrichRecord(item.record, outcome, gate.labels, options.ecs, typeof outcome === 'string' ? undefined : gate.alertOf(outcome));
+          const enriched = enrichRecord(item.record, outcome, gate.labels, options.ecs);
           // What JSON.parse changed (a rounded big integer, Infinity, a repeated key) is said, not hidden.
           if (item.altered) enriched.logtriage = { ...(enriched.logtriage as object), altered: item.altered };
           const out = serializeRecord(enriched);

@@ -21,9 +21,7 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
     calibration: classifier.info.calibration,
     extras: (r) => gate.extrasOf(r),
     classify: async (reply, texts) => {
-      const results = await gate.classifyAdmitted(reply, texts, Infinity);
-      gate.checkTruncation(results, options.autoTruncate, options.truncationDirection, 'inputs');
-      return results;
+      return gate.classifyAdmitted(reply, texts);
     },
   });
   registerStatusRoutes(app, ctx);

@@ -33,8 +33,6 @@ export const serverOptionsSchema = z
     messageField: z.string().min(1).default('message'),
     /** `/ingest` adds ECS fields (event.kind/category/type/risk_score, logtriage.*) instead of `logtriage`. */
     ecs: z.boolean().default(false),
-    /** Label → lowest alerting score (from `eval --thresholds-out`): results carry `alert`; see docs/eval.md#alert-thresholds. */
-    alertThresholds: z.record(z.string().min(1), z.number().min(0).max(1)).optional(),
     /** Time for a client to send a whole request (headers and body); then 408 and the socket closes. */
     requestTimeoutMs: positiveInt(3_600_000).default(30_000),
     /**

@@ -58,7 +58,7 @@ export function registerStatusRoutes(app: FastifyInstance, ctx: RouteContext): v
         llama_release: info.llamaRelease,
         calibration: info.calibration?.method ?? 'none',
         review: info.review,
-        alert_thresholds: options.alertThresholds ?? null,
+        alert_thresholds: info.alertThresholds,
       },
     };
   });

@@ -37,8 +37,8 @@ export function registerTeiPredictRoute(app: FastifyInstance, gate: ClassifyGate
   app.post('/predict', async (request, reply): Promise<PredictResponse> => {
     const body = parseOptions(predictRequestSchema, request.body, 'request body');
     const { texts, batch } = predictTexts(body.inputs, options.maxClientBatchSize);
-    const results = await gate.classifyAdmitted(reply, texts, Infinity);
-    gate.checkTruncation(results, body.truncate ?? options.autoTruncate, body.truncation_direction ?? options.truncationDirection, 'inputs');
+    // TEI's truncation_direction is honoured per request: the classifier cuts the side asked for.
+    const results = await gate.classifyAdmitted(reply, texts, { truncate: body.truncate ?? options.autoTruncate, direction: body.truncation_direction ?? options.truncationDirection });
     gate.setComputeHeaders(reply, texts, results);
     const predictions = results.map((r) => {
       const extras = gate.extrasOf(r);

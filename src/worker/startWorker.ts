@@ -7,8 +7,7 @@
 import { jetstream, jetstreamManager, type ConsumerMessages, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
 import { headers, type NatsConnection } from '@nats-io/transport-node';
 import type { ClassificationResult, LogClassifier } from '../LogClassifier.js';
-import { isAlert } from '../calibration/thresholdsFile.js';
-import { EmptyInputError, InputTooLongError, LogTriageError, MaxDeliverError, MessageFormatError, ValidationError } from '../errors.js';
+import { LogTriageError, MaxDeliverError, MessageFormatError } from '../errors.js';
 import { parseOptions } from '../options.js';
 import { serializeRecord } from '../records/recordShape.js';
 import { enrichRecord } from '../records/enrichRecord.js';
@@ -38,12 +37,9 @@ interface Item {
   /** Set for an entry of a Fluent Bit array: its index in the array and the entry as sent. */
   entry?: { index: number; raw: unknown };
   outcome?: ClassificationResult | LogTriageError;
-  /** With alert thresholds: whether the result is an alert. */
-  alert?: boolean | undefined;
 }
 
 /** Input errors that belong to one line: the line is dead-lettered, the rest of its batch goes on. */
-const isLineError = (err: unknown) => err instanceof InputTooLongError || err instanceof EmptyInputError;
 
 export interface WorkerEvents {
   /** Something went wrong that the worker survives (a publish refused, a consumer notice). */
@@ -62,8 +58,6 @@ export class JetStreamWorker {
   private stopping = false;
   private wake: () => void = () => {};
   private readonly workingTimer: NodeJS.Timeout;
-  /** Alert thresholds by label, when set. */
-  private readonly alertThresholds: ReadonlyMap<string, number> | undefined;
   readonly done: Promise<void>;
 
   private constructor(
@@ -74,7 +68,6 @@ export class JetStreamWorker {
     private readonly events: WorkerEvents,
   ) {
     this.js = jetstream(nc);
-    this.alertThresholds = options.alertThresholds ? new Map(Object.entries(options.alertThresholds)) : undefined;
     this.metrics = createWorkerMetrics(classifier.labels, async () => {
       const jsm = await jetstreamManager(nc);
       const info = await jsm.consumers.info(options.stream, options.durable);
@@ -91,8 +84,6 @@ export class JetStreamWorker {
   /** Connects, sets up the streams and consumer, and starts pulling. */
   static async start(classifier: LogClassifier, workerOptions: WorkerOptions = {}, events: WorkerEvents = {}): Promise<JetStreamWorker> {
     const options = parseOptions(workerOptionsSchema, workerOptions, 'worker options');
-    const unknown = Object.keys(options.alertThresholds ?? {}).find((l) => !classifier.labels.includes(l));
-    if (unknown !== undefined) throw new ValidationError(`alertThresholds names label '${unknown}', which this model does not have; its labels are: ${classifier.labels.join(', ')}`);
     const nc = await connectNats(options);
     try {
       const topology = await ensureStreams(await jetstreamManager(nc), options);
@@ -205,24 +196,16 @@ export class JetStreamWorker {
     return payload.entries.map((decoded, index) => ({ decoded, entry: { index, raw: payload.raw[index] } }));
   }
 
-  /** One outcome per record: a result, or the error that dead-letters it. */
+  /** One outcome per record: a result, or the error that dead-letters it (a line refused on its own, as the classifier says). */
   private async classify(decoded: Array<DecodedMessage | LogTriageError>): Promise<Array<ClassificationResult | LogTriageError>> {
     const texts = decoded.flatMap((d) => (d instanceof LogTriageError ? [] : [d.text]));
-    let results: Array<ClassificationResult | LogTriageError>;
-    try {
-      results = texts.length > 0 ? await this.classifier.classifyMany(texts) : [];
-    } catch (err) {
-      if (!isLineError(err)) throw err;
-      // One line is refused (too long with truncation 'error'): settle each line alone; they still share decodes.
-      const settled = await Promise.allSettled(texts.map((t) => this.classifier.classify(t)));
-      results = settled.map((s) => {
-        if (s.status === 'fulfilled') return s.value;
-        if (isLineError(s.reason)) return s.reason as LogTriageError;
-        throw s.reason;
-      });
-    }
+    const settled = texts.length > 0 ? await this.classifier.classifyMany(texts, { settled: true }) : [];
     let next = 0;
-    return decoded.map((d) => (d instanceof LogTriageError ? d : results[next++]!));
+    return decoded.map((d) => {
+      if (d instanceof LogTriageError) return d;
+      const outcome = settled[next++]!;
+      return outcome.status === 'fulfilled' ? outcome.value : outcome.reason;
+    });
   }
 
   /** `<stream>:<seq>`, and `:<index>` for an entry of a Fluent Bit array: the same on every redelivery. */
@@ -244,7 +227,7 @@ export class JetStreamWorker {
     }
     m.ack();
     this.held.delete(m);
-    for (const [i, { outcome, alert }] of items.entries()) {
+    for (const [i, { outcome }] of items.entries()) {
       if (published[i] === 'duplicate') continue;
       if (outcome instanceof LogTriageError) {
         this.metrics.deadLettered.inc({ code: outcome.code });
@@ -252,7 +235,7 @@ export class JetStreamWorker {
       }
       this.metrics.linesOut.inc();
       if (outcome!.review) this.metrics.reviews.inc({ label: outcome!.label });
-      if (alert) this.metrics.alerts.inc({ label: outcome!.label });
+      if (outcome!.alert) this.metrics.alerts.inc({ label: outcome!.label });
     }
   }
 
@@ -261,9 +244,8 @@ export class JetStreamWorker {
     const { decoded, entry } = item;
     if (!(item.outcome instanceof LogTriageError)) {
       // A result that cannot be written as JSON is dead-lettered alone, with why.
-      item.alert = this.alertThresholds ? isAlert(this.alertThresholds, item.outcome!) : undefined;
       const { record, altered } = decoded as DecodedMessage;
-      const enriched = enrichRecord(record, item.outcome!, this.classifier.labels, this.options.ecs, item.alert);
+      const enriched = enrichRecord(record, item.outcome!, this.classifier.labels, this.options.ecs);
       // What JSON.parse changed is said on the result, as /ingest does.
       if (altered) enriched.logtriage = { ...(enriched.logtriage as object), altered };
       const written = serializeRecord(enriched);

@@ -29,8 +29,6 @@ export const workerOptionsSchema = z
     messageField: z.string().min(1).default('message'),
     /** Results carry ECS fields (event.kind/category/type/risk_score) instead of `logtriage: {label, score}`. */
     ecs: z.boolean().default(false),
-    /** Label → lowest alerting score (from `eval --thresholds-out`): results carry `alert`, and ECS `event.kind` is 'alert' exactly for those. */
-    alertThresholds: z.record(z.string().min(1), z.number().min(0).max(1)).optional(),
     /** Most messages handed to classifyMany() at once. */
     batchSize: positiveInt(65_536).default(64),
     /** Batches classified at once: two keep the model busy while the previous batch is published and acked. */

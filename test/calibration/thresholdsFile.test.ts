@@ -53,10 +53,12 @@ describe('thresholds file', () => {
   });
 
   it('isAlert(): label with a threshold and score at or above it', () => {
-    const t = new Map([['Malicious', 0.9]]);
+    const t = { Malicious: 0.9 };
     expect(isAlert(t, { label: 'Malicious', score: 0.9 })).toBe(true);
     expect(isAlert(t, { label: 'Malicious', score: 0.89 })).toBe(false);
     expect(isAlert(t, { label: 'Error', score: 1 })).toBe(false);
+    // A label named like an Object.prototype member has no threshold unless the file gives it one.
+    expect(isAlert(t, { label: 'constructor', score: 1 })).toBe(false);
   });
 });
 

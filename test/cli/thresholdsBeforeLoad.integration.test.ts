@@ -1,20 +1,18 @@
 // SPDX-License-Identifier: MIT
-// `classify`/`serve --thresholds` check the file against the model's GGUF header before
-// llama.cpp loads anything: a spy on LogClassifier.open shows a bad file never reaches it, and
-// a good one does (the spy rejects, so no model is loaded either way). `eval --target-precision`,
+// Alert thresholds (open()'s `alertThresholds`, `classify`/`serve --thresholds`) are checked
+// against the model's GGUF header before llama.cpp loads anything. `eval --target-precision`,
 // `--thresholds-out`, `--report` and `calibrate -o` are checked before the load the same way.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { setCalibration } from '../../src/gguf/calibrationKeys.js';
-import { readThresholdsForModel } from '../../src/calibration/readThresholdsForModel.js';
 import { LogClassifier } from '../../src/LogClassifier.js';
 import { calibrateCommand } from '../../src/cli/commands/calibrate.js';
 import { classifyCommand, type ClassifyCommandOptions } from '../../src/cli/commands/classify.js';
 import { evalCommand } from '../../src/cli/commands/eval.js';
 import { serveCommand } from '../../src/cli/commands/serve.js';
-import { ModelLoadError, ValidationError } from '../../src/errors.js';
+import { ModelLoadError, NativeAddonError, ValidationError } from '../../src/errors.js';
 import { copyGguf } from '../../src/gguf/copyGguf.js';
 import { artifactsDir, tinyModel } from '../fixtures/index.js';
 import { runCli } from '../helpers/runCli.js';
@@ -53,53 +51,69 @@ function classifyOptions(modelPath: string, thresholds: string, open: ClassifyCo
   return { model: modelPath, thresholds, scores: false, text: false, follow: false, quiet: true, color: false, chunkLines: 8, open };
 }
 
-describe('readThresholdsForModel', () => {
-  it('reads labels and calibration from the GGUF header', async () => {
-    const ok = file('ok.json', { version: 1, calibration: 'none', thresholds: { malicious: 0.9, Error: 0.8 } });
-    expect([...(await readThresholdsForModel(ok, model, undefined))]).toEqual([['Malicious', 0.9], ['Error', 0.8]]);
-    const temperature = file('temperature.json', { version: 1, calibration: 'temperature', thresholds: { Error: 0.8 } });
-    expect([...(await readThresholdsForModel(temperature, calibrated, 'auto'))]).toEqual([['Error', 0.8]]);
-    // calibration: 'none' ignores the model's calibration, so a file set on raw scores fits it.
-    expect([...(await readThresholdsForModel(ok, calibrated, 'none'))]).toHaveLength(2);
+// The thresholds are checked after the header read and before anything native loads: with a
+// native binding that does not exist, a bad file is a ValidationError and a good one gets as far
+// as the binding (NativeAddonError), so no weights are ever read for a wrong file.
+const noBinding = join(workDir, 'no-such-addon.node');
+
+describe('LogClassifier.open({ alertThresholds })', () => {
+  const thresholds = (calibration: 'none' | 'temperature' | 'vector', values: Record<string, number>) => ({ version: 1 as const, calibration, thresholds: values });
+
+  it('reads labels and calibration from the GGUF header; results carry alert', async () => {
+    const clf = await LogClassifier.open(model, { alertThresholds: thresholds('none', { malicious: 0.9, Error: 0.8 }) });
+    try {
+      expect(clf.info.alertThresholds).toEqual({ Malicious: 0.9, Error: 0.8 });
+      const [r] = await clf.classifyMany(['sshd[1]: Failed password for root']);
+      expect(r!.alert).toBe(r!.label in clf.info.alertThresholds! && r!.score >= clf.info.alertThresholds![r!.label]!);
+    } finally {
+      await clf.dispose();
+    }
+    const plain = await LogClassifier.open(model);
+    try {
+      expect(plain.info.alertThresholds).toBeNull();
+      expect((await plain.classify('sshd[1]: Failed password for root')).alert).toBeUndefined();
+    } finally {
+      await plain.dispose();
+    }
+    // calibration: 'none' ignores the model's calibration, so thresholds set on raw scores fit it.
+    await expect(LogClassifier.open(calibrated, { calibration: 'none', nativeBinding: noBinding, alertThresholds: thresholds('none', { Error: 0.8 }) })).rejects.toThrow(NativeAddonError);
+    await expect(LogClassifier.open(calibrated, { nativeBinding: noBinding, alertThresholds: thresholds('temperature', { Error: 0.8 }) })).rejects.toThrow(NativeAddonError);
   });
 
   it.each<[string, unknown, string, 'auto' | 'none' | undefined, RegExp]>([
-    ['unknown label', { version: 1, calibration: 'none', thresholds: { Catastrophic: 0.5 } }, 'f32', undefined, /names label 'Catastrophic', which this model does not have; its labels are: Normal, Suspicious, Malicious, Informational, Error/],
+    ['unknown label', { version: 1, calibration: 'none', thresholds: { Catastrophic: 0.5 } }, 'f32', undefined, /alertThresholds names label 'Catastrophic', which this model does not have; its labels are: Normal, Suspicious, Malicious, Informational, Error/],
     ['calibrated model, raw-score file', { version: 1, calibration: 'none', thresholds: { Error: 0.5 } }, 'calibrated', 'auto', /calibration 'none', but this classifier applies 'temperature'/],
     ['uncalibrated model, calibrated file', { version: 1, calibration: 'vector', thresholds: { Error: 0.5 } }, 'f32', undefined, /calibration 'vector', but this classifier applies 'none'/],
     ['calibration ignored', { version: 1, calibration: 'temperature', thresholds: { Error: 0.5 } }, 'calibrated', 'none', /calibration 'temperature', but this classifier applies 'none'/],
-    ['out of range', { version: 1, calibration: 'none', thresholds: { Error: 2 } }, 'f32', undefined, /thresholds\.Error/],
-  ])('refuses %s with a ValidationError', async (name, value, which, calibration, message) => {
-    const path = file(`${name.replaceAll(/\W/g, '-')}.json`, value);
-    const err = await readThresholdsForModel(path, which === 'f32' ? model : calibrated, calibration).catch((e: unknown) => e);
+    ['out of range', { version: 1, calibration: 'none', thresholds: { Error: 2 } }, 'f32', undefined, /alertThresholds\.thresholds\.Error/],
+  ])('refuses %s with a ValidationError before anything native loads', async (_name, value, which, calibration, message) => {
+    const err = await LogClassifier.open(which === 'f32' ? model : calibrated, {
+      nativeBinding: noBinding,
+      alertThresholds: value as never,
+      ...(calibration ? { calibration } : {}),
+    }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ValidationError);
     expect((err as Error).message).toMatch(message);
   });
 
   it('names a missing model as open() does', async () => {
-    const ok = file('ok2.json', { version: 1, calibration: 'none', thresholds: {} });
-    await expect(readThresholdsForModel(ok, join(workDir, 'missing.gguf'), undefined)).rejects.toThrow(ModelLoadError);
+    await expect(LogClassifier.open(join(workDir, 'missing.gguf'), { alertThresholds: thresholds('none', {}) })).rejects.toThrow(ModelLoadError);
   });
 });
 
 describe('--thresholds is checked before the model loads', () => {
-  it('classify: a bad file never reaches LogClassifier.open, a good one does', async () => {
-    const open = vi.spyOn(LogClassifier, 'open').mockRejectedValue(new OpenReached());
+  it('classify: a bad file is refused before the native binding is needed, a good one gets to it', async () => {
     const bad = file('bad-classify.json', { version: 1, calibration: 'none', thresholds: { Catastrophic: 0.5 } });
-    await expect(classifyCommand([inputFile], classifyOptions(model, bad), io())).rejects.toThrow(ValidationError);
-    expect(open).toHaveBeenCalledTimes(0);
+    await expect(classifyCommand([inputFile], classifyOptions(model, bad, { nativeBinding: noBinding }), io())).rejects.toThrow(/Thresholds file .*bad-classify\.json names label 'Catastrophic'/);
     const good = file('good-classify.json', { version: 1, calibration: 'none', thresholds: { Error: 0.5 } });
-    await expect(classifyCommand([inputFile], classifyOptions(model, good), io())).rejects.toThrow(OpenReached);
-    expect(open).toHaveBeenCalledTimes(1);
+    await expect(classifyCommand([inputFile], classifyOptions(model, good, { nativeBinding: noBinding }), io())).rejects.toThrow(NativeAddonError);
   });
 
-  it('serve: a bad file never reaches LogClassifier.open, a good one does', async () => {
-    const open = vi.spyOn(LogClassifier, 'open').mockRejectedValue(new OpenReached());
-    const serve = (thresholds: string) => serveCommand({ model: calibrated, thresholds, host: '127.0.0.1', port: 0, open: {}, autoTruncate: true, logLevel: 'silent' });
+  it('serve: a bad file is refused before the native binding is needed, a good one gets to it', async () => {
+    const serve = (thresholds: string) =>
+      serveCommand({ model: calibrated, thresholds, host: '127.0.0.1', port: 0, open: { nativeBinding: noBinding }, autoTruncate: true, logLevel: 'silent' });
     await expect(serve(file('bad-serve.json', { version: 1, calibration: 'none', thresholds: { Error: 0.5 } }))).rejects.toThrow(/calibration 'none', but this classifier applies 'temperature'/);
-    expect(open).toHaveBeenCalledTimes(0);
-    await expect(serve(file('good-serve.json', { version: 1, calibration: 'temperature', thresholds: { Error: 0.5 } }))).rejects.toThrow(OpenReached);
-    expect(open).toHaveBeenCalledTimes(1);
+    await expect(serve(file('good-serve.json', { version: 1, calibration: 'temperature', thresholds: { Error: 0.5 } }))).rejects.toThrow(NativeAddonError);
   });
 
   it('the CLI exits 2 with the label error, for classify and serve', async () => {

@@ -51,12 +51,15 @@ describe('skipReason() and enrichRecord()', () => {
     expect(enrichRecord({}, truncated, LABELS, false).logtriage).toEqual({ label: 'Malicious', score: 0.7, truncated: true, flags: ['special-token-text'], review: false });
   });
 
-  it('carries review, and with alert thresholds alert, which decides the ECS event.kind', () => {
-    expect(enrichRecord({}, { ...result, review: true }, LABELS, false, true).logtriage).toEqual({ label: 'Malicious', score: 0.7, review: true, alert: true });
+  it('carries review, and with alert thresholds the result\'s alert, which decides the ECS event.kind', () => {
+    expect(enrichRecord({}, { ...result, review: true, alert: true }, LABELS, false).logtriage).toEqual({ label: 'Malicious', score: 0.7, review: true, alert: true });
     // Malicious maps to an ECS alert, but under a threshold it is an ordinary event.
-    const below = enrichRecord({ event: { kind: 'event' } }, result, LABELS, true, false);
+    const below = enrichRecord({ event: { kind: 'event' } }, { ...result, alert: false }, LABELS, true);
     expect(below.event).toMatchObject({ kind: 'event', category: ['intrusion_detection'] });
     expect(below.logtriage).toEqual({ label: 'Malicious', score: 0.7, review: false, alert: false });
-    expect(enrichRecord({}, result, LABELS, true, true).event).toMatchObject({ kind: 'alert' });
+    expect(enrichRecord({}, { ...result, alert: true }, LABELS, true).event).toMatchObject({ kind: 'alert' });
+    // Without thresholds the label's own mapping decides, and there is no alert field.
+    expect(enrichRecord({}, result, LABELS, true).event).toMatchObject({ kind: 'alert' });
+    expect(enrichRecord({}, result, LABELS, false).logtriage).not.toHaveProperty('alert');
   });
 });

@@ -81,14 +81,16 @@ describe('POST /predict (TEI)', () => {
     expect(refused.body).toEqual({ error: expect.stringMatching(/inputs\[1\] is longer than max_input_length 64/), error_type: 'validation' });
   });
 
-  it('accepts truncation_direction in either case and refuses the side it does not cut (422)', async () => {
-    expect((await post(`${server.url}/predict`, { inputs: longLine, truncation_direction: 'Right' })).status).toBe(200);
-    expect((await post(`${server.url}/predict`, { inputs: longLine, truncation_direction: 'right' })).status).toBe(200);
-    // A short input needs no truncation, so the side does not matter.
-    expect((await post(`${server.url}/predict`, { inputs: lines[0], truncation_direction: 'Left' })).status).toBe(200);
-    const left = await post(`${server.url}/predict`, { inputs: longLine, truncation_direction: 'Left' });
-    expect(left.status).toBe(422);
-    expect(left.body.error).toMatch(/truncation on the left/);
+  it('honours truncation_direction per request, in either case, cutting the side asked for', async () => {
+    const [right] = await classifier.classifyMany([longLine], { truncation: 'right' });
+    const [left] = await classifier.classifyMany([longLine], { truncation: 'left' });
+    expect(left!.label === right!.label && left!.score === right!.score).toBe(false);
+    for (const [direction, expected] of [['Right', right], ['right', right], ['Left', left], ['left', left]] as const) {
+      const res = await post(`${server.url}/predict`, { inputs: longLine, truncation_direction: direction });
+      expect(res.status).toBe(200);
+      expect(Number(res.headers.get('x-compute-tokens'))).toBe(MAX_TOKENS);
+      expectPredictions(res.body, expected!);
+    }
   });
 
   it.each([

@@ -44,8 +44,12 @@ beforeAll(async () => {
   minScore = [...direct.map((r) => r.score)].sort((a, b) => a - b)[6]!;
   alertLabel = direct[0]!.label;
   alertAt = direct[0]!.score;
-  classifier = await LogClassifier.open(tinyModel('f32'), { threads: 2, review: { minScore } });
-  server = await startServer(classifier, { alertThresholds: { [alertLabel]: alertAt } });
+  classifier = await LogClassifier.open(tinyModel('f32'), {
+    threads: 2,
+    review: { minScore },
+    alertThresholds: { version: 1, calibration: 'none', thresholds: { [alertLabel]: alertAt } },
+  });
+  server = await startServer(classifier);
 });
 
 afterAll(async () => {
@@ -75,9 +79,8 @@ describe('review and alert over HTTP', () => {
     expect(expectedAlert.filter(Boolean).length).toBeGreaterThan(0);
   });
 
-  it('refuses alert thresholds for a label the model lacks, or out of range', () => {
-    expect(() => createServer(classifier, { alertThresholds: { Catastrophic: 0.5 } })).toThrow(ValidationError);
-    expect(() => createServer(classifier, { alertThresholds: { [alertLabel]: 1.5 } })).toThrow(/alertThresholds\..* but received 1.5/);
+  it('/info shows the classifier\'s alert thresholds', async () => {
+    expect((await get(`${server.url}/info`)).body.logtriage.alert_thresholds).toEqual({ [alertLabel]: alertAt });
   });
 });
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { THRESHOLDS_FILE_VERSION } from '../../src/calibration/thresholdsFile.js';
+import { THRESHOLDS_FILE_VERSION } from '../../src/options.js';
 import { LogClassifier, type ClassificationResult } from '../../src/index.js';
 import { tinyModel } from '../fixtures/index.js';
 import { metricValue, sampleLines, waitFor } from '../server/helpers.js';

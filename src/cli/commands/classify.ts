@@ -9,9 +9,8 @@ import { access, stat } from 'node:fs/promises';
 import { once, setMaxListeners } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { LogClassifier } from '../../LogClassifier.js';
-import { readThresholdsForModel } from '../../calibration/readThresholdsForModel.js';
-import { isAlert } from '../../calibration/thresholdsFile.js';
+import type { LogClassifier } from '../../LogClassifier.js';
+import { openClassifier } from '../openClassifier.js';
 import { AbortError, ValidationError } from '../../errors.js';
 import type { OpenOptions } from '../../options.js';
 import { followLogLines, mergeSources, type FollowOptions } from '../../lines/followFile.js';
@@ -186,10 +185,9 @@ export async function classifyCommand(files: string[], options: ClassifyCommandO
     throw new ValidationError(`--${options.reviewFilter === 'only' ? 'only-review' : 'no-review'} needs --review-min-score or --review-min-margin`);
   }
   if (options.onlyAlerts && options.thresholds === undefined) throw new ValidationError('--only-alerts needs --thresholds');
-  const thresholds = options.thresholds === undefined ? undefined : await readThresholdsForModel(options.thresholds, options.model, options.open.calibration);
-  const clf = await LogClassifier.open(options.model, options.open);
+  const clf = await openClassifier(options.model, options.open, options.thresholds);
   try {
-    const summary = await classifyInputs(clf, inputs, options, thresholds, io);
+    const summary = await classifyInputs(clf, inputs, options, io);
     const tier = clf.stats().templateTier;
     if (tier !== undefined && !options.quiet) io.stderr.write(`logtriage: ${templateTierLine(tier)}`);
     return summary;
@@ -202,7 +200,6 @@ async function classifyInputs(
   clf: LogClassifier,
   inputs: readonly string[],
   options: ClassifyCommandOptions,
-  thresholds: ReadonlyMap<string, number> | undefined,
   io: ClassifyIo,
 ): Promise<ClassifySummary> {
   const started = performance.now();
@@ -225,7 +222,7 @@ async function classifyInputs(
     color: colorEnabled(io.stdout, { color: options.color, env: io.env }),
     manyInputs: inputs.length > 1,
     review: reviewing,
-    alerts: thresholds !== undefined,
+    alerts: clf.info.alertThresholds !== null,
   });
   const notice = (message: string) => {
     if (!options.quiet) io.stderr.write(`logtriage: ${escapeTerminal(message)}\n`);
@@ -295,7 +292,7 @@ async function classifyInputs(
         truncated: r.truncated || line.truncated,
         readAt: line.readAt,
         ...(reviewing ? { review: r.review } : {}),
-        ...(thresholds ? { alert: isAlert(thresholds, r) } : {}),
+        ...(r.alert !== undefined ? { alert: r.alert } : {}),
         ...(r.via !== undefined ? { via: r.via, templateId: r.template!.id } : {}),
       };
     });

@@ -5,8 +5,7 @@
 import { InvalidArgumentError } from 'commander';
 import { ValidationError } from '../../errors.js';
 import { readSecretFile } from '../readSecretFile.js';
-import { LogClassifier } from '../../LogClassifier.js';
-import { readThresholdsForModel } from '../../calibration/readThresholdsForModel.js';
+import { openClassifier } from '../openClassifier.js';
 import type { OpenOptions } from '../../options.js';
 import { createServer } from '../../server/index.js';
 import { FORWARD_FORMATS, type ForwardFormat } from '../../server/forwardRecords.js';
@@ -81,13 +80,11 @@ export function parsePort(value: string): number {
 export async function serveCommand(opts: ServeCliOptions): Promise<void> {
   // Read before the model loads: a bad file is a usage error at once.
   const forwardHeaders = opts.forwardHeaderFile === undefined ? opts.forwardHeader : { ...readHeaderFile(opts.forwardHeaderFile), ...opts.forwardHeader };
-  const thresholds = opts.thresholds === undefined ? undefined : await readThresholdsForModel(opts.thresholds, opts.model, opts.open.calibration);
-  const classifier = await LogClassifier.open(opts.model, opts.open);
+  const classifier = await openClassifier(opts.model, opts.open, opts.thresholds);
   let app;
   try {
     // The schema's defaults fill whatever is undefined here.
     app = createServer(classifier, {
-      ...(thresholds ? { alertThresholds: Object.fromEntries(thresholds) } : {}),
       maxConcurrentRequests: opts.maxConcurrentRequests,
       maxClientBatchSize: opts.maxClientBatchSize,
       payloadLimit: opts.payloadLimit,

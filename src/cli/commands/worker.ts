@@ -3,8 +3,7 @@
 // which stop pulling, finish and ack the messages in hand, and exit 0. A second signal exits
 // at once with 1. Flags are declared here (registerWorkerCommand) so main.ts only hooks it in.
 import { Command, Option } from 'commander';
-import { readThresholdsForModel } from '../../calibration/readThresholdsForModel.js';
-import { LogClassifier } from '../../LogClassifier.js';
+import { openClassifier } from '../openClassifier.js';
 import { parseOptions } from '../../options.js';
 import { JetStreamWorker, serveWorkerMetrics, type WorkerOptions } from '../../worker/index.js';
 import { workerOptionsSchema } from '../../worker/workerOptions.js';
@@ -141,9 +140,7 @@ export async function workerCommand(opts: WorkerCliOptions): Promise<void> {
   parseOptions(workerOptionsSchema, options, 'worker options');
   const openOptions = openOptionsFrom(opts, WORKER_MODEL_FLAGS);
   // A bad thresholds file is checked against the GGUF header, before the model loads.
-  const thresholds = opts.thresholds === undefined ? undefined : await readThresholdsForModel(opts.thresholds, opts.model, openOptions.calibration);
-  if (thresholds) options.alertThresholds = Object.fromEntries(thresholds);
-  const classifier = await LogClassifier.open(opts.model, openOptions);
+  const classifier = await openClassifier(opts.model, openOptions, opts.thresholds);
   let worker: JetStreamWorker;
   try {
     worker = await JetStreamWorker.start(classifier, options, {
