@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Reproducible randomness: mulberry32, a 32-bit PRNG with full period. The template tier draws its
-// audits with it; the tests and benchmarks use the same one (test/helpers/seededRandom.ts).
+// Reproducible randomness: mulberry32, a 32-bit PRNG with full period, the project's only one. The
+// template tier and the label page draw with it; the tests, benchmarks and fixture generator too.
 
 /** A generator of floats in [0, 1), the same sequence for the same seed. */
 export function seededRandom(seed: number): () => number {

@@ -17,6 +17,7 @@ import { convertCheckpoint, type ConvertType } from '../../src/convert/index.js'
 import { installedGpuBackendFile } from '../../src/engine/gpuBackends.js';
 import { LogClassifier } from '../../src/index.js';
 import { ResultCache } from '../../src/engine/ResultCache.js';
+import { seededRandom } from '../../src/seededRandom.js';
 import { runChild as runCompiledChild } from './compileChild.js';
 import { llamaToolsDir, runLlamaBench, runLlamaEmbedding } from './llamaTools.js';
 import { renderMarkdown, renderSvg, ourPeakRssMiB, rssBoundMiB, type BenchReport, type ContenderRow, type ModelReport, type TypeParity } from './report.js';
@@ -89,22 +90,13 @@ async function prepareModel(name: string): Promise<string> {
   return out;
 }
 
-function mulberry32(a: number): () => number {
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const splitLines = (text: string) => text.split(/\r\n|\r|\n/).filter((l) => l.trim().length > 0);
 const loghubDir = join(shared, 'data', 'loghub');
 const loghubFiles = () => readdirSync(loghubDir).filter((f) => f.endsWith('.log')).sort().map((f) => join(loghubDir, f));
 
 /** Seeded, time-ordered: runs of `run` consecutive lines, from each loghub file in turn. */
 function sampleLines(count = nLines, run = runLength): string[] {
-  const random = mulberry32(seed);
+  const random = seededRandom(seed);
   const files = loghubFiles().map((file) => splitLines(readFileSync(file, 'utf8')));
   const out: string[] = [];
   for (let i = 0; out.length < count; i++) {
@@ -295,7 +287,7 @@ async function main(): Promise<void> {
     const sample = sampleLines(Math.min(40, nLines), 4);
     const sampleBatchTokens = Math.max(512, 8 * percentile(await countTokens(sample), 95));
     const deps = { threads, seed, rounds, outDir, workDir, command, machine, log, prepareModel, runChild, countTokens, tinyModel: tiny, sample: { lines: sample, batchTokens: sampleBatchTokens } };
-    process.stdout.write(await runStreaming(modelNames, nLines, runLength, loghubFiles(), mulberry32(seed), deps));
+    process.stdout.write(await runStreaming(modelNames, nLines, runLength, loghubFiles(), seededRandom(seed), deps));
     return;
   }
   const lines = sampleLines();

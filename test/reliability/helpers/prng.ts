@@ -1,20 +1,14 @@
 // SPDX-License-Identifier: MIT
-// A small seeded PRNG (mulberry32) so every fuzz run can be replayed from its seed.
+// The library's seeded PRNG (src/seededRandom.ts) with the draws the fuzz tests need, so every
+// fuzz run can be replayed from its seed.
+import { seededRandom } from '../../../src/seededRandom.js';
 
 export class Prng {
-  private state: number;
+  /** Uniform in [0, 1). */
+  readonly next: () => number;
 
   constructor(readonly seed: number) {
-    this.state = seed >>> 0;
-  }
-
-  /** Uniform in [0, 1). */
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    this.next = seededRandom(seed);
   }
 
   /** Integer in [min, max]. */
