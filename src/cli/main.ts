@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 // The `logtriage` command: flags only; each command's work is in commands/. stdout carries data,
 // stderr carries messages. Exit codes: 0 success, 1 runtime error, 2 usage error, 3 unverifiable (verify).
-import { Command, CommanderError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { CONVERT_TYPES, type ConvertType } from '../convert/index.js';
-import { IntegrityError, LogTriageError, ValidationError } from '../errors.js';
+import { ValidationError } from '../errors.js';
 import { DEFAULT_GGUF_TYPE, DEFAULT_REPO_ID } from '../hub/index.js';
 import { templateParserOptionsSchema } from '../options.js';
 import { serverOptionsSchema } from '../server/serverOptions.js';
@@ -21,11 +21,13 @@ import { labelCommand, type LabelCliOptions } from './commands/label.js';
 import { collectHeader, FORWARD_FORMATS, LOG_LEVELS, parsePort, serveCommand, type ServeCliOptions } from './commands/serve.js';
 import { pullCommand, type PullCommandOptions } from './commands/pull.js';
 import { addModelFlags, addReviewFlags, addTemplateTierFlag, CALIBRATE_FLAGS, ENGINE_FLAGS, maxLineBytesOption, modelOption, openOptionsFrom, positiveInt, probability, SERVE_FLAGS, THREADS } from './modelFlags.js';
-import { registerWorkerCommand } from './commands/worker.js';
+import { WORKER_MODEL_FLAGS, workerCommand, type WorkerCliOptions } from './commands/worker.js';
 import { templatesCommand, TEMPLATE_FORMATS, type TemplateFormat } from './commands/templates.js';
 import { verifyCommand } from './commands/verify.js';
 import { OUTPUT_FORMATS } from './output/recordTypes.js';
-import { escapeTerminal, escapeTerminalText, terminalJson } from './output/escapeTerminal.js';
+import { handleError } from './handleError.js';
+
+const list = (value: string) => value.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
 
 function reviewFilterOf(opts: { onlyReview?: boolean; review: boolean }): { reviewFilter?: 'only' | 'exclude' } {
   if (opts.onlyReview && !opts.review) throw new ValidationError('--only-review and --no-review exclude each other');
@@ -314,34 +316,54 @@ export function buildProgram(): Command {
       await serveCommand({ ...opts, open: openOptionsFrom(opts, SERVE_FLAGS) });
     });
 
-  registerWorkerCommand(program);
+  const worker = program
+    .command('worker')
+    .description('Classify a NATS JetStream stream: workers sharing one durable consumer publish results (exactly once) to an output stream')
+    .addOption(modelOption())
+    .option('--servers <urls>', 'comma-separated NATS server URLs', list, ['nats://127.0.0.1:4222'])
+    .option('--stream <name>', 'input stream', 'LOGS')
+    .option('--subjects <filters>', 'subjects the input stream captures when created (comma-separated)', list, ['logs.raw.>'])
+    .option('--durable <name>', 'durable pull consumer, shared by workers of the same name', 'logtriage')
+    .option('--out-stream <name>', 'output stream (results and dead letters)', 'LOGS_CLASSIFIED')
+    .option('--out-subject <subject>', 'subject of the results', 'logs.classified')
+    .option('--dead-letter-subject <subject>', 'subject of messages that cannot be classified', 'logs.dead')
+    .addOption(new Option('--input <kind>', "'raw' log lines, or 'json' records (a Fluent Bit nats array: one per entry) (default: json when --message-field is given)").choices(['raw', 'json']))
+    .option('--message-field <path>', 'record field to classify (dotted path for nested fields); raw lines go out under it (default: message)')
+    .option('--ecs', 'results carry ECS fields (event.kind, event.category, event.type, event.risk_score) instead of `logtriage`')
+    .option('--batch-size <n>', 'most messages per classifyMany() batch', positiveInt, 64)
+    .option('--max-deliver <n>', 'tries per message before it is dead-lettered', positiveInt, 5)
+    .option('--ack-wait <s>', 'seconds before an unacked message is redelivered (consumer ack_wait, when created)', positiveInt, 30)
+    .option('--max-ack-pending <n>', 'messages out and unacked across all workers (consumer max_ack_pending, when created)', positiveInt, 1024)
+    .option('--no-create', 'require the streams and the consumer to exist instead of creating them')
+    .addOption(new Option('--storage <kind>', 'storage of created streams').choices(['file', 'memory']).default('file'))
+    .option('--replicas <n>', 'replicas of created streams (3 on a 3-node cluster)', positiveInt, 1)
+    .option('--creds <file>', 'NATS credentials file (JWT + NKey)')
+    .addOption(new Option('--token <token>', 'NATS authentication token (visible to local users: prefer the env or --token-file)').env('LOGTRIAGE_NATS_TOKEN'))
+    .option('--token-file <file>', 'file holding the NATS token')
+    .option('--user <user>', 'NATS user (with --password)')
+    .addOption(new Option('--password <password>', 'NATS password (visible to local users: prefer the env or --password-file)').env('LOGTRIAGE_NATS_PASSWORD'))
+    .option('--password-file <file>', 'file holding the NATS password')
+    .option('--tls-ca <file>', 'CA certificate (PEM) of the servers')
+    .option('--metrics-port <n>', 'serve /metrics and /health on this port (0: any free one)', parsePort)
+    .option('--metrics-host <host>', 'address of the metrics endpoint', '127.0.0.1')
+    .option('--thresholds <file>', 'alert thresholds from eval --thresholds-out: results get alert (with --ecs, event.kind alert)')
+    .option('-q, --quiet', 'no messages on stderr');
+  addTemplateTierFlag(addReviewFlags(addModelFlags(worker, WORKER_MODEL_FLAGS)))
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Examples:',
+        "  $ logtriage worker --servers nats://127.0.0.1:4222 --stream LOGS --subjects 'logs.raw.>' --model models/logs-q8_0.gguf",
+        '  $ logtriage worker --message-field log --ecs --metrics-port 9464 --creds /etc/nats/worker.creds',
+        '  $ logtriage worker --thresholds alerts.json --review-min-score 0.6 --ecs --model models/logs-q8_0.gguf',
+      ].join('\n'),
+    )
+    .action(async (opts: WorkerCliOptions) => {
+      await workerCommand(opts);
+    });
 
   return program;
-}
-
-/**
- * Prints one line per error (a JSON object `{error, code}` with `json`) and returns the exit code.
- * The one way out for errors: a message quotes what it was given (a GGUF metadata key, V8's
- * snippet of a bad JSON line, a gold label, a flag value), so it is escapeTerminal'd here, once.
- */
-function handleError(err: unknown, verbose: boolean, json: boolean): number {
-  if (err instanceof CommanderError) {
-    if (json && err.exitCode !== 0) process.stderr.write(`${terminalJson({ error: err.message.replace(/^error: /, ''), code: 'ERR_USAGE' })}\n`);
-    return err.exitCode === 0 ? 0 : 2;
-  }
-  const usage = err instanceof ValidationError;
-  const message = err instanceof Error ? err.message : String(err);
-  const prefix = err instanceof LogTriageError ? `${err.name}` : 'error';
-  if (json) {
-    const code = (err as { code?: unknown } | undefined)?.code;
-    process.stderr.write(`${terminalJson({ error: message, code: typeof code === 'string' ? code : 'ERR_RUNTIME' })}\n`);
-  } else {
-    process.stderr.write(`logtriage: ${prefix}: ${escapeTerminal(message)}\n`);
-  }
-  // The stack repeats the message: its lines are kept, everything else escaped.
-  if (verbose && err instanceof Error && err.stack) process.stderr.write(`${escapeTerminalText(err.stack)}\n`);
-  if (err instanceof IntegrityError && err.reason === 'unverifiable') return 3;
-  return usage ? 2 : 1;
 }
 
 export async function main(argv: string[] = process.argv): Promise<number> {

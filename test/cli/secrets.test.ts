@@ -4,10 +4,9 @@
 // a file; no message quotes a secret, and server URLs lose their userinfo in messages.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { collectHeader, readHeaderFile } from '../../src/cli/commands/serve.js';
-import { registerWorkerCommand } from '../../src/cli/commands/worker.js';
+import { buildProgram } from '../../src/cli/main.js';
 import { readSecretFile, secretFrom } from '../../src/cli/readSecretFile.js';
 import { ValidationError } from '../../src/errors.js';
 import { redactUserinfo } from '../../src/redactUserinfo.js';
@@ -37,9 +36,8 @@ describe('readSecretFile() / secretFrom()', () => {
 
 describe('logtriage worker secrets', () => {
   it('takes --token and --password from LOGTRIAGE_NATS_TOKEN / LOGTRIAGE_NATS_PASSWORD, and has --token-file / --password-file', () => {
-    const program = new Command();
-    registerWorkerCommand(program);
-    const options = new Map(program.commands[0]!.options.map((o) => [o.long, o]));
+    const worker = buildProgram().commands.find((c) => c.name() === 'worker')!;
+    const options = new Map(worker.options.map((o) => [o.long, o]));
     expect(options.get('--token')?.envVar).toBe('LOGTRIAGE_NATS_TOKEN');
     expect(options.get('--password')?.envVar).toBe('LOGTRIAGE_NATS_PASSWORD');
     expect(options.has('--token-file')).toBe(true);

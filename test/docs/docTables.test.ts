@@ -2,11 +2,9 @@
 // The reference tables in docs/ against the code they describe: the error classes and their
 // codes, the server's kind -> status table, the open() options and their defaults, and the
 // defaults of the serve flags that the schemas decide.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { registerWorkerCommand } from '../../src/cli/commands/worker.js';
 import * as errors from '../../src/errors.js';
 import { buildProgram } from '../../src/cli/main.js';
 import { labelOptionsSchema, openOptionsSchema, templateParserOptionsSchema } from '../../src/options.js';
@@ -115,12 +113,26 @@ describe('docs/cli.md', () => {
   });
 
   it('the worker flags table names every flag of `logtriage worker`', () => {
-    const program = new Command();
-    registerWorkerCommand(program);
-    const declared = program.commands[0]!.options.map((o) => o.long!).filter((flag) => flag !== '--help');
+    const declared = buildProgram().commands.find((c) => c.name() === 'worker')!.options.map((o) => o.long!).filter((flag) => flag !== '--help');
     expect(declared.length).toBeGreaterThanOrEqual(30);
     const documented = table('cli.md', 'worker flag').flatMap(([cell]) => [...cell!.matchAll(/--[a-z-]+/g)].map((m) => m[0]));
     expect([...new Set(documented)].sort()).toEqual(declared.sort());
+  });
+});
+
+describe('every CLI command', () => {
+  const docFiles = ['README.md', ...readdirSync(join(repoRoot, 'docs')).filter((f) => f.endsWith('.md')).map((f) => join('docs', f))];
+  const docs = docFiles.map((f) => readFileSync(join(repoRoot, f), 'utf8'));
+  const commands = buildProgram().commands;
+
+  it('has every flag named in the docs that show the command', () => {
+    expect(commands.length).toBeGreaterThanOrEqual(13);
+    const missing = commands.flatMap((command) => {
+      const showing = docs.filter((text) => text.includes(`logtriage ${command.name()}`));
+      const flags = command.options.map((o) => o.long!).filter((flag) => flag !== '--help');
+      return showing.length === 0 ? [`${command.name()}: no doc shows it`] : flags.filter((flag) => !showing.some((text) => text.includes(flag))).map((flag) => `${command.name()} ${flag}`);
+    });
+    expect(missing).toEqual([]);
   });
 });
 

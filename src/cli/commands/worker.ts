@@ -1,20 +1,18 @@
 // SPDX-License-Identifier: MIT
 // `logtriage worker`: one classifier worker on a NATS JetStream stream until SIGTERM or SIGINT,
 // which stop pulling, finish and ack the messages in hand, and exit 0. A second signal exits
-// at once with 1. Flags are declared here (registerWorkerCommand) so main.ts only hooks it in.
-import { Command, Option } from 'commander';
+// at once with 1.
 import { openClassifier } from '../openClassifier.js';
 import { parseOptions } from '../../options.js';
 import { JetStreamWorker, serveWorkerMetrics, type WorkerOptions } from '../../worker/index.js';
 import { workerOptionsSchema } from '../../worker/workerOptions.js';
-import { addModelFlags, addReviewFlags, addTemplateTierFlag, CALIBRATION, MAX_TOKENS, modelOption, openOptionsFrom, positiveInt, SPECIAL_TOKENS, THREADS, TRUNCATION } from '../modelFlags.js';
-import { parsePort } from './serve.js';
+import { CALIBRATION, MAX_TOKENS, openOptionsFrom, SPECIAL_TOKENS, THREADS, TRUNCATION } from '../modelFlags.js';
 import { secretFrom } from '../readSecretFile.js';
 import { redactUserinfo } from '../../redactUserinfo.js';
 import { escapeTerminal } from '../output/escapeTerminal.js';
 
 /** The engine flags of classify but --batch-size, which here counts messages per classifyMany() batch. */
-const WORKER_MODEL_FLAGS = [THREADS, MAX_TOKENS, TRUNCATION, SPECIAL_TOKENS, CALIBRATION];
+export const WORKER_MODEL_FLAGS = [THREADS, MAX_TOKENS, TRUNCATION, SPECIAL_TOKENS, CALIBRATION];
 
 export interface WorkerCliOptions {
   model?: string;
@@ -53,61 +51,11 @@ export interface WorkerCliOptions {
   [modelFlag: string]: unknown;
 }
 
-const list = (value: string) => value.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
 
 // Warnings quote the NATS client and the broker (subjects, server names): escaped for the terminal.
 const say = (quiet: boolean | undefined, line: string) => {
   if (!quiet) process.stderr.write(`logtriage worker: ${escapeTerminal(line)}\n`);
 };
-
-export function registerWorkerCommand(program: Command): void {
-  const command = program
-    .command('worker')
-    .description('Classify a NATS JetStream stream: workers sharing one durable consumer publish results (exactly once) to an output stream')
-    .addOption(modelOption())
-    .option('--servers <urls>', 'comma-separated NATS server URLs', list, ['nats://127.0.0.1:4222'])
-    .option('--stream <name>', 'input stream', 'LOGS')
-    .option('--subjects <filters>', 'subjects the input stream captures when created (comma-separated)', list, ['logs.raw.>'])
-    .option('--durable <name>', 'durable pull consumer, shared by workers of the same name', 'logtriage')
-    .option('--out-stream <name>', 'output stream (results and dead letters)', 'LOGS_CLASSIFIED')
-    .option('--out-subject <subject>', 'subject of the results', 'logs.classified')
-    .option('--dead-letter-subject <subject>', 'subject of messages that cannot be classified', 'logs.dead')
-    .addOption(new Option('--input <kind>', "'raw' log lines, or 'json' records (a Fluent Bit nats array: one per entry) (default: json when --message-field is given)").choices(['raw', 'json']))
-    .option('--message-field <path>', 'record field to classify (dotted path for nested fields); raw lines go out under it (default: message)')
-    .option('--ecs', 'results carry ECS fields (event.kind, event.category, event.type, event.risk_score) instead of `logtriage`')
-    .option('--batch-size <n>', 'most messages per classifyMany() batch', positiveInt, 64)
-    .option('--max-deliver <n>', 'tries per message before it is dead-lettered', positiveInt, 5)
-    .option('--ack-wait <s>', 'seconds before an unacked message is redelivered (consumer ack_wait, when created)', positiveInt, 30)
-    .option('--max-ack-pending <n>', 'messages out and unacked across all workers (consumer max_ack_pending, when created)', positiveInt, 1024)
-    .option('--no-create', 'require the streams and the consumer to exist instead of creating them')
-    .addOption(new Option('--storage <kind>', 'storage of created streams').choices(['file', 'memory']).default('file'))
-    .option('--replicas <n>', 'replicas of created streams (3 on a 3-node cluster)', positiveInt, 1)
-    .option('--creds <file>', 'NATS credentials file (JWT + NKey)')
-    .addOption(new Option('--token <token>', 'NATS authentication token (visible to local users: prefer the env or --token-file)').env('LOGTRIAGE_NATS_TOKEN'))
-    .option('--token-file <file>', 'file holding the NATS token')
-    .option('--user <user>', 'NATS user (with --password)')
-    .addOption(new Option('--password <password>', 'NATS password (visible to local users: prefer the env or --password-file)').env('LOGTRIAGE_NATS_PASSWORD'))
-    .option('--password-file <file>', 'file holding the NATS password')
-    .option('--tls-ca <file>', 'CA certificate (PEM) of the servers')
-    .option('--metrics-port <n>', 'serve /metrics and /health on this port (0: any free one)', parsePort)
-    .option('--metrics-host <host>', 'address of the metrics endpoint', '127.0.0.1')
-    .option('--thresholds <file>', 'alert thresholds from eval --thresholds-out: results get alert (with --ecs, event.kind alert)')
-    .option('-q, --quiet', 'no messages on stderr');
-  addTemplateTierFlag(addReviewFlags(addModelFlags(command, WORKER_MODEL_FLAGS)))
-    .addHelpText(
-      'after',
-      [
-        '',
-        'Examples:',
-        "  $ logtriage worker --servers nats://127.0.0.1:4222 --stream LOGS --subjects 'logs.raw.>' --model models/logs-q8_0.gguf",
-        '  $ logtriage worker --message-field log --ecs --metrics-port 9464 --creds /etc/nats/worker.creds',
-        '  $ logtriage worker --thresholds alerts.json --review-min-score 0.6 --ecs --model models/logs-q8_0.gguf',
-      ].join('\n'),
-    )
-    .action(async (opts: WorkerCliOptions) => {
-      await workerCommand(opts);
-    });
-}
 
 export async function workerCommand(opts: WorkerCliOptions): Promise<void> {
   const token = secretFrom(opts.token, opts.tokenFile, 'token');
