@@ -33,6 +33,15 @@ export interface PrepareSettings extends Pick<ResolvedOpenOptions, 'specialToken
 }
 
 const WHITESPACE_ONLY = /^\s*$/u;
+
+/**
+ * The blank-line rule, the one place it lives: a text with nothing to classify (empty, or
+ * whitespace only unless `rejectWhitespace` is false). The classifier refuses such a line
+ * (EmptyInputError); the CLI counts it as blank, /ingest skips its record, the worker dead-letters it.
+ */
+export function isBlankText(text: string, rejectWhitespace = true): boolean {
+  return text.length === 0 || (rejectWhitespace && WHITESPACE_ONLY.test(text));
+}
 const LONG_MARK_RUN = /\p{M}{31,}/gu;
 const MARKS_30 = /\p{M}{1,30}/gu;
 
@@ -79,7 +88,7 @@ export class LinePreparer {
 
   private checkedLine(text: unknown, i: number): string {
     const nfc = checkedText(text, i);
-    if (nfc.length === 0 || (this.settings.rejectWhitespace && WHITESPACE_ONLY.test(nfc))) {
+    if (isBlankText(nfc, this.settings.rejectWhitespace)) {
       throw new EmptyInputError(
         `texts[${i}] is ${nfc.length === 0 ? 'empty' : 'whitespace only'}: there is nothing to classify` +
           (nfc.length === 0 ? '' : ' (set rejectWhitespace: false to classify it anyway)'),

@@ -2,6 +2,8 @@
 // What the server's /ingest and the worker both read from a log record: the message at a field
 // (a key, else a dotted path) and why a record cannot be classified.
 
+import { isBlankText } from '../engine/LinePreparer.js';
+
 /** A parsed log record: a JSON object as a shipper sends it. */
 export type LogRecord = Record<string, unknown>;
 
@@ -19,6 +21,6 @@ export function readField(record: LogRecord, field: string): unknown {
 /** Why a record cannot be classified, or undefined when its message is fine. */
 export function skipReason(message: unknown, field: string): string | undefined {
   if (typeof message !== 'string') return `no string at '${field}'`;
-  if (message.trim().length === 0) return `'${field}' is blank`;
+  if (isBlankText(message)) return `'${field}' is blank`;
   return undefined;
 }

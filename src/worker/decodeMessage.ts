@@ -6,6 +6,7 @@
 // without its siblings.
 import { MessageFormatError } from '../errors.js';
 import { jsonAlterations, type Alteration } from '../records/jsonAlterations.js';
+import { isBlankText } from '../engine/LinePreparer.js';
 import { recordShapeProblem } from '../records/recordShape.js';
 import { readField, type LogRecord } from '../records/readField.js';
 
@@ -51,7 +52,7 @@ function decodeRecord(value: unknown, messageField: string, what: string): Decod
   if (problem !== undefined) throw new MessageFormatError(`${what}: ${problem}`);
   const message = readField(record, messageField);
   if (typeof message !== 'string') throw new MessageFormatError(`no string at '${messageField}'`);
-  if (message.trim().length === 0) throw new MessageFormatError(`'${messageField}' is empty or whitespace only`);
+  if (isBlankText(message)) throw new MessageFormatError(`'${messageField}' is empty or whitespace only`);
   return { text: message, record };
 }
 
@@ -70,7 +71,7 @@ export function decodeMessage(data: Uint8Array, input: 'raw' | 'json', messageFi
   if (input === 'raw') {
     // A shipper's line may keep its newline; the line itself is what is classified.
     const line = text.replace(/\r?\n$/, '');
-    if (line.trim().length === 0) throw new MessageFormatError('the line is empty or whitespace only');
+    if (isBlankText(line)) throw new MessageFormatError('the line is empty or whitespace only');
     return { framed: false, entries: [{ text: line, record: { [messageField]: line } }] };
   }
   let value: unknown;

@@ -11,6 +11,7 @@ import type { Readable, Writable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type { LogClassifier } from '../../LogClassifier.js';
 import { openClassifier } from '../openClassifier.js';
+import { isBlankText } from '../../engine/LinePreparer.js';
 import { AbortError, ValidationError } from '../../errors.js';
 import type { OpenOptions } from '../../options.js';
 import { followLogLines, mergeSources, type FollowOptions } from '../../lines/followFile.js';
@@ -270,7 +271,7 @@ async function classifyInputs(
   let blank = 0;
   async function* nonBlank(lines: AsyncIterable<SourcedLine>): AsyncGenerator<SourcedLine> {
     for await (const line of lines) {
-      if (/^\s*$/u.test(line.text)) blank++;
+      if (isBlankText(line.text, options.open.rejectWhitespace)) blank++;
       else yield line;
     }
   }
