@@ -26,12 +26,14 @@ const { values: args } = parseArgs({
   options: {
     engine: { type: 'string', multiple: true },
     models: { type: 'string', default: 'f16,q8_0,q4_0,q4_k_m' },
+    // qwen2-1.5b (the bench's) or qwen2-0.5b (a third of the work per token): files qwen2-<shape>-random-<type>.gguf.
+    shape: { type: 'string', default: 'qwen2-1.5b' },
     sizes: { type: 'string', default: '1,2,4,8,16,32,64,512' },
     rounds: { type: 'string', default: '2' },
     reps: { type: 'string', default: '2' },
     lines: { type: 'string', default: '24' },
     threads: { type: 'string', default: String(Math.min(cpus().length, 4)) },
-    // The bench's cached GGUFs: qwen2-1.5b-random-<type>.gguf (npm run bench -- --prepare --models ...).
+    // The bench's cached GGUFs: qwen2-1.5b-random-<type>.gguf (npm run bench -- --prepare --models ...; --shape qwen2-0.5b).
     'model-dir': { type: 'string' },
     out: { type: 'string', default: 'bench-results/engines' },
   },
@@ -93,7 +95,7 @@ await compileChild('contenderLogtriage.ts');
 for (let round = 0; round < rounds; round++) {
   const part = lines.slice(round * linesPerRound, (round + 1) * linesPerRound);
   for (const [t, type] of types.entries()) {
-    const model = join(modelDir, `qwen2-1.5b-random-${type}.gguf`);
+    const model = join(modelDir, `${args.shape}-random-${type}.gguf`);
     // Alternate which engine goes first, by round and by type.
     const order = (round + t) % 2 === 0 ? engines : [...engines].reverse();
     for (const engine of order) {
@@ -147,7 +149,7 @@ const report = {
   oneLine: Object.fromEntries(types.map((type) => [type, Object.fromEntries(engines.map((e) => [e.name, { p50Ms: p(e.name, type, 'p50'), worstRoundP99Ms: p(e.name, type, 'p99') }]))])),
 };
 writeFileSync(join(outDir, 'engines.json'), `${JSON.stringify(report, null, 2)}\n`);
-writeFileSync(join(outDir, 'rate-curve.svg'), renderRateSvg(`Qwen2-1.5B-shaped, ${newE.name}, ${threads} threads: ms per token by tokens per decode`, series));
+writeFileSync(join(outDir, 'rate-curve.svg'), renderRateSvg(`${args.shape}-shaped, ${newE.name}, ${threads} threads: ms per token by tokens per decode`, series));
 const md = `${table.join('\n')}\n\n${rounds} rounds interleaved, llama-bench -r ${reps}, ${linesPerRound} lines per round, ${threads} threads; 1-minute load average ${report.load1.min}–${report.load1.max} during the run.\n`;
 writeFileSync(join(outDir, 'engines.md'), md);
 process.stdout.write(md);
