@@ -66,15 +66,23 @@ const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 
 const { lines } = streamingLines(files, Number(args.lines) * rounds, 8, random);
 const linesPerRound = Number(args.lines);
 
-/** One llama-bench process: every decode size, `reps` times each; ms per decode by size. */
+/**
+ * ms per decode by size for one engine: the small sizes (≤ 64) in one llama-bench process with its
+ * warm-up run, the large ones in a second without (a 512-token warm-up would double the run; the
+ * weights are in the page cache by then and the graph cost is what is measured).
+ */
 async function engineCurve(engine: Engine, model: string): Promise<Record<number, number>> {
-  const r = await timed(
-    [join(engine.tools, 'llama-bench'), '-m', model, '-p', sizes.join(','), '-n', '0', '-b', String(Math.max(...sizes)), '-ub', String(Math.max(...sizes)),
-      '-t', String(threads), '-r', String(reps), '-o', 'json'],
-    join(outDir, 'rss.txt'),
-  );
-  const rows = JSON.parse(r.stdout) as Array<{ n_prompt: number; avg_ns: number }>;
-  return Object.fromEntries(rows.map((row) => [row.n_prompt, row.avg_ns / 1e6]));
+  const out: Record<number, number> = {};
+  for (const [group, warmup] of [[sizes.filter((s) => s <= 64), true], [sizes.filter((s) => s > 64), false]] as const) {
+    if (group.length === 0) continue;
+    const r = await timed(
+      [join(engine.tools, 'llama-bench'), '-m', model, '-p', group.join(','), '-n', '0', '-b', String(Math.max(...group)), '-ub', String(Math.max(...group)),
+        '-t', String(threads), '-r', String(reps), '-o', 'json', ...(warmup ? [] : ['--no-warmup'])],
+      join(outDir, 'rss.txt'),
+    );
+    for (const row of JSON.parse(r.stdout) as Array<{ n_prompt: number; avg_ns: number }>) out[row.n_prompt] = row.avg_ns / 1e6;
+  }
+  return out;
 }
 
 /** A logtriage child on `engine`'s addon: one line per call ('sequential') or batch 8. */

@@ -83,4 +83,11 @@ describe('prebuilt platform packages', () => {
     expect(versionConstantIn('src/gpuBackends.ts')).toBe(PINNED_NODE_LLAMA_CPP);
     expect(NODE_LLAMA_CPP_VERSION).toBe(PINNED_NODE_LLAMA_CPP);
   });
+
+  it('every GPU package command in README.md and docs/ installs the pinned version', () => {
+    const files = ['README.md', ...readdirSync(join(repoRoot, 'docs')).filter((f) => f.endsWith('.md')).map((f) => join('docs', f))];
+    const commands = files.flatMap((f) => [...readFileSync(join(repoRoot, f), 'utf8').matchAll(/npm install (@node-llama-cpp\/[a-z0-9-]+)@(\S+?)[`\s]/g)].map((m) => ({ f, pkg: m[1], version: m[2] })));
+    expect(commands.length).toBeGreaterThanOrEqual(8);
+    expect(commands.filter((c) => c.version !== PINNED_NODE_LLAMA_CPP)).toEqual([]);
+  });
 });
