@@ -14,7 +14,7 @@ import type { NativeBinding } from './native.js';
  * The node-llama-cpp release whose libraries the addon links; a GPU package must be this version.
  * The same pin as scripts/build/platforms.mjs and package.json's devDependency (a test checks all three).
  */
-export const NODE_LLAMA_CPP_VERSION = '3.22.1';
+export const NODE_LLAMA_CPP_VERSION = '3.21.1';
 
 export interface GpuBackendCandidate {
   backend: 'cuda' | 'vulkan';

@@ -5,7 +5,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
-export const NODE_LLAMA_CPP_VERSION = '3.22.1';
+export const NODE_LLAMA_CPP_VERSION = '3.21.1';
 
 /** `${process.platform}-${process.arch}` → the node-llama-cpp package holding its libraries. */
 export const PLATFORMS = {

