@@ -23,7 +23,7 @@ import { llamaToolsDir, runLlamaBench, runLlamaEmbedding } from './llamaTools.js
 import { renderMarkdown, renderSvg, ourPeakRssMiB, rssBoundMiB, type BenchReport, type ContenderRow, type ModelReport, type TypeParity } from './report.js';
 import { combineRounds, percentile, type ContenderResult } from './results.js';
 import { runStreaming } from './streaming.js';
-import { defaultCheckpointDir, makeRandomCheckpoint } from '../fixtures/make-random-checkpoint.js';
+import { defaultCheckpointDir, makeRandomCheckpoint, type CheckpointShape } from '../fixtures/make-random-checkpoint.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const shared = resolve(root, '..', 'shared');
@@ -45,6 +45,8 @@ const { values: args } = parseArgs({
     prepare: { type: 'boolean', default: false },
     // A GPU backend for every contender: logtriage opens with `gpu`, llama.cpp's tools get -ngl 99.
     gpu: { type: 'string' },
+    // The random model's shape for the non-tiny models (scripts/fixtures/make-random-checkpoint.ts CHECKPOINT_SHAPES).
+    shape: { type: 'string', default: 'qwen2-1.5b' },
   },
 });
 const gpu = args.gpu as 'cuda' | 'vulkan' | 'metal' | undefined;
@@ -78,12 +80,13 @@ async function prepareModel(name: string): Promise<string> {
     if (!existsSync(out)) await convertCheckpoint(join(shared, 'fixtures', 'qwen2-tiny-public', 'model'), out, { type: 'f32' });
     return out;
   }
-  const out = join(benchModelsDir, `qwen2-1.5b-random-${name}.gguf`);
+  const shape = args.shape as CheckpointShape;
+  const out = join(benchModelsDir, `${shape}-random-${name}.gguf`);
   if (existsSync(out)) return out;
-  const checkpoint = defaultCheckpointDir('qwen2-1.5b', 'bf16', 2);
+  const checkpoint = defaultCheckpointDir(shape, 'bf16', 2);
   if (!existsSync(join(checkpoint, 'model.safetensors.index.json'))) {
-    log(`writing a Qwen2-1.5B-shaped random checkpoint to ${checkpoint}`);
-    await makeRandomCheckpoint(checkpoint, { shape: 'qwen2-1.5b', dtype: 'bf16', shards: 2 });
+    log(`writing a ${shape}-shaped random checkpoint to ${checkpoint}`);
+    await makeRandomCheckpoint(checkpoint, { shape, dtype: 'bf16', shards: 2 });
   }
   log(`converting to ${name}: ${out}`);
   await convertCheckpoint(checkpoint, out, { type: name as ConvertType, threads });

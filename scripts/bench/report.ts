@@ -96,7 +96,7 @@ export function renderMarkdown(report: BenchReport): string {
   return `${out.join('\n')}\n`;
 }
 
-const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b'];
+export const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b'];
 
 /** lines/s against lines per decode (log2 x), one series per contender family. */
 export function renderSvg(model: ModelReport): string {
@@ -138,6 +138,6 @@ export function renderSvg(model: ModelReport): string {
   return `${parts.join('\n')}\n`;
 }
 
-function escapeXml(s: string): string {
+export function escapeXml(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }

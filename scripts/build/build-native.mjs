@@ -94,6 +94,9 @@ function packageDir(name, fromRequire) {
  */
 function nodeLlamaCpp() {
   if (existsSync(join(root, 'llama-headers'))) return undefined;
+  // The pin lives in platforms.mjs and in package.json (npm installs that one): an upgrade that moves one without the other stops here.
+  const declared = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).devDependencies?.['node-llama-cpp'];
+  if (declared !== NLC_VERSION) fail(`package.json pins node-llama-cpp ${declared}, scripts/build/platforms.mjs ${NLC_VERSION}: set both to the same exact version`);
   const dir = packageDir('node-llama-cpp', require);
   if (!dir) fail(`node-llama-cpp@${NLC_VERSION} (a dev dependency) is not installed: run \`npm install\``);
   const version = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).version;

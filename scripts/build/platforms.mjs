@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // The platforms logtriage ships prebuilt, and where each one's llama.cpp libraries come from:
-// the node-llama-cpp 3.21.1 CPU package (Metal included on Apple Silicon) the addon links against.
+// the node-llama-cpp CPU package (NODE_LLAMA_CPP_VERSION below) (Metal included on Apple Silicon) the addon links against.
 // Used by build-native.mjs (developer and from-source builds) and pack-packages.mjs (releases).
 import { homedir } from 'node:os';
 import { join } from 'node:path';

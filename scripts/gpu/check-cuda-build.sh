@@ -12,10 +12,12 @@ command -v nvcc >/dev/null || { echo "check-cuda-build: nvcc not found (install 
 command -v ninja >/dev/null || { echo "check-cuda-build: ninja not found" >&2; exit 1; }
 
 cache="${LOGTRIAGE_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/logtriage}"
-src=$(ls -d "$cache"/llama.cpp/3.21.1-* 2>/dev/null | head -n1)
+# The pinned node-llama-cpp version, from its one definition.
+nlc=$(node --input-type=module -e "import { NODE_LLAMA_CPP_VERSION } from './scripts/build/platforms.mjs'; console.log(NODE_LLAMA_CPP_VERSION)")
+src=$(ls -d "$cache"/llama.cpp/"$nlc"-* 2>/dev/null | head -n1)
 if [ -z "$src" ]; then
   node scripts/build/build-native.mjs >/dev/null  # clones the bundle's source into the cache
-  src=$(ls -d "$cache"/llama.cpp/3.21.1-* | head -n1)
+  src=$(ls -d "$cache"/llama.cpp/"$nlc"-* | head -n1)
 fi
 build="$cache/cuda-check/$(basename "$src")-sm90"
 

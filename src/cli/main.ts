@@ -149,7 +149,8 @@ export function buildProgram(): Command {
     .argument('[model]', 'logtriage GGUF file or pulled hub repo id (default: the pulled default model)')
     .option('-m, --model <model>', 'the same as the argument')
     .option('--devices', 'list ggml backends and devices (alone: only them)')
-    .option('--plan', 'also the run-time plan open() makes here with default options (device, offload, sizes), each choice with why')
+    .option('--plan', 'also the run-time plan open() makes here with default options (device, offload, sizes), each choice with why, and the type and decode size advised for latency and throughput from the rate curves `bench` measured here')
+    .option('--measure <log-file>', 'with --plan: measure this model\'s rate curve now on the lines of <log-file> (saved, as `bench` does)')
     .option('--json', 'print JSON (errors too, on stderr)')
     .addHelpText(
       'after',
@@ -162,8 +163,8 @@ export function buildProgram(): Command {
         '  $ logtriage info models/logs-q4_0.gguf --plan',
       ].join('\n'),
     )
-    .action(async (model: string | undefined, opts: { model?: string; devices?: boolean; plan?: boolean; json?: boolean }) => {
-      await infoCommand({ model: model ?? opts.model, devices: opts.devices === true, plan: opts.plan === true, json: opts.json === true });
+    .action(async (model: string | undefined, opts: { model?: string; devices?: boolean; plan?: boolean; measure?: string; json?: boolean }) => {
+      await infoCommand({ model: model ?? opts.model, devices: opts.devices === true, plan: opts.plan === true || opts.measure !== undefined, measure: opts.measure, json: opts.json === true });
     });
 
   program
@@ -275,11 +276,12 @@ export function buildProgram(): Command {
     .option('--lines <n>', 'lines to classify', positiveInt, 256)
     .option('--batch-sizes <list>', 'comma-separated lines per decode', (v: string) => v.split(',').map(positiveInt), [1, 8, 32])
     .option('--json', 'print the runs as JSON')
+    .option('--no-curve', "skip the rate curve (ms per decode by tokens per decode), which is saved for `info --plan`")
     .addOption(maxLineBytesOption());
   addModelFlags(bench, [THREADS])
     .addHelpText('after', '\nThe side-by-side benchmark against llama.cpp and node-llama-cpp is `npm run bench` (docs/benchmarks.md).\nExamples:\n  $ logtriage bench /var/log/syslog --model models/logs-f16.gguf\n  $ logtriage bench app.log.gz --lines 64 --batch-sizes 1,16 --json')
-    .action(async (file: string, opts: { model?: string; lines: number; batchSizes: number[]; json?: boolean; maxLineBytes?: number }) => {
-      await benchCommand(file, { model: opts.model, lines: opts.lines, batchSizes: opts.batchSizes, json: opts.json === true, maxLineBytes: opts.maxLineBytes, open: openOptionsFrom(opts, [THREADS]) });
+    .action(async (file: string, opts: { model?: string; lines: number; batchSizes: number[]; json?: boolean; maxLineBytes?: number; curve: boolean }) => {
+      await benchCommand(file, { model: opts.model, lines: opts.lines, batchSizes: opts.batchSizes, json: opts.json === true, maxLineBytes: opts.maxLineBytes, curve: opts.curve, open: openOptionsFrom(opts, [THREADS]) });
     });
 
   const serverDefaults = serverOptionsSchema.parse({});

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// GPU backends from node-llama-cpp 3.21.1's GPU packages, which a user adds on purpose (one
+// GPU backends from the pinned node-llama-cpp's GPU packages, which a user adds on purpose (one
 // `npm install` each; none is a dependency, so a CPU-only install pulls no CUDA or Vulkan). Their
 // libggml-base is byte-identical to the CPU package's that the addon links, so the addon stays
 // one binary per platform and each GPU backend library is loaded into ggml's registry at run
@@ -10,7 +10,10 @@ import { join } from 'node:path';
 import { unpackedAsarPath } from './asarPath.js';
 import type { NativeBinding } from './native.js';
 
-/** The node-llama-cpp release whose libraries the addon links; a GPU package must be this version. */
+/**
+ * The node-llama-cpp release whose libraries the addon links; a GPU package must be this version.
+ * The same pin as scripts/build/platforms.mjs and package.json's devDependency (a test checks all three).
+ */
 export const NODE_LLAMA_CPP_VERSION = '3.21.1';
 
 export interface GpuBackendCandidate {
@@ -25,7 +28,7 @@ export interface GpuBackendProbe {
   path: string;
   loaded: boolean;
   error?: string;
-  /** The command that adds this backend, e.g. `npm install @node-llama-cpp/linux-x64-vulkan@3.21.1`. */
+  /** The command that adds this backend, e.g. `npm install @node-llama-cpp/linux-x64-vulkan@<NODE_LLAMA_CPP_VERSION>`. */
   install: string;
 }
 

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { BackendError, ValidationError } from '../../src/errors.js';
 import { LLAMA_FILE_TYPE } from '../../src/gguf/ggufTypes.js';
-import type { GpuBackendProbe } from '../../src/engine/gpuBackends.js';
+import { NODE_LLAMA_CPP_VERSION, type GpuBackendProbe } from '../../src/engine/gpuBackends.js';
 import type { NativeDevice } from '../../src/engine/native.js';
 import { openOptionsSchema, type OpenOptions } from '../../src/options.js';
 import { DECODES_PER_CALL, planRuntime, summarizePlan, type MachineFacts, type ModelFacts } from '../../src/engine/runtimePlan.js';
@@ -21,8 +21,8 @@ const CPU = device('CPU', 'CPU', 'cpu');
 const CUDA = device('CUDA0', 'CUDA');
 const VULKAN = device('Vulkan0', 'Vulkan');
 const LAVAPIPE: NativeDevice = { ...VULKAN, description: 'llvmpipe (LLVM 15.0.6, 256 bits)' };
-const CUDA_FAILED: GpuBackendProbe = { backend: 'cuda', path: 'libggml-cuda.so', loaded: false, error: 'libcuda.so.1: cannot open shared object file', install: 'npm install @node-llama-cpp/linux-x64-cuda@3.21.1' };
-const NOT_INSTALLED: GpuBackendProbe = { backend: 'vulkan', path: '@node-llama-cpp/linux-x64-vulkan', loaded: false, error: 'not installed', install: 'npm install @node-llama-cpp/linux-x64-vulkan@3.21.1' };
+const CUDA_FAILED: GpuBackendProbe = { backend: 'cuda', path: 'libggml-cuda.so', loaded: false, error: 'libcuda.so.1: cannot open shared object file', install: `npm install @node-llama-cpp/linux-x64-cuda@${NODE_LLAMA_CPP_VERSION}` };
+const NOT_INSTALLED: GpuBackendProbe = { backend: 'vulkan', path: '@node-llama-cpp/linux-x64-vulkan', loaded: false, error: 'not installed', install: `npm install @node-llama-cpp/linux-x64-vulkan@${NODE_LLAMA_CPP_VERSION}` };
 
 // A Qwen2 0.5B-like model: 24 layers, 64-wide heads, 32k training context.
 const F16: ModelFacts = { fileType: LLAMA_FILE_TYPE.MOSTLY_F16, nEmbd: 896, nHead: 14, nLayers: 24, nCtxTrain: 32_768, cpuRepacks: false, partlyRead: [[4096, 140_000_000]] };

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LogClassifier } from '../../src/index.js';
 import { artifactsDir, expectedCases, repoRoot, tinyCheckpointDir, tinyModel } from '../fixtures/index.js';
+import { PINNED_NODE_LLAMA_CPP, pinnedLlamaRelease } from '../helpers/enginePin.js';
 
 const onLinuxX64 = process.platform === 'linux' && process.arch === 'x64';
 const work = onLinuxX64 ? mkdtempSync(join(tmpdir(), 'logtriage-install-')) : '';
@@ -201,7 +202,7 @@ describe.runIf(onLinuxX64)('npm install of the packed tarballs on linux-x64, no 
       expect(compareVersions(ours, theirs), `${prefix}: ours ${ours.join('.')}, node-llama-cpp ${theirs.join('.')}`).toBeLessThanOrEqual(0);
     }
     const manifest = JSON.parse(readFileSync(join(project, 'node_modules', '@logtriage', 'linux-x64', 'lib', 'logtriage-build.json'), 'utf8'));
-    expect(manifest).toMatchObject({ platform: 'linux-x64', nodeLlamaCpp: '3.21.1', llama: 'prebuilt', llamaCpp: { release: 'v0.4.0' } });
+    expect(manifest).toMatchObject({ platform: 'linux-x64', nodeLlamaCpp: PINNED_NODE_LLAMA_CPP, llama: 'prebuilt', llamaCpp: { release: pinnedLlamaRelease() } });
     expect(manifest.llamaCpp.commit).toMatch(/^[0-9a-f]{40}$/);
     expect(manifest.cpuVariants.length).toBeGreaterThan(5);
   }, SLOW);

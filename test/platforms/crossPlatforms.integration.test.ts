@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NODE_WINDOWS, cacheRoot, fetchNpmPackage } from '../../scripts/build/cross/toolchains.mjs';
 import { LogClassifier } from '../../src/index.js';
 import { expectedCases, repoRoot, tinyCheckpointDir, tinyModel } from '../fixtures/index.js';
+import { PINNED_NODE_LLAMA_CPP, pinnedLlamaRelease } from '../helpers/enginePin.js';
 import { CS_ADHOC, exportedSymbols, loadCommands, undefinedSymbols, verifyCodeSignature } from '../helpers/macho.js';
 import { WinePrefix, findWine, windowsPath } from '../helpers/wine.js';
 
@@ -82,7 +83,7 @@ describe.skipIf(skip)('packages for the platforms built on this Linux machine', 
     };
     for (const platform of CROSS_PLATFORMS) {
       const manifest = JSON.parse(readFileSync(join(unpack(tarball(`@logtriage/${platform}`)), 'lib', 'logtriage-build.json'), 'utf8'));
-      expect(manifest).toMatchObject({ platform, nodeLlamaCpp: '3.21.1', llama: 'prebuilt', llamaCpp: { release: 'v0.4.0' } });
+      expect(manifest).toMatchObject({ platform, nodeLlamaCpp: PINNED_NODE_LLAMA_CPP, llama: 'prebuilt', llamaCpp: { release: pinnedLlamaRelease() } });
       expect(manifest.builtWith.toolchain, platform).toMatch(expected[platform].toolchain);
       expect(manifest.builtWith.minOS, platform).toBe(expected[platform].minOS);
       expect(manifest.builtWith.compilerVersion, platform).not.toBe('unknown');

