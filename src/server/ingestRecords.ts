@@ -77,10 +77,15 @@ export interface ReadOptions {
 
 const typeName = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'an array' : `a ${typeof v}`);
 
-/** Appends records, merging each skipped or rejected one into the run before it when the reason is the same. */
+/**
+ * Appends records, merging each skipped or rejected one into the run before it when the reason is
+ * the same. A run of one record is one shared object per reason (unless it keeps its record for
+ * --forward): a body whose records alternate between two outcomes costs one array slot per record.
+ */
 class ItemList {
   readonly items: IngestItem[] = [];
   private lastKey: string | undefined;
+  private readonly singles = new Map<string, RunItem>();
   count = 0;
 
   constructor(private readonly options: ReadOptions) {}
@@ -108,14 +113,26 @@ class ItemList {
 
   private addRun(run: RunAnnotation, key: string, kept?: RecordItem): void {
     this.count++;
-    const last = this.items.at(-1);
+    const at = this.items.length - 1;
+    const last = this.items[at];
     if (key === this.lastKey && last !== undefined && 'run' in last) {
-      last.records++;
-      if (kept) last.kept!.push(kept);
+      if (kept) {
+        last.records++;
+        last.kept!.push(kept);
+      } else {
+        // A shared single becomes a run of its own.
+        this.items[at] = { run: last.run, records: last.records + 1 };
+      }
       return;
     }
-    this.items.push(kept ? { run, records: 1, kept: [kept] } : { run, records: 1 });
     this.lastKey = key;
+    if (kept) {
+      this.items.push({ run, records: 1, kept: [kept] });
+      return;
+    }
+    let single = this.singles.get(key);
+    if (single === undefined) this.singles.set(key, (single = { run, records: 1 }));
+    this.items.push(single);
   }
 }
 

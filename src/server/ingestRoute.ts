@@ -24,7 +24,10 @@ interface WrittenRecord {
 }
 
 /** What the answer holds for one item: a classified record's text, or a run of records answered alike. */
-type AnswerEntry = WrittenRecord | (RunItem & { forwardErrors?: Map<number, string> });
+type AnswerEntry = WrittenRecord | RunItem;
+
+/** Per run (with --forward), its records the _bulk downstream refused for good: place in the run → reason. */
+type ForwardErrors = Map<RunItem, Map<number, string>>;
 
 /** One record going on to --forward, and how to say on its answer that the downstream refused it for good. */
 interface Forwarded {
@@ -52,18 +55,26 @@ const ANSWER_CHUNK_CHARS = 64 * 1024;
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** The answer texts of one entry: one for a classified record or a plain run; a run split around its records' forward errors. */
-function* entryTexts(entry: AnswerEntry): Generator<string> {
+function* entryTexts(entry: AnswerEntry, forwardErrors: ForwardErrors, texts: Map<RunItem, string>): Generator<string> {
   if (!('run' in entry)) {
     yield entry.json;
     return;
   }
   const runText = (records: number, extra?: object) => JSON.stringify({ logtriage: { ...entry.run, records, ...extra } });
-  if (entry.forwardErrors === undefined) {
-    yield runText(entry.records);
+  const refused = forwardErrors.get(entry);
+  if (refused === undefined) {
+    if (entry.records > 1 || entry.kept) {
+      yield runText(entry.records);
+      return;
+    }
+    // Runs of one record are shared objects (ingestRecords.ts): their text is written once.
+    let text = texts.get(entry);
+    if (text === undefined) texts.set(entry, (text = runText(1)));
+    yield text;
     return;
   }
   let from = 0;
-  for (const [at, reason] of [...entry.forwardErrors].sort((a, b) => a[0] - b[0])) {
+  for (const [at, reason] of [...refused].sort((a, b) => a[0] - b[0])) {
     if (at > from) yield runText(at - from);
     yield runText(1, { forward_error: reason });
     from = at + 1;
@@ -75,12 +86,13 @@ function* entryTexts(entry: AnswerEntry): Generator<string> {
  * The answer, in the body's framing, written out in chunks: never one string of the whole
  * answer, and the event loop is served between chunks. `finished` runs once it ends or stops.
  */
-async function* answerChunks(entries: AnswerEntry[], framing: 'ndjson' | 'array' | 'object', finished: () => void): AsyncGenerator<string> {
+async function* answerChunks(entries: AnswerEntry[], forwardErrors: ForwardErrors, framing: 'ndjson' | 'array' | 'object', finished: () => void): AsyncGenerator<string> {
   try {
     let chunk = framing === 'array' ? '[' : '';
     let first = true;
+    const texts = new Map<RunItem, string>();
     for (const entry of entries) {
-      for (const text of entryTexts(entry)) {
+      for (const text of entryTexts(entry, forwardErrors, texts)) {
         chunk += framing === 'ndjson' ? `${text}\n` : first ? text : `,${text}`;
         first = false;
       }
@@ -141,20 +153,20 @@ export function registerIngestRoute(app: FastifyInstance, gate: ClassifyGate, op
         const results = toClassify.length > 0 ? await gate.classifyTexts(reply, toClassify, { chunkLines: INGEST_CHUNK_LINES, truncate: true }) : [];
         const entries: AnswerEntry[] = [];
         const forwarded: Forwarded[] = [];
+        const forwardErrors: ForwardErrors = new Map();
         let next = 0;
         let rejected = 0;
         for (const [i, item] of items.entries()) {
           if (i % INGEST_CHUNK_LINES === INGEST_CHUNK_LINES - 1) await nextTurn();
           if ('run' in item) {
-            const entry: AnswerEntry = { run: item.run, records: item.records };
-            entries.push(entry);
+            entries.push(item);
             if ('rejected' in item.run) rejected += item.records;
             // Skipped records go on to --forward whole, each with its reason, as they always did.
             item.kept?.forEach((kept, at) => {
               const enriched = enrichRecord(kept.record, (item.run as { skipped: string }).skipped, gate.labels, options.ecs);
               if (kept.altered) enriched.logtriage = { ...(enriched.logtriage as object), altered: kept.altered };
               const out = serializeRecord(enriched);
-              if ('json' in out) forwarded.push({ json: out.json, enriched, source: kept.record, refused: (reason) => (entry.forwardErrors ??= new Map()).set(at, reason) });
+              if ('json' in out) forwarded.push({ json: out.json, enriched, source: kept.record, refused: (reason) => forwardErrors.set(item, (forwardErrors.get(item) ?? new Map()).set(at, reason)) });
             });
             continue;
           }
@@ -189,7 +201,7 @@ export function registerIngestRoute(app: FastifyInstance, gate: ClassifyGate, op
         // Already JSON text: fastify's serializer (recursive) never sees the records. The place
         // taken in admission is held until the answer is written out, or the client is gone.
         reply.raw.once('close', release);
-        const stream = Readable.from(answerChunks(entries, framing, release));
+        const stream = Readable.from(answerChunks(entries, forwardErrors, framing, release));
         answering = true;
         return reply.type(framing === 'ndjson' ? 'application/x-ndjson' : 'application/json; charset=utf-8').send(stream);
       } finally {
