@@ -84,6 +84,33 @@ describe('POST /ingest answers no more than it was sent for records it does not 
     }
   });
 
+  it('takes a skipped record _bulk refuses for good out of its run, answered alone with its forward_error', async () => {
+    const bulk: Server = createHttpServer((req, res) => {
+      let text = '';
+      req.on('data', (d: Buffer) => (text += d.toString()));
+      req.on('end', () => {
+        const docs = text.trim().split('\n').filter((_, i) => i % 2 === 1).map((l) => JSON.parse(l));
+        const items = docs.map((d) => ({ create: d.host === 'b' ? { status: 400, error: { type: 'mapper_parsing_exception', reason: 'no' } } : { status: 201 } }));
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ errors: true, items }));
+      });
+    });
+    await new Promise<void>((r) => bulk.listen(0, '127.0.0.1', r));
+    const forwarding = await startServer(classifier, { forwardUrl: `http://127.0.0.1:${(bulk.address() as { port: number }).port}/logs/_bulk`, forwardFormat: 'es-bulk' });
+    try {
+      const res = await post(`${forwarding.url}/ingest`, [{ host: 'a' }, { host: 'a2' }, { host: 'b' }, { host: 'c' }]);
+      expect(res.status, res.text).toBe(200);
+      const skipped = "no string at 'message'";
+      expect(res.body).toEqual([
+        { logtriage: { skipped, records: 2 } },
+        { logtriage: { skipped, records: 1, forward_error: 'mapper_parsing_exception: no' } },
+        { logtriage: { skipped, records: 1 } },
+      ]);
+    } finally {
+      await forwarding.app.close();
+      await new Promise<void>((r) => bulk.close(() => r()));
+    }
+  });
+
   it('serves the event loop while it reads and answers 200,000 records: no stall covers a large part of the request', async () => {
     const body = '{}\n1\n'.repeat(100_000); // skipped and rejected in turn: no two records alike in a row
     let last = performance.now();
