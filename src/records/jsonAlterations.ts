@@ -44,7 +44,10 @@ export function jsonAlterations(text: string, perElement: boolean): Array<Set<Al
       const end = stringEnd(text, i);
       const top = stack.at(-1);
       if (top?.keys && top.expectKey) {
-        const key = text.indexOf('\\', i) === -1 || text.indexOf('\\', i) > end ? text.slice(i + 1, end) : (JSON.parse(text.slice(i, end + 1)) as string);
+        // The backslash is looked for within the key only: indexOf over the rest of the text, per
+        // key, made a 2 MB JSON array of small records quadratic.
+        const raw = text.slice(i + 1, end);
+        const key = raw.includes('\\') ? (JSON.parse(text.slice(i, end + 1)) as string) : raw;
         if (top.keys.has(key)) mark(Math.max(element, 0), 'duplicate-key');
         top.keys.add(key);
         top.expectKey = false;

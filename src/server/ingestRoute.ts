@@ -1,38 +1,111 @@
 // SPDX-License-Identifier: MIT
 // `POST /ingest`: records as log shippers send them (a JSON array, one object, or NDJSON), each
-// answered with its classification added and, with --forward, sent on downstream.
+// answered with its classification added and, with --forward, sent on downstream. Records not
+// classified (skipped, rejected) are answered by runs: the answer never outgrows the body for them,
+// and it is written out in chunks.
+import { Readable } from 'node:stream';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { enrichRecord } from '../records/enrichRecord.js';
-import { readField, skipReason, type LogRecord } from '../records/readField.js';
+import { readField, type LogRecord } from '../records/readField.js';
 import { serializeRecord } from '../records/recordShape.js';
 import type { ClassifyGate } from './classifyGate.js';
 import { bulkIds, forwardBulk, withoutMetadataFields, type BulkTarget } from './forwardBulk.js';
 import { forwardRecords } from './forwardRecords.js';
-import { parseJsonBody, parseNdjson, recordsOf } from './ingestRecords.js';
+import { NdjsonText, parseJsonBody, readIngestItems, type RunItem } from './ingestRecords.js';
 import type { ServerMetrics } from './metrics.js';
 import type { ResolvedServerOptions } from './serverOptions.js';
 
-/** One /ingest record on its way out: its JSON text, and whether it goes on to --forward. */
+/** A classified record on its way out: its JSON text, and whether it goes on to --forward. */
 interface WrittenRecord {
   json: string;
-  forward: boolean;
   /** The record as answered, and as the shipper sent it (for the _bulk `_id`). */
-  enriched?: LogRecord;
-  source?: LogRecord;
+  enriched: LogRecord;
+  source: LogRecord;
+}
+
+/** What the answer holds for one item: a classified record's text, or a run of records answered alike. */
+type AnswerEntry = WrittenRecord | RunItem;
+
+/** Per run (with --forward), its records the _bulk downstream refused for good: place in the run → reason. */
+type ForwardErrors = Map<RunItem, Map<number, string>>;
+
+/** One record going on to --forward, and how to say on its answer that the downstream refused it for good. */
+interface Forwarded {
+  json: string;
+  enriched: LogRecord;
+  source: LogRecord;
+  refused: (reason: string) => void;
 }
 
 /**
  * es-bulk: each record created with a deterministic `_id`, without `_` fields; a record
  * Elasticsearch refuses for good is answered with `logtriage.forward_error` (a retry cannot help).
  */
-async function forwardEachToBulk(written: WrittenRecord[], target: BulkTarget, log: FastifyBaseLogger): Promise<void> {
-  const ids = bulkIds(written.map((w) => JSON.stringify(w.source)));
-  const docs = written.map((w) => JSON.stringify(withoutMetadataFields(w.enriched!)));
+async function forwardEachToBulk(forwarded: Forwarded[], target: BulkTarget, log: FastifyBaseLogger): Promise<void> {
+  const ids = bulkIds(forwarded.map((w) => JSON.stringify(w.source)));
+  const docs = forwarded.map((w) => JSON.stringify(withoutMetadataFields(w.enriched)));
   const refused = await forwardBulk(docs, ids, target);
   if (refused.size > 0) log.warn({ refused: refused.size }, 'records refused for good by the _bulk downstream');
-  for (const [i, reason] of refused) {
-    const w = written[i]!;
-    w.json = JSON.stringify({ ...w.enriched, logtriage: { ...(w.enriched!.logtriage as object), forward_error: reason } });
+  for (const [i, reason] of refused) forwarded[i]!.refused(reason);
+}
+
+/** Characters of answer text gathered before they are written (and the event loop served). */
+const ANSWER_CHUNK_CHARS = 64 * 1024;
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** The answer texts of one entry: one for a classified record or a plain run; a run split around its records' forward errors. */
+function* entryTexts(entry: AnswerEntry, forwardErrors: ForwardErrors, texts: Map<RunItem, string>): Generator<string> {
+  if (!('run' in entry)) {
+    yield entry.json;
+    return;
+  }
+  const runText = (records: number, extra?: object) => JSON.stringify({ logtriage: { ...entry.run, records, ...extra } });
+  const refused = forwardErrors.get(entry);
+  if (refused === undefined) {
+    if (entry.records > 1 || entry.kept) {
+      yield runText(entry.records);
+      return;
+    }
+    // Runs of one record are shared objects (ingestRecords.ts): their text is written once.
+    let text = texts.get(entry);
+    if (text === undefined) texts.set(entry, (text = runText(1)));
+    yield text;
+    return;
+  }
+  let from = 0;
+  for (const [at, reason] of [...refused].sort((a, b) => a[0] - b[0])) {
+    if (at > from) yield runText(at - from);
+    yield runText(1, { forward_error: reason });
+    from = at + 1;
+  }
+  if (from < entry.records) yield runText(entry.records - from);
+}
+
+/**
+ * The answer, in the body's framing, written out in chunks: never one string of the whole
+ * answer, and the event loop is served between chunks. `finished` runs once it ends or stops.
+ */
+async function* answerChunks(entries: AnswerEntry[], forwardErrors: ForwardErrors, framing: 'ndjson' | 'array' | 'object', finished: () => void): AsyncGenerator<string> {
+  try {
+    let chunk = framing === 'array' ? '[' : '';
+    let first = true;
+    const texts = new Map<RunItem, string>();
+    for (const entry of entries) {
+      for (const text of entryTexts(entry, forwardErrors, texts)) {
+        chunk += framing === 'ndjson' ? `${text}\n` : first ? text : `,${text}`;
+        first = false;
+      }
+      if (chunk.length >= ANSWER_CHUNK_CHARS) {
+        yield chunk;
+        chunk = '';
+        await nextTurn();
+      }
+    }
+    if (framing === 'array') chunk += ']';
+    if (chunk.length > 0) yield chunk;
+  } finally {
+    finished();
   }
 }
 
@@ -57,56 +130,82 @@ export function registerIngestRoute(app: FastifyInstance, gate: ClassifyGate, op
         done(err as Error, undefined);
       }
     });
-    scope.addContentTypeParser(NDJSON_TYPES, { parseAs: 'string' }, (_request, text, done) => {
-      try {
-        done(null, parseNdjson(text as string, options.maxIngestRecords));
-      } catch (err) {
-        done(err as Error, undefined);
-      }
-    });
+    // Read in slices by the handler, once admitted: a 2 MB body is 700,000 lines.
+    scope.addContentTypeParser(NDJSON_TYPES, { parseAs: 'string' }, (_request, text, done) => done(null, new NdjsonText(text as string)));
     // Long lines are always truncated here: one long line must not cost a shipper its whole batch.
-    // Every record is answered on its own (classified, skipped or rejected with its reason), and
-    // written out alone: a record that cannot be serialised never fails its neighbours.
+    // Every record is answered on its own (classified, or in a run of records skipped or rejected
+    // for one reason), and written out alone: a record that cannot be serialised never fails its
+    // neighbours.
     scope.post('/ingest', async (request, reply) => {
-      const { items, framing } = recordsOf(request.body, options.maxIngestRecords);
-      // Admitted whatever it holds: records without a message cost parsing, copying and forwarding too.
-      const release = gate.admit();
+      // Admitted whatever it holds: records without a message cost parsing and forwarding too.
+      let admitted: (() => void) | undefined = gate.admit();
+      const release = () => {
+        admitted?.();
+        admitted = undefined;
+      };
+      let answering = false;
       try {
         const field = options.messageField;
-        const outcomes = items.map((item) => ('rejected' in item ? undefined : skipReason(readField(item.record, field), field)));
-        const toClassify = items.flatMap((item, i) => ('record' in item && outcomes[i] === undefined ? [readField(item.record, field) as string] : []));
+        const forwarding = options.forwardUrl !== undefined;
+        const { items, framing } = await readIngestItems(request.body, { maxRecords: options.maxIngestRecords, messageField: field, keepSkipped: forwarding });
+        const toClassify: string[] = [];
+        for (const item of items) if ('record' in item) toClassify.push(readField(item.record, field) as string);
         const results = toClassify.length > 0 ? await gate.classifyTexts(reply, toClassify, { chunkLines: INGEST_CHUNK_LINES, truncate: true }) : [];
+        const entries: AnswerEntry[] = [];
+        const forwarded: Forwarded[] = [];
+        const forwardErrors: ForwardErrors = new Map();
         let next = 0;
-        const written = items.map((item, i): WrittenRecord => {
-          if ('rejected' in item) return { json: JSON.stringify({ logtriage: { rejected: item.rejected } }), forward: false };
-          const outcome = outcomes[i] ?? results[next++]!;
-          const enriched = enrichRecord(item.record, outcome, gate.labels, options.ecs);
+        let rejected = 0;
+        for (const [i, item] of items.entries()) {
+          if (i % INGEST_CHUNK_LINES === INGEST_CHUNK_LINES - 1) await nextTurn();
+          if ('run' in item) {
+            entries.push(item);
+            if ('rejected' in item.run) rejected += item.records;
+            // Skipped records go on to --forward whole, each with its reason, as they always did.
+            item.kept?.forEach((kept, at) => {
+              const enriched = enrichRecord(kept.record, (item.run as { skipped: string }).skipped, gate.labels, options.ecs);
+              if (kept.altered) enriched.logtriage = { ...(enriched.logtriage as object), altered: kept.altered };
+              const out = serializeRecord(enriched);
+              if ('json' in out) forwarded.push({ json: out.json, enriched, source: kept.record, refused: (reason) => forwardErrors.set(item, (forwardErrors.get(item) ?? new Map()).set(at, reason)) });
+            });
+            continue;
+          }
+          const result = results[next++]!;
+          const enriched = enrichRecord(item.record, result, gate.labels, options.ecs);
           // What JSON.parse changed (a rounded big integer, Infinity, a repeated key) is said, not hidden.
           if (item.altered) enriched.logtriage = { ...(enriched.logtriage as object), altered: item.altered };
           const out = serializeRecord(enriched);
-          if ('json' in out) return { json: out.json, forward: true, enriched, source: item.record };
-          return { json: JSON.stringify({ logtriage: { rejected: `record ${i}: ${out.problem}` } }), forward: false };
-        });
-        const rejected = written.filter((w) => !w.forward).length;
+          if ('problem' in out) {
+            entries.push({ run: { rejected: out.problem }, records: 1 });
+            rejected++;
+            continue;
+          }
+          const written: WrittenRecord = { json: out.json, enriched, source: item.record };
+          entries.push(written);
+          if (forwarding) {
+            forwarded.push({
+              ...written,
+              refused: (reason) => (written.json = JSON.stringify({ ...enriched, logtriage: { ...(enriched.logtriage as object), forward_error: reason } })),
+            });
+          }
+        }
         if (rejected > 0) {
           metrics.ingestRejected.inc(rejected);
           request.log.warn({ rejected }, 'records rejected on their own');
         }
-        if (options.forwardUrl !== undefined) {
-          const forwarded = written.filter((w) => w.forward);
+        if (options.forwardUrl !== undefined && forwarded.length > 0) {
           const target = { url: options.forwardUrl, timeoutMs: options.forwardTimeoutMs, headers: options.forwardHeaders };
-          if (forwarded.length > 0 && options.forwardFormat === 'es-bulk') {
-            await forwardEachToBulk(forwarded, target, request.log);
-          } else if (forwarded.length > 0) {
-            await forwardRecords(forwarded.map((w) => w.json), framing, { ...target, format: options.forwardFormat });
-          }
+          if (options.forwardFormat === 'es-bulk') await forwardEachToBulk(forwarded, target, request.log);
+          else await forwardRecords(forwarded.map((w) => w.json), framing, { ...target, format: options.forwardFormat });
         }
-        const parts = written.map((w) => w.json);
-        if (framing === 'ndjson') return reply.type('application/x-ndjson').send(parts.map((p) => `${p}\n`).join(''));
-        // Already JSON text: fastify's serializer (recursive) never sees the records.
-        return reply.type('application/json; charset=utf-8').send(framing === 'array' ? `[${parts.join(',')}]` : parts[0]);
+        // Already JSON text: fastify's serializer (recursive) never sees the records. The place
+        // taken in admission is held until the answer is written out, or the client is gone.
+        reply.raw.once('close', release);
+        const stream = Readable.from(answerChunks(entries, forwardErrors, framing, release));
+        answering = true;
+        return reply.type(framing === 'ndjson' ? 'application/x-ndjson' : 'application/json; charset=utf-8').send(stream);
       } finally {
-        release();
+        if (!answering) release();
       }
     });
   });
