@@ -12,11 +12,11 @@ import { ConvertError, HubError, IntegrityError, ModelNotCachedError, Validation
 import { requireVerifiedModel } from '../gguf/verifyModel.js';
 import { DEFAULT_GGUF_TYPE, DEFAULT_REPO_ID, DEFAULT_REVISION, pullCommandFor } from './defaults.js';
 import { downloadVerifiedFile } from './downloadVerifiedFile.js';
-import { HubClient } from './hubClient.js';
+import { HubClient } from './HubClient.js';
 import { checkRevision, parseModelRef } from './parseModelRef.js';
 import { parsePullOptions, type PullOptions, type PullProgress, type ResolvedPullOptions } from './pullOptions.js';
 import { readHubSettings, type HubSettings } from './readHubSettings.js';
-import { RepoCache } from './repoCache.js';
+import { RepoCache } from './RepoCache.js';
 
 export interface PullResult {
   readonly repoId: string;

@@ -8,7 +8,7 @@ import { ModelNotCachedError } from '../errors.js';
 import { DEFAULT_GGUF_TYPE, DEFAULT_REPO_ID, DEFAULT_REVISION, pullCommandFor } from './defaults.js';
 import { parseModelRef, type ModelRef } from './parseModelRef.js';
 import { cacheDirFromEnv, offlineFromEnv } from './readHubSettings.js';
-import { RepoCache } from './repoCache.js';
+import { RepoCache } from './RepoCache.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 

@@ -8,7 +8,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { LogTriageError } from '../errors.js';
 import { renderLabelPage } from './labelPage.js';
-import type { LabelSession } from './labelSession.js';
+import type { LabelSession } from './LabelSession.js';
 
 const MAX_BODY_BYTES = 64 * 1024;
 

@@ -4,7 +4,7 @@
 import type { FastifyInstance } from 'fastify';
 import { rankLabels } from '../engine/scores.js';
 import { parseOptions } from '../options.js';
-import { sumTokens, type ClassifyGate, type RouteContext } from './classifyGate.js';
+import { sumTokens, type ClassifyGate, type RouteContext } from './ClassifyGate.js';
 import { inputTexts } from './hfInferenceRoute.js';
 import { classifyRequestSchema, type ClassifyResponse } from './schemas.js';
 

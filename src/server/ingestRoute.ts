@@ -8,7 +8,7 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { enrichRecord } from '../records/enrichRecord.js';
 import { readField, type LogRecord } from '../records/readField.js';
 import { serializeRecord } from '../records/recordShape.js';
-import type { ClassifyGate } from './classifyGate.js';
+import type { ClassifyGate } from './ClassifyGate.js';
 import { bulkIds, forwardBulk, withoutMetadataFields, type BulkTarget } from './forwardBulk.js';
 import { forwardRecords } from './forwardRecords.js';
 import { NdjsonText, parseJsonBody, readIngestItems, type RunItem } from './ingestRecords.js';

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
-// Every route family, registered on one app around one ClassifyGate (classifyGate.ts): the
+// Every route family, registered on one app around one ClassifyGate (ClassifyGate.ts): the
 // TEI-shaped /predict, /v1/classify, /ingest, HuggingFace's POST /, and the status routes.
 import type { FastifyInstance } from 'fastify';
-import { ClassifyGate, type RouteContext } from './classifyGate.js';
+import { ClassifyGate, type RouteContext } from './ClassifyGate.js';
 import { registerClassifyRoute } from './classifyRoute.js';
 import { registerHfInferenceRoute } from './hfInferenceRoute.js';
 import { registerIngestRoute } from './ingestRoute.js';

@@ -2,7 +2,7 @@
 // `GET /health` (alive: a native call into the model, 503 while draining), `GET /info` (TEI's
 // Info fields, logtriage's own under `logtriage`) and `GET /metrics` (Prometheus).
 import type { FastifyInstance } from 'fastify';
-import type { RouteContext } from './classifyGate.js';
+import type { RouteContext } from './ClassifyGate.js';
 import { HttpError } from './errors.js';
 import type { InfoResponse } from './schemas.js';
 

@@ -4,7 +4,7 @@
 import type { FastifyInstance } from 'fastify';
 import { rankLabels } from '../engine/scores.js';
 import { parseOptions } from '../options.js';
-import type { ClassifyGate } from './classifyGate.js';
+import type { ClassifyGate } from './ClassifyGate.js';
 import { HttpError } from './errors.js';
 import { predictRequestSchema, type Prediction, type PredictResponse } from './schemas.js';
 

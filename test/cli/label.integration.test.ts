@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLabeling } from '../../src/cli/commands/label.js';
 import { readLabeledRows } from '../../src/evaluation/readLabeledRows.js';
 import { LogClassifier } from '../../src/LogClassifier.js';
-import { LabelSession, topMargin } from '../../src/label/labelSession.js';
+import { LabelSession, topMargin } from '../../src/label/LabelSession.js';
 import { templateOf } from '../../src/templates/templateOf.js';
 import { artifactsDir, tinyModel } from '../fixtures/index.js';
 import { startCli, waitFor, type RunningCli } from './spawnCli.js';

@@ -2,7 +2,7 @@
 // The two orders of `logtriage label --mode`, on hand-made margins: uncertain = smallest top-2
 // margin first, round-robin over predicted labels; random = a seeded permutation.
 import { describe, expect, it } from 'vitest';
-import { seededShuffle, topMargin, uncertainOrder, type LinePrediction } from '../../src/label/labelSession.js';
+import { seededShuffle, topMargin, uncertainOrder, type LinePrediction } from '../../src/label/LabelSession.js';
 
 const p = (label: string, margin: number): LinePrediction => ({ label, scores: {}, margin });
 

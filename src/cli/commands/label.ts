@@ -7,7 +7,7 @@
 import { LogClassifier } from '../../LogClassifier.js';
 import { readModelMeta } from '../../gguf/readModelMeta.js';
 import { resolveModel } from '../../hub/index.js';
-import { LabelSession } from '../../label/labelSession.js';
+import { LabelSession } from '../../label/LabelSession.js';
 import { startLabelServer, type LabelServer } from '../../label/labelServer.js';
 import { labelOptionsSchema, parseOptions } from '../../options.js';
 import { ValidationError } from '../../errors.js';

@@ -5,7 +5,7 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { LabelSession } from '../../src/label/labelSession.js';
+import { LabelSession } from '../../src/label/LabelSession.js';
 import { artifactsDir } from '../fixtures/index.js';
 
 const dir = join(artifactsDir, 'label-session');
