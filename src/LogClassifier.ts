@@ -8,7 +8,7 @@ import { needsReview, type ReviewThresholds } from './calibration/needsReview.js
 import { AbortError, BackendError, DisposedError, ValidationError } from './errors.js';
 import type { DigestCoverage, LogtriageModelInfo } from './gguf/index.js';
 import { readModelHeader } from './gguf/readModelMeta.js';
-import { requireVerifiedModel } from './gguf/verifyModel.js';
+import { checkModelOnOpen, type Verification } from './gguf/checkModelOnOpen.js';
 import { resolveModel } from './hub/resolveModel.js';
 import type { NativeContext, NativeModel } from './engine/native.js';
 import {
@@ -120,8 +120,10 @@ export interface ClassifierInfo {
   calibration: Calibration | null;
   /** open()'s `review`: the review thresholds of calls that set none, or null. */
   review: ReviewThresholds | null;
-  /** What the file's content digest covers (checked by `verify: true` / verifyModel), or null when it has none. */
+  /** What the file's content digest covers (checked by `verify` / verifyModel), or null when it has none. */
   digest: DigestCoverage | null;
+  /** How open() checked the file (`verify`), and the model's name on answers (12 hex characters of the digest id, or 'unverifiable'). */
+  verification: Verification;
 }
 
 let warnedGpuFallback = false;
@@ -185,7 +187,6 @@ export class LogClassifier {
     const opts = parseOptions(openOptionsSchema, options, 'LogClassifier.open() options');
     const fullPath = resolveModel(pathOrRepoId);
     const { header, meta } = await readModelHeader(fullPath);
-    if (opts.verify) await requireVerifiedModel(fullPath);
 
     const binding = loadBinding(opts.nativeBinding);
     const plan = planRuntime(opts, modelFacts(meta, header), machineFacts(binding, opts.gpu));
@@ -193,13 +194,27 @@ export class LogClassifier {
       warnedGpuFallback = true;
       process.emitWarning(plan.gpuFallback, { code: 'LOGTRIAGE_GPU_FALLBACK' });
     }
+    // The hash reads the pages the load reads: started first, it runs beside the load (the header is
+    // already validated, so a damaged file cannot mislead the load's sizes) and gates the result.
+    const checking = checkModelOnOpen(fullPath, opts.verify, meta.digest?.id);
+    checking.catch(() => undefined); // awaited below; never an unhandled rejection meanwhile
     const device = plan.device.value;
-    const model = await binding.Model.load(fullPath, {
-      gpuLayers: plan.gpuLayers.value,
-      useMmap: plan.useMmap.value,
-      releaseSpans: plan.releasePages.value,
-      ...(device ? { device: device.name } : {}),
-    });
+    const [loaded, checked] = await Promise.allSettled([
+      binding.Model.load(fullPath, {
+        gpuLayers: plan.gpuLayers.value,
+        useMmap: plan.useMmap.value,
+        releaseSpans: plan.releasePages.value,
+        ...(device ? { device: device.name } : {}),
+      }),
+      checking,
+    ]);
+    if (checked.status === 'rejected') {
+      if (loaded.status === 'fulfilled') await loaded.value.dispose();
+      throw checked.reason;
+    }
+    if (loaded.status === 'rejected') throw loaded.reason;
+    const model = loaded.value;
+    const verification = checked.value;
     try {
       const native = model.info();
       const contextOptions = {
@@ -248,6 +263,7 @@ export class LogClassifier {
         calibration: opts.calibration === 'auto' ? (meta.calibration?.calibration ?? null) : null,
         review: opts.review ?? null,
         digest: meta.digest ?? null,
+        verification,
       };
       return new LogClassifier(model, context, meta, { ...opts, maxTokens: plan.maxTokens.value }, plan, info, openContext);
     } catch (err) {
