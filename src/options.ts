@@ -135,7 +135,7 @@ export const openOptionsSchema = z
      * digest loads with one warning. 'require': 'once', refusing a file without a digest. true:
      * hash on every open, refusing a file without one. false: no check. A mismatch throws IntegrityError.
      */
-    verify: z.union([z.boolean(), z.enum(['once', 'require'])]).default('once'),
+    verify: z.union([z.boolean(), z.enum(['once', 'require'])], { message: "a boolean, 'once' or 'require'" }).default('once'),
     /** 'auto' applies the model's `logtriage.calibration.*` (from `logtriage calibrate`) to the scores; 'none' ignores it. */
     calibration: z.enum(CALIBRATION_CHOICES).default('auto'),
     /** Default review thresholds of every classify call. */
