@@ -29,7 +29,7 @@ import { LongLineRouter } from './engine/LongLineRouter.js';
 import { LinePreparer, type PreparedLine, type ResultFlag } from './engine/LinePreparer.js';
 import { ResultCache } from './engine/ResultCache.js';
 import { modelFacts, planRuntime, summarizePlan, type PlanSummary, type RuntimePlan } from './engine/runtimePlan.js';
-import { applyFunction, softmax } from './engine/scores.js';
+import { applyFunction, rankLabels, softmax } from './engine/scores.js';
 import { TemplateTier, type TemplateTierStats } from './templates/TemplateTier.js';
 
 export type { ResultFlag };
@@ -406,9 +406,7 @@ export class LogClassifier {
     const single = typeof texts === 'string';
     const results = await this.classifyMany(single ? [texts] : texts, classifyOptions);
     const shaped = results.map((r) => {
-      const scores = applyFunction(calibrateLogits(r.logits, this.info.calibration), functionToApply);
-      const entries = this.meta.labels.map((label, i) => ({ label, score: scores[i]! })).sort((a, b) => b.score - a.score);
-      return topK === null ? entries : entries.slice(0, topK);
+      return rankLabels(this.meta.labels, applyFunction(calibrateLogits(r.logits, this.info.calibration), functionToApply), topK);
     });
     return single ? shaped[0]! : shaped;
   }

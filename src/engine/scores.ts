@@ -19,3 +19,9 @@ export function applyFunction(logits: readonly number[], fn: 'softmax' | 'sigmoi
   if (fn === 'sigmoid') return sigmoid(logits);
   return [...logits];
 }
+
+/** Every label with its score, best first (HF's pipeline and TEI sort the same way; ties keep label order); `topK` keeps the first ones. */
+export function rankLabels(labels: readonly string[], scores: readonly number[], topK?: number | null): Array<{ label: string; score: number }> {
+  const ranked = labels.map((label, i) => ({ label, score: scores[i]! })).sort((a, b) => b.score - a.score);
+  return topK == null ? ranked : ranked.slice(0, topK);
+}
