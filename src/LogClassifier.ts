@@ -57,6 +57,12 @@ export interface ClassificationResult {
   via?: 'model' | 'template';
   /** With `templateTier` only: the line's template id, whether this line was an audit, whether the template is retired. */
   template?: { id: string; audit: boolean; retired: boolean };
+  /**
+   * The weights that produced it: the first 12 hex characters of the model's digest id
+   * (`info.digest.id`), or 'unverifiable' for a file without a digest. Servers and workers that
+   * swap models pass it on, so every answer can be traced to its weights.
+   */
+  model: string;
 }
 
 /** Work counters since open(). */
@@ -449,6 +455,7 @@ export class LogClassifier {
       truncated: prepared.truncated,
       flags: prepared.flags,
       review: needsReview(probs, review),
+      model: this.info.verification.model,
     };
   }
 }

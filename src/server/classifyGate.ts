@@ -21,6 +21,9 @@ export interface RouteContext {
   isDraining: () => boolean;
 }
 
+/** Names the weights behind every answer: the results' model digest, else the model loaded now. */
+export const MODEL_HEADER = 'logtriage-model';
+
 export const sumTokens = (results: readonly ClassificationResult[]) => results.reduce((n, r) => n + r.tokens, 0);
 
 export class ClassifyGate {
@@ -97,6 +100,8 @@ export class ClassifyGate {
       metrics.classifyDuration.observe((performance.now() - started) / 1000);
       metrics.requestLines.observe(texts.length);
       metrics.requestTokens.observe(sumTokens(results));
+      // The weights that produced these results (more than one only if a swap fell between chunks).
+      if (results.length > 0) reply.header(MODEL_HEADER, [...new Set(results.map((r) => r.model))].join(', '));
       for (const r of results) {
         metrics.results.inc({ label: r.label });
         if (r.review) metrics.reviews.inc({ label: r.label });

@@ -22,6 +22,7 @@ export function registerClassifyRoute(app: FastifyInstance, gate: ClassifyGate, 
     return {
       object: 'list',
       model: ctx.modelId,
+      model_digest: results[0]?.model ?? ctx.classifier.info.verification.model,
       data: results.map((r, index) => {
         const ranked = rankLabels(labels, labels.map((l) => r.scores[l]!), topK);
         return {

@@ -12,6 +12,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { LogClassifier } from '../LogClassifier.js';
 import { parseOptions } from '../options.js';
 import { ERROR_STATUS, HttpError, RETRY_AFTER_SECONDS, toHttpError } from './errors.js';
+import { MODEL_HEADER } from './classifyGate.js';
 import { createMetrics } from './metrics.js';
 import { registerRoutes } from './routes.js';
 import { serverOptionsSchema, type ServerOptions } from './serverOptions.js';
@@ -91,6 +92,8 @@ export function createServer(classifier: LogClassifier, serverOptions: ServerOpt
   }
 
   app.addHook('onSend', async (_request, reply) => {
+    // Every answer names the model (errors and status routes too): set by the gate from the results, else the loaded one.
+    if (!reply.hasHeader(MODEL_HEADER)) reply.header(MODEL_HEADER, classifier.info.verification.model);
     // A keep-alive socket would otherwise hold close() open after its last answer.
     if (draining) reply.header('connection', 'close');
     // The answer is ready: a client that does not read it within writeTimeoutMs loses its socket.

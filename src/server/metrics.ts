@@ -3,6 +3,7 @@
 // not share counters). Durations are in seconds, as Prometheus expects.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ClassifierStats, LogClassifier } from '../LogClassifier.js';
+import { registerModelInfoMetric } from '../records/modelInfoMetric.js';
 
 export interface ServerMetrics {
   registry: Registry;
@@ -153,6 +154,7 @@ export function createMetrics(classifier: LogClassifier): ServerMetrics {
     batchLines.observe(t.lines);
     batchTokens.observe(t.tokens);
   });
+  registerModelInfoMetric(registry, 'logtriage_model_info', () => classifier.info);
   // Every label appears from the start, so rate() works before the first hit.
   for (const label of labels) {
     metrics.results.inc({ label }, 0);

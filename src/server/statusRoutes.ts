@@ -24,7 +24,7 @@ export function registerStatusRoutes(app: FastifyInstance, ctx: RouteContext): v
     const info = classifier.info;
     return {
       model_id: ctx.modelId,
-      model_sha: null,
+      model_sha: info.digest?.id ?? null,
       model_dtype: info.weightType.toLowerCase(),
       model_type: {
         classifier: {
@@ -59,6 +59,8 @@ export function registerStatusRoutes(app: FastifyInstance, ctx: RouteContext): v
         calibration: info.calibration?.method ?? 'none',
         review: info.review,
         alert_thresholds: options.alertThresholds ?? null,
+        model_digest: info.verification.model,
+        verification: info.verification.status,
       },
     };
   });

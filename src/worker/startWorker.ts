@@ -12,6 +12,7 @@ import { EmptyInputError, InputTooLongError, LogTriageError, MaxDeliverError, Me
 import { parseOptions } from '../options.js';
 import { serializeRecord } from '../records/recordShape.js';
 import { enrichRecord } from '../records/enrichRecord.js';
+import { registerModelInfoMetric } from '../records/modelInfoMetric.js';
 import { connectNats } from './connectNats.js';
 import { decodeMessage, type DecodedMessage, type DecodedPayload } from './decodeMessage.js';
 import { ensureStreams, type WorkerTopology } from './ensureStreams.js';
@@ -80,6 +81,7 @@ export class JetStreamWorker {
       const info = await jsm.consumers.info(options.stream, options.durable);
       return { pending: info.num_pending, ackPending: info.num_ack_pending };
     });
+    registerModelInfoMetric(this.metrics.registry, 'logtriage_worker_model_info', () => this.classifier.info);
     // A third of the ack wait: a batch that waits in the classifier's queue never reaches it.
     this.workingTimer = setInterval(() => {
       for (const m of this.held) m.working();
@@ -280,6 +282,7 @@ export class JetStreamWorker {
     h.set('Logtriage-Source-Seq', String(m.seq));
     if (entry) h.set('Logtriage-Source-Index', String(entry.index));
     if (outcome instanceof LogTriageError) h.set('Logtriage-Error-Code', outcome.code);
+    else h.set('Logtriage-Model', outcome!.model); // the weights that produced it, also in the record's logtriage.model
     const msgID = this.msgId(m, entry);
     try {
       const ack = await this.js.publish(subject, payload, { msgID, headers: h });

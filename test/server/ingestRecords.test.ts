@@ -15,6 +15,7 @@ const result: ClassificationResult = {
   truncated: false,
   flags: [],
   review: false,
+  model: '0123456789ab',
 };
 
 describe('parseNdjson()', () => {
