@@ -19,6 +19,8 @@ export interface RouteContext {
   version: string;
   /** True once close() has begun: /health answers 503 so balancers stop sending. */
   isDraining: () => boolean;
+  /** Why GET /ready answers 503 (warming up, draining), or undefined once it answers 200. */
+  notReady: () => string | undefined;
 }
 
 /** Names the weights behind every answer: the results' model digest, else the model loaded now. */

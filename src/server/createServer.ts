@@ -12,6 +12,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { LogClassifier } from '../LogClassifier.js';
 import { parseOptions } from '../options.js';
 import { ERROR_STATUS, HttpError, RETRY_AFTER_SECONDS, toHttpError } from './errors.js';
+import { WARMUP_LINE } from '../records/modelInfoMetric.js';
 import { MODEL_HEADER } from './classifyGate.js';
 import { createMetrics } from './metrics.js';
 import { registerRoutes } from './routes.js';
@@ -59,7 +60,8 @@ export function createServer(classifier: LogClassifier, serverOptions: ServerOpt
   if (options.apiKey !== undefined) {
     const expected = sha256(options.apiKey);
     app.addHook('onRequest', async (request, reply) => {
-      if (request.routeOptions.url === '/health') return;
+      // Probes carry no credentials: liveness and readiness say nothing about the data.
+      if (request.routeOptions.url === '/health' || request.routeOptions.url === '/ready') return;
       const token = /^Bearer\s+(.+)$/i.exec(request.headers.authorization ?? '')?.[1] ?? '';
       // Digests have equal lengths, so the comparison takes the same time whatever was sent.
       if (!timingSafeEqual(sha256(token), expected)) {
@@ -126,7 +128,23 @@ export function createServer(classifier: LogClassifier, serverOptions: ServerOpt
     return reply.code(ERROR_STATUS.not_found).send(new HttpError('not_found', `No route ${request.method} ${path}`).body());
   });
 
+  // Ready (GET /ready) once the model has classified a line: the first request then finds the
+  // weights paged in and the graph built. Not awaited: /ready answers 503 meanwhile.
+  let warm: 'warming' | 'warm' | Error = 'warming';
+  classifier.classify(WARMUP_LINE).then(
+    () => (warm = 'warm'),
+    (err: unknown) => {
+      warm = err instanceof Error ? err : new Error(String(err));
+      app.log.error({ err }, 'the warm-up line failed: /ready stays 503');
+    },
+  );
   registerRoutes(app, {
+    notReady: () => {
+      if (draining) return 'the server is shutting down';
+      if (warm === 'warming') return 'the model is warming up';
+      if (warm instanceof Error) return `the warm-up line failed: ${warm.message}`;
+      return undefined;
+    },
     classifier,
     options,
     metrics,

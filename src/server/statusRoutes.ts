@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
-// `GET /health` (alive: a native call into the model, 503 while draining), `GET /info` (TEI's
-// Info fields, logtriage's own under `logtriage`) and `GET /metrics` (Prometheus).
+// `GET /health` (alive: a native call into the model, 503 while draining), `GET /ready` (warm and
+// not draining), `GET /info` (TEI's Info fields, logtriage's own under `logtriage`) and
+// `GET /metrics` (Prometheus).
 import type { FastifyInstance } from 'fastify';
 import type { RouteContext } from './classifyGate.js';
 import { HttpError } from './errors.js';
@@ -18,6 +19,14 @@ export function registerStatusRoutes(app: FastifyInstance, ctx: RouteContext): v
       throw new HttpError('unhealthy', `the model is not available: ${(err as Error).message}`);
     }
     return { status: 'ok' };
+  });
+
+  // Readiness, apart from liveness: 200 once the model is verified, loaded and warm; 503 while
+  // warming up or draining (and, with model swaps, while swapping), so a balancer sends elsewhere.
+  app.get('/ready', async () => {
+    const why = ctx.notReady();
+    if (why !== undefined) throw new HttpError('unhealthy', why);
+    return { status: 'ready', model: classifier.info.verification.model };
   });
 
   app.get('/info', async (): Promise<InfoResponse> => {

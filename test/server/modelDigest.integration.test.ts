@@ -52,6 +52,22 @@ describe('serve names the model on every answer', () => {
     expect(info!.body.logtriage).toMatchObject({ model_digest: digest, verification: 'verified' });
   });
 
+  it('answers GET /ready 200 once warm, without the API key that every other route needs', async () => {
+    const locked = await startServer(classifier, { logLevel: 'silent', apiKey: 'k' });
+    try {
+      let ready = await get(`${locked.url}/ready`);
+      for (let i = 0; i < 100 && ready.status !== 200; i++) {
+        expect(ready.body).toMatchObject({ error_type: 'unhealthy', error: 'the model is warming up' });
+        await new Promise((r) => setTimeout(r, 50));
+        ready = await get(`${locked.url}/ready`);
+      }
+      expect(ready).toMatchObject({ status: 200, body: { status: 'ready', model: digest } });
+      expect((await get(`${locked.url}/info`)).status).toBe(401);
+    } finally {
+      await locked.app.close();
+    }
+  });
+
   it('exports the model info metric with its digest, labels and weight type', async () => {
     const metrics = await get(`${server.url}/metrics`);
     const line = metrics.text.split('\n').find((l) => l.startsWith('logtriage_model_info{'));

@@ -7,15 +7,16 @@ import { readThresholdsForModel } from '../../calibration/readThresholdsForModel
 import { LogClassifier } from '../../LogClassifier.js';
 import { parseOptions } from '../../options.js';
 import { JetStreamWorker, serveWorkerMetrics, type WorkerOptions } from '../../worker/index.js';
+import { WARMUP_LINE } from '../../records/modelInfoMetric.js';
 import { workerOptionsSchema } from '../../worker/workerOptions.js';
-import { addModelFlags, addReviewFlags, addTemplateTierFlag, CALIBRATION, MAX_TOKENS, modelOption, openOptionsFrom, positiveInt, SPECIAL_TOKENS, THREADS, TRUNCATION } from '../modelFlags.js';
+import { addModelFlags, addReviewFlags, addTemplateTierFlag, CALIBRATION, MAX_TOKENS, modelOption, openOptionsFrom, positiveInt, SPECIAL_TOKENS, THREADS, TRUNCATION, VERIFY } from '../modelFlags.js';
 import { parsePort } from './serve.js';
 import { secretFrom } from '../readSecretFile.js';
 import { redactUserinfo } from '../../redactUserinfo.js';
 import { escapeTerminal } from '../output/escapeTerminal.js';
 
 /** The engine flags of classify but --batch-size, which here counts messages per classifyMany() batch. */
-const WORKER_MODEL_FLAGS = [THREADS, MAX_TOKENS, TRUNCATION, SPECIAL_TOKENS, CALIBRATION];
+const WORKER_MODEL_FLAGS = [THREADS, MAX_TOKENS, TRUNCATION, SPECIAL_TOKENS, CALIBRATION, VERIFY];
 
 export interface WorkerCliOptions {
   model?: string;
@@ -146,6 +147,8 @@ export async function workerCommand(opts: WorkerCliOptions): Promise<void> {
   const classifier = await LogClassifier.open(opts.model, openOptions);
   let worker: JetStreamWorker;
   try {
+    // Warm before pulling: GET /ready (the metrics port) answers 200 only with a model that has classified a line.
+    await classifier.classify(WARMUP_LINE);
     worker = await JetStreamWorker.start(classifier, options, {
       onWarning: (message, err) => say(opts.quiet, redactUserinfo(`${message}${err instanceof Error ? `: ${err.message}` : ''}`)),
     });
