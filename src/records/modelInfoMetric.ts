@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The Prometheus info metric naming the model that answers now (server /metrics and the worker's
 // metrics port): value 1, with its digest, labels, weight type and how open() verified it. Read
-// at scrape time, so after a model swap it names the new model. Also the warm-up line both classify
-// before they call themselves ready.
+// at scrape time, so after a model swap it names the new model.
 import { Gauge, type Registry } from 'prom-client';
 import type { ClassifierInfo } from '../LogClassifier.js';
 
@@ -19,6 +18,3 @@ export function registerModelInfoMetric(registry: Registry, name: string, curren
     },
   });
 }
-
-/** What serve and the worker classify before GET /ready answers 200: an ordinary short log line. */
-export const WARMUP_LINE = 'systemd[1]: Started Session 1 of user root.';

@@ -5,6 +5,7 @@
 import type { FastifyReply } from 'fastify';
 import type { ClassificationResult, LogClassifier } from '../LogClassifier.js';
 import { isAlert } from '../calibration/thresholdsFile.js';
+import type { ModelSlot } from '../engine/ModelSlot.js';
 import { ValidationError } from '../errors.js';
 import { HttpError } from './errors.js';
 import type { ServerMetrics } from './metrics.js';
@@ -12,7 +13,10 @@ import type { PredictionExtras } from './schemas.js';
 import type { ResolvedServerOptions } from './serverOptions.js';
 
 export interface RouteContext {
-  classifier: LogClassifier;
+  /** The model answering now (slot.current): read it per request, never keep it. */
+  readonly classifier: LogClassifier;
+  /** Where the model lives: every classification goes through slot.use(), so a swap never disposes a model in use. */
+  slot: ModelSlot;
   options: ResolvedServerOptions;
   metrics: ServerMetrics;
   modelId: string;
@@ -29,17 +33,30 @@ export const MODEL_HEADER = 'logtriage-model';
 export const sumTokens = (results: readonly ClassificationResult[]) => results.reduce((n, r) => n + r.tokens, 0);
 
 export class ClassifyGate {
-  readonly labels: readonly string[];
   /** Label → alert threshold, by the model's spelling; undefined without `alertThresholds`. */
   readonly thresholds: ReadonlyMap<string, number> | undefined;
   private inFlight = 0;
 
   constructor(private readonly ctx: RouteContext) {
-    this.labels = ctx.classifier.labels;
     const { alertThresholds } = ctx.options;
     this.thresholds = alertThresholds ? new Map(Object.entries(alertThresholds)) : undefined;
-    const unknown = [...(this.thresholds?.keys() ?? [])].find((l) => !this.labels.includes(l));
-    if (unknown !== undefined) throw new ValidationError(`alertThresholds names label '${unknown}', which this model does not have; its labels are: ${this.labels.join(', ')}`);
+    const check = (candidate: LogClassifier) => {
+      const unknown = [...(this.thresholds?.keys() ?? [])].find((l) => !candidate.labels.includes(l));
+      if (unknown !== undefined) throw new ValidationError(`alertThresholds names label '${unknown}', which this model does not have; its labels are: ${candidate.labels.join(', ')}`);
+    };
+    check(ctx.classifier);
+    // A model swapped in must know every thresholded label too, or the old one keeps serving.
+    ctx.slot.addCheck(check);
+  }
+
+  /** The current model's labels (a result's own are labelsOf(result): a swap may fall between). */
+  get labels(): readonly string[] {
+    return this.ctx.classifier.labels;
+  }
+
+  /** The labels of the model that produced `result`, in id order (its scores are keyed in that order). */
+  labelsOf(result: ClassificationResult): string[] {
+    return Object.keys(result.scores);
   }
 
   alertOf(result: ClassificationResult): boolean | undefined {
@@ -56,7 +73,10 @@ export class ClassifyGate {
 
   /** Takes a place among the requests in flight, or throws 429; call the returned function once done. */
   admit(): () => void {
-    const { options, metrics } = this.ctx;
+    const { options, metrics, slot } = this.ctx;
+    // --swap-mode pause: 503 with Retry-After while the old model drains and the new one loads.
+    const paused = slot.pausedReason;
+    if (paused !== undefined) throw new HttpError('unhealthy', paused);
     if (this.inFlight >= options.maxConcurrentRequests) {
       throw new HttpError('overloaded', `Model is overloaded: ${this.inFlight} requests in flight (max_concurrent_requests ${options.maxConcurrentRequests})`);
     }
@@ -79,7 +99,7 @@ export class ClassifyGate {
 
   /** Classifies within a request already admitted, `chunkLines` at a time; cancelled when the client hangs up. */
   async classifyTexts(reply: FastifyReply, texts: string[], chunkLines: number): Promise<ClassificationResult[]> {
-    const { classifier, metrics } = this.ctx;
+    const { slot, metrics } = this.ctx;
     const cancel = new AbortController();
     const onClose = () => {
       if (!reply.raw.writableFinished) cancel.abort(new Error('the client closed the connection'));
@@ -94,7 +114,7 @@ export class ClassifyGate {
         const chunk = texts.slice(start, start + chunkLines);
         metrics.linesInFlight.inc(chunk.length);
         try {
-          results = results.concat(await classifier.classifyMany(chunk, { signal: cancel.signal }));
+          results = results.concat(await slot.use((classifier) => classifier.classifyMany(chunk, { signal: cancel.signal })));
         } finally {
           metrics.linesInFlight.dec(chunk.length);
         }

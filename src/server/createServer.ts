@@ -9,10 +9,11 @@ import { pipeline } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { createGunzip } from 'node:zlib';
 import Fastify, { type FastifyInstance } from 'fastify';
-import type { LogClassifier } from '../LogClassifier.js';
+import { LogClassifier } from '../LogClassifier.js';
+import { ModelSlot } from '../engine/ModelSlot.js';
 import { parseOptions } from '../options.js';
 import { ERROR_STATUS, HttpError, RETRY_AFTER_SECONDS, toHttpError } from './errors.js';
-import { WARMUP_LINE } from '../records/modelInfoMetric.js';
+import { WARMUP_LINE } from '../engine/ModelSlot.js';
 import { MODEL_HEADER } from './classifyGate.js';
 import { createMetrics } from './metrics.js';
 import { registerRoutes } from './routes.js';
@@ -29,11 +30,16 @@ function packageVersion(): string {
 const sha256 = (text: string) => createHash('sha256').update(text).digest();
 
 /**
- * A fastify app serving `classifier` over HTTP (TEI-compatible /predict, /v1/classify, /ingest,
- * /health, /info, /metrics). Call `listen()` on it; `close()` drains.
+ * A fastify app serving `model` over HTTP (TEI-compatible /predict, /v1/classify, /ingest,
+ * /health, /ready, /info, /metrics, POST /admin/model). Call `listen()` on it; `close()` drains.
+ * Given a ModelSlot, the model can be swapped (slot.swap(), or POST /admin/model with an API key);
+ * given a LogClassifier, swaps reopen files with open()'s defaults.
  */
-export function createServer(classifier: LogClassifier, serverOptions: ServerOptions = {}): FastifyInstance {
+export function createServer(model: LogClassifier | ModelSlot, serverOptions: ServerOptions = {}): FastifyInstance {
   const options = parseOptions(serverOptionsSchema, serverOptions, 'createServer() options');
+  const slot = model instanceof ModelSlot ? model : new ModelSlot(model, { open: (path) => LogClassifier.open(path) });
+  const classifier = slot.current;
+
   const app = Fastify({
     bodyLimit: options.payloadLimit,
     requestTimeout: options.requestTimeoutMs,
@@ -95,7 +101,7 @@ export function createServer(classifier: LogClassifier, serverOptions: ServerOpt
 
   app.addHook('onSend', async (_request, reply) => {
     // Every answer names the model (errors and status routes too): set by the gate from the results, else the loaded one.
-    if (!reply.hasHeader(MODEL_HEADER)) reply.header(MODEL_HEADER, classifier.info.verification.model);
+    if (!reply.hasHeader(MODEL_HEADER)) reply.header(MODEL_HEADER, slot.current.info.verification.model);
     // A keep-alive socket would otherwise hold close() open after its last answer.
     if (draining) reply.header('connection', 'close');
     // The answer is ready: a client that does not read it within writeTimeoutMs loses its socket.
@@ -107,7 +113,13 @@ export function createServer(classifier: LogClassifier, serverOptions: ServerOpt
     reply.raw.once('finish', () => clearTimeout(timer));
   });
 
-  const metrics = createMetrics(classifier);
+  const metrics = createMetrics(classifier, slot);
+  if (!(model instanceof ModelSlot)) {
+    // The caller disposes the classifier it gave; one swapped in through POST /admin/model is ours.
+    app.addHook('onClose', async () => {
+      if (slot.current !== model) await slot.dispose();
+    });
+  }
   app.addHook('onClose', async () => metrics.dispose());
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
@@ -139,13 +151,17 @@ export function createServer(classifier: LogClassifier, serverOptions: ServerOpt
     },
   );
   registerRoutes(app, {
+    slot,
+    get classifier() {
+      return slot.current;
+    },
     notReady: () => {
       if (draining) return 'the server is shutting down';
+      if (slot.isSwapping) return 'the model is being swapped';
       if (warm === 'warming') return 'the model is warming up';
       if (warm instanceof Error) return `the warm-up line failed: ${warm.message}`;
       return undefined;
     },
-    classifier,
     options,
     metrics,
     modelId: options.modelId ?? basename(classifier.info.path).replace(/\.gguf$/i, ''),

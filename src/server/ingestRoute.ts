@@ -80,7 +80,7 @@ export function registerIngestRoute(app: FastifyInstance, gate: ClassifyGate, op
         const written = items.map((item, i): WrittenRecord => {
           if ('rejected' in item) return { json: JSON.stringify({ logtriage: { rejected: item.rejected } }), forward: false };
           const outcome = outcomes[i] ?? results[next++]!;
-          const enriched = enrichRecord(item.record, outcome, gate.labels, options.ecs, typeof outcome === 'string' ? undefined : gate.alertOf(outcome));
+          const enriched = enrichRecord(item.record, outcome, typeof outcome === 'string' ? gate.labels : gate.labelsOf(outcome), options.ecs, typeof outcome === 'string' ? undefined : gate.alertOf(outcome));
           // What JSON.parse changed (a rounded big integer, Infinity, a repeated key) is said, not hidden.
           if (item.altered) enriched.logtriage = { ...(enriched.logtriage as object), altered: item.altered };
           const out = serializeRecord(enriched);

@@ -8,13 +8,12 @@ import { HttpError } from './errors.js';
 import type { InfoResponse } from './schemas.js';
 
 export function registerStatusRoutes(app: FastifyInstance, ctx: RouteContext): void {
-  const { classifier, options, metrics } = ctx;
-  const labels = classifier.labels;
+  const { options, metrics } = ctx;
   app.get('/health', async () => {
     if (ctx.isDraining()) throw new HttpError('unhealthy', 'the server is shutting down');
     try {
       // A native call into the loaded model, without taking a place in the batching queue.
-      await classifier.tokenize('health');
+      await ctx.slot.use((classifier) => classifier.tokenize('health'));
     } catch (err) {
       throw new HttpError('unhealthy', `the model is not available: ${(err as Error).message}`);
     }
@@ -26,11 +25,12 @@ export function registerStatusRoutes(app: FastifyInstance, ctx: RouteContext): v
   app.get('/ready', async () => {
     const why = ctx.notReady();
     if (why !== undefined) throw new HttpError('unhealthy', why);
-    return { status: 'ready', model: classifier.info.verification.model };
+    return { status: 'ready', model: ctx.classifier.info.verification.model };
   });
 
   app.get('/info', async (): Promise<InfoResponse> => {
-    const info = classifier.info;
+    const classifier = ctx.classifier;
+    const { info, labels } = classifier;
     return {
       model_id: ctx.modelId,
       model_sha: info.digest?.id ?? null,

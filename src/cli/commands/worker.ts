@@ -7,7 +7,7 @@ import { readThresholdsForModel } from '../../calibration/readThresholdsForModel
 import { LogClassifier } from '../../LogClassifier.js';
 import { parseOptions } from '../../options.js';
 import { JetStreamWorker, serveWorkerMetrics, type WorkerOptions } from '../../worker/index.js';
-import { WARMUP_LINE } from '../../records/modelInfoMetric.js';
+import { WARMUP_LINE } from '../../engine/ModelSlot.js';
 import { workerOptionsSchema } from '../../worker/workerOptions.js';
 import { addModelFlags, addReviewFlags, addTemplateTierFlag, CALIBRATION, MAX_TOKENS, modelOption, openOptionsFrom, positiveInt, SPECIAL_TOKENS, THREADS, TRUNCATION, VERIFY } from '../modelFlags.js';
 import { parsePort } from './serve.js';

@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: MIT
+// Swapping the served model without dropping anything: 50 clients classify while POST
+// /admin/model swaps five times between two models with different heads (other label names);
+// every request answers 200 and names the digest of the model whose labels it carries. Swaps to a
+// missing file, a corrupted copy, or a model without a label --thresholds names leave the old
+// model serving with a typed error in the answer.
+import { copyFile, mkdtemp, open, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { LogClassifier } from '../../src/index.js';
+import { ModelSlot } from '../../src/engine/ModelSlot.js';
+import { readGgufHeader } from '../../src/gguf/index.js';
+import { copyGguf } from '../../src/gguf/copyGguf.js';
+import { createServer } from '../../src/server/index.js';
+import { tinyModel } from '../fixtures/index.js';
+import { get, post } from './helpers.js';
+
+const KEY = 'swap-key';
+const auth = { authorization: `Bearer ${KEY}` };
+let dir: string;
+let modelA: string;
+let modelB: string;
+const openModel = (path: string) => LogClassifier.open(path, { threads: 1 });
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'logtriage-swap-'));
+  vi.stubEnv('LOGTRIAGE_CACHE_DIR', join(dir, 'cache'));
+  modelA = join(dir, 'a.gguf');
+  modelB = join(dir, 'b.gguf');
+  await copyFile(tinyModel('q8_0'), modelA);
+  // Another head: the same weights under other label names, with a fresh digest (another id).
+  await copyGguf(modelA, modelB, {
+    editMetadata: (m) => {
+      const labels = m.get('qwen2.classifier.output_labels')!;
+      m.set('qwen2.classifier.output_labels', { ...labels, value: (labels.value as string[]).map((l) => `B${l}`) } as typeof labels);
+    },
+  });
+});
+afterAll(async () => {
+  vi.unstubAllEnvs();
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function serve(options: Parameters<typeof createServer>[1] = {}) {
+  const slot = new ModelSlot(await openModel(modelA), { open: openModel });
+  const app = createServer(slot, { logLevel: 'silent', apiKey: KEY, ...options });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const address = app.server.address() as { port: number };
+  return { slot, app, url: `http://127.0.0.1:${address.port}`, close: async () => (await app.close(), await slot.dispose()) };
+}
+
+describe('POST /admin/model', () => {
+  it('swaps five times under 50 concurrent clients: every request 200, its digest matching its labels', async () => {
+    const server = await serve();
+    try {
+      const labelsOf = new Map<string, string>([[server.slot.current.info.verification.model, server.slot.current.labels.join(',')]]);
+      let swapping = true;
+      const answers: Array<{ status: number; header: string | null; digest: string; labels: string }> = [];
+      const client = async (n: number) => {
+        while (swapping) {
+          const res = await post(`${server.url}/v1/classify`, { input: [`sshd[${n}]: Failed password for root from 203.0.113.${n % 250}`] }, auth);
+          answers.push({ status: res.status, header: res.headers.get('logtriage-model'), digest: res.body?.model_digest, labels: Object.keys(res.body?.data?.[0]?.scores ?? {}).sort().join(',') });
+        }
+      };
+      const clients = Array.from({ length: 50 }, (_, n) => client(n));
+      for (const path of [modelB, modelA, modelB, modelA, modelB]) {
+        const swap = await post(`${server.url}/admin/model`, { path }, auth);
+        expect(swap.status, swap.text).toBe(200);
+        labelsOf.set(swap.body.model, swap.body.labels.join(','));
+      }
+      swapping = false;
+      await Promise.all(clients);
+      expect(server.slot.swaps).toBe(5);
+      expect(labelsOf.size).toBe(2);
+      expect(answers.length).toBeGreaterThan(50);
+      expect(answers.filter((a) => a.status !== 200)).toEqual([]);
+      for (const a of answers) {
+        expect(a.header).toBe(a.digest);
+        expect(a.labels).toBe(labelsOf.get(a.digest)!.split(',').sort().join(','));
+      }
+      expect(new Set(answers.map((a) => a.digest)).size).toBe(2);
+      expect((await get(`${server.url}/ready`)).status).toBe(200);
+      const metrics = await get(`${server.url}/metrics`, auth);
+      expect(metrics.text).toContain(`logtriage_model_info{digest="${server.slot.current.info.verification.model}"`);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('keeps the old model serving after a swap to a missing file, a corrupted copy, or labels --thresholds does not know', async () => {
+    const corrupted = join(dir, 'corrupted.gguf');
+    await copyFile(modelB, corrupted);
+    const header = await readGgufHeader(corrupted);
+    const fh = await open(corrupted, 'r+');
+    await fh.write(Buffer.of(1, 2, 3, 4), 0, 4, header.dataOffset + header.tensors[4]!.offset + 16);
+    await fh.close();
+    const firstLabel = ((await readGgufHeader(modelA)).metadata.get('qwen2.classifier.output_labels')!.value as string[])[0]!;
+    const server = await serve({ alertThresholds: { [firstLabel]: 0.5 } });
+    try {
+      const before = server.slot.current.info.verification.model;
+      const cases: Array<[string, string]> = [
+        [join(dir, 'missing.gguf'), 'ModelLoadError'],
+        [corrupted, 'IntegrityError (ERR_INTEGRITY)'],
+        [modelB, 'ValidationError'],
+      ];
+      for (const [path, error] of cases) {
+        const swap = await post(`${server.url}/admin/model`, { path }, auth);
+        expect(swap.status, path).toBe(422);
+        expect(swap.body).toMatchObject({ error_type: 'validation', error: expect.stringContaining(error) });
+        const after = await post(`${server.url}/v1/classify`, { input: ['kernel: Out of memory'] }, auth);
+        expect(after.status).toBe(200);
+        expect(after.body.model_digest).toBe(before);
+      }
+      expect(server.slot.swaps).toBe(0);
+      expect((await post(`${server.url}/admin/model`, { path: modelB })).status).toBe(401);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('is refused on a server without an API key', async () => {
+    const slot = new ModelSlot(await openModel(modelA), { open: openModel });
+    const app = createServer(slot, { logLevel: 'silent' });
+    try {
+      const res = await app.inject({ method: 'POST', url: '/admin/model', payload: { path: modelB } });
+      expect(res.statusCode).toBe(404);
+      expect(res.json().error).toContain('needs an API key');
+      expect(slot.swaps).toBe(0);
+    } finally {
+      await app.close();
+      await slot.dispose();
+    }
+  });
+});
