@@ -7,6 +7,7 @@
 import { jetstream, jetstreamManager, type ConsumerMessages, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
 import { headers, type NatsConnection } from '@nats-io/transport-node';
 import type { ClassificationResult, LogClassifier } from '../LogClassifier.js';
+import { ModelSlot } from '../engine/ModelSlot.js';
 import { isAlert } from '../calibration/thresholdsFile.js';
 import { EmptyInputError, InputTooLongError, LogTriageError, MaxDeliverError, MessageFormatError, ValidationError } from '../errors.js';
 import { parseOptions } from '../options.js';
@@ -66,22 +67,30 @@ export class JetStreamWorker {
   /** Alert thresholds by label, when set. */
   private readonly alertThresholds: ReadonlyMap<string, number> | undefined;
   readonly done: Promise<void>;
+  /** The model answering now: every batch goes through slot.use(), so a swap (SIGHUP) never disposes a model in use. */
+  readonly slot: ModelSlot;
 
   private constructor(
-    private readonly classifier: LogClassifier,
+    model: LogClassifier | ModelSlot,
     private readonly nc: NatsConnection,
     readonly options: ResolvedWorkerOptions,
     readonly topology: WorkerTopology,
     private readonly events: WorkerEvents,
   ) {
+    this.slot = model instanceof ModelSlot ? model : new ModelSlot(model, { open: () => Promise.reject(new Error('this worker was started without a ModelSlot: it cannot swap')) });
     this.js = jetstream(nc);
     this.alertThresholds = options.alertThresholds ? new Map(Object.entries(options.alertThresholds)) : undefined;
-    this.metrics = createWorkerMetrics(classifier.labels, async () => {
+    this.metrics = createWorkerMetrics(this.slot.current.labels, async () => {
       const jsm = await jetstreamManager(nc);
       const info = await jsm.consumers.info(options.stream, options.durable);
       return { pending: info.num_pending, ackPending: info.num_ack_pending };
     });
-    registerModelInfoMetric(this.metrics.registry, 'logtriage_worker_model_info', () => this.classifier.info);
+    registerModelInfoMetric(this.metrics.registry, 'logtriage_worker_model_info', () => this.slot.current.info);
+    // A model swapped in must know every thresholded label, or the old one keeps serving.
+    this.slot.addCheck((candidate) => {
+      const unknown = [...(this.alertThresholds?.keys() ?? [])].find((l) => !candidate.labels.includes(l));
+      if (unknown !== undefined) throw new ValidationError(`alertThresholds names label '${unknown}', which this model does not have; its labels are: ${candidate.labels.join(', ')}`);
+    });
     // A third of the ack wait: a batch that waits in the classifier's queue never reaches it.
     this.workingTimer = setInterval(() => {
       for (const m of this.held) m.working();
@@ -91,14 +100,15 @@ export class JetStreamWorker {
   }
 
   /** Connects, sets up the streams and consumer, and starts pulling. */
-  static async start(classifier: LogClassifier, workerOptions: WorkerOptions = {}, events: WorkerEvents = {}): Promise<JetStreamWorker> {
+  static async start(model: LogClassifier | ModelSlot, workerOptions: WorkerOptions = {}, events: WorkerEvents = {}): Promise<JetStreamWorker> {
     const options = parseOptions(workerOptionsSchema, workerOptions, 'worker options');
+    const classifier = model instanceof ModelSlot ? model.current : model;
     const unknown = Object.keys(options.alertThresholds ?? {}).find((l) => !classifier.labels.includes(l));
     if (unknown !== undefined) throw new ValidationError(`alertThresholds names label '${unknown}', which this model does not have; its labels are: ${classifier.labels.join(', ')}`);
     const nc = await connectNats(options);
     try {
       const topology = await ensureStreams(await jetstreamManager(nc), options);
-      return new JetStreamWorker(classifier, nc, options, topology, events);
+      return new JetStreamWorker(model, nc, options, topology, events);
     } catch (err) {
       await nc.close();
       throw err;
@@ -212,11 +222,11 @@ export class JetStreamWorker {
     const texts = decoded.flatMap((d) => (d instanceof LogTriageError ? [] : [d.text]));
     let results: Array<ClassificationResult | LogTriageError>;
     try {
-      results = texts.length > 0 ? await this.classifier.classifyMany(texts) : [];
+      results = texts.length > 0 ? await this.slot.use((classifier) => classifier.classifyMany(texts)) : [];
     } catch (err) {
       if (!isLineError(err)) throw err;
       // One line is refused (too long with truncation 'error'): settle each line alone; they still share decodes.
-      const settled = await Promise.allSettled(texts.map((t) => this.classifier.classify(t)));
+      const settled = await this.slot.use((classifier) => Promise.allSettled(texts.map((t) => classifier.classify(t))));
       results = settled.map((s) => {
         if (s.status === 'fulfilled') return s.value;
         if (isLineError(s.reason)) return s.reason as LogTriageError;
@@ -265,7 +275,8 @@ export class JetStreamWorker {
       // A result that cannot be written as JSON is dead-lettered alone, with why.
       item.alert = this.alertThresholds ? isAlert(this.alertThresholds, item.outcome!) : undefined;
       const { record, altered } = decoded as DecodedMessage;
-      const enriched = enrichRecord(record, item.outcome!, this.classifier.labels, this.options.ecs, item.alert);
+      // The labels of the model that produced it (a swap may fall between batches).
+      const enriched = enrichRecord(record, item.outcome!, Object.keys(item.outcome!.scores), this.options.ecs, item.alert);
       // What JSON.parse changed is said on the result, as /ingest does.
       if (altered) enriched.logtriage = { ...(enriched.logtriage as object), altered };
       const written = serializeRecord(enriched);

@@ -7,7 +7,7 @@ import { readThresholdsForModel } from '../../calibration/readThresholdsForModel
 import { LogClassifier } from '../../LogClassifier.js';
 import { parseOptions } from '../../options.js';
 import { JetStreamWorker, serveWorkerMetrics, type WorkerOptions } from '../../worker/index.js';
-import { WARMUP_LINE } from '../../engine/ModelSlot.js';
+import { ModelSlot, WARMUP_LINE } from '../../engine/ModelSlot.js';
 import { workerOptionsSchema } from '../../worker/workerOptions.js';
 import { addModelFlags, addReviewFlags, addTemplateTierFlag, CALIBRATION, MAX_TOKENS, modelOption, openOptionsFrom, positiveInt, SPECIAL_TOKENS, THREADS, TRUNCATION, VERIFY } from '../modelFlags.js';
 import { parsePort } from './serve.js';
@@ -145,11 +145,13 @@ export async function workerCommand(opts: WorkerCliOptions): Promise<void> {
   const thresholds = opts.thresholds === undefined ? undefined : await readThresholdsForModel(opts.thresholds, opts.model, openOptions.calibration);
   if (thresholds) options.alertThresholds = Object.fromEntries(thresholds);
   const classifier = await LogClassifier.open(opts.model, openOptions);
+  // SIGHUP swaps to the --model file again (overlap: batches in flight finish on the old model).
+  const slot = new ModelSlot(classifier, { open: (path) => LogClassifier.open(path, openOptions) });
   let worker: JetStreamWorker;
   try {
     // Warm before pulling: GET /ready (the metrics port) answers 200 only with a model that has classified a line.
     await classifier.classify(WARMUP_LINE);
-    worker = await JetStreamWorker.start(classifier, options, {
+    worker = await JetStreamWorker.start(slot, options, {
       onWarning: (message, err) => say(opts.quiet, redactUserinfo(`${message}${err instanceof Error ? `: ${err.message}` : ''}`)),
     });
   } catch (err) {
@@ -157,7 +159,11 @@ export async function workerCommand(opts: WorkerCliOptions): Promise<void> {
     throw err;
   }
   const metricsServer =
-    opts.metricsPort !== undefined ? await serveWorkerMetrics(worker.metrics, () => worker.healthy, opts.metricsPort, opts.metricsHost) : undefined;
+    opts.metricsPort !== undefined
+      ? await serveWorkerMetrics(worker.metrics, () => worker.healthy, opts.metricsPort, opts.metricsHost, () =>
+          !worker.healthy ? 'not connected or draining' : slot.isSwapping ? 'the model is being swapped' : undefined,
+        )
+      : undefined;
   const address = metricsServer?.address();
   const metricsUrl = address && typeof address === 'object' ? ` metrics http://${opts.metricsHost}:${address.port}/metrics` : '';
   say(opts.quiet, `ready: stream ${options.stream} consumer ${options.durable} -> ${options.outSubject} (dead letters: ${options.deadLetterSubject})${metricsUrl}`);
@@ -172,15 +178,26 @@ export async function workerCommand(opts: WorkerCliOptions): Promise<void> {
     say(opts.quiet, `${signal}: draining (no new messages; finishing and acking the ones in hand)`);
     void worker.stop();
   };
+  const onHangup = () => {
+    if (stopping) return;
+    const path = classifier.info.path;
+    say(opts.quiet, `SIGHUP: swapping to ${path}`);
+    slot.swap(path).then(
+      (next) => say(opts.quiet, `model swapped: ${next.info.verification.model} (labels ${next.labels.join(', ')})`),
+      (err: unknown) => say(opts.quiet, `model swap failed, the old model keeps serving: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`),
+    );
+  };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  process.on('SIGHUP', onHangup);
   try {
     await worker.done;
   } finally {
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
+    process.off('SIGHUP', onHangup);
     metricsServer?.close();
-    await classifier.dispose();
+    await slot.dispose();
   }
   say(opts.quiet, `stopped: ${await worker.metrics.linesOut.get().then((m) => m.values[0]?.value ?? 0)} results published`);
 }
