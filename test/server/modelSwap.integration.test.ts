@@ -119,6 +119,30 @@ describe('POST /admin/model', () => {
     }
   });
 
+  it('--swap-mode pause answers 503 with Retry-After while the swap runs, then serves the new model', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const slot = new ModelSlot(await openModel(modelA), { mode: 'pause', open: async (path) => (await held, openModel(path)) });
+    const app = createServer(slot, { logLevel: 'silent', apiKey: KEY });
+    try {
+      const swap = app.inject({ method: 'POST', url: '/admin/model', payload: { path: modelB }, headers: auth });
+      await new Promise((r) => setTimeout(r, 200)); // the old model is drained and freed; the new one waits on `held`
+      const during = await app.inject({ method: 'POST', url: '/v1/classify', payload: { input: ['kernel: panic'] }, headers: auth });
+      expect(during.statusCode).toBe(503);
+      expect(during.headers['retry-after']).toBeDefined();
+      expect((await app.inject({ method: 'GET', url: '/ready' })).statusCode).toBe(503);
+      release();
+      expect((await swap).statusCode).toBe(200);
+      const after = await app.inject({ method: 'POST', url: '/v1/classify', payload: { input: ['kernel: panic'] }, headers: auth });
+      expect(after.statusCode).toBe(200);
+      expect(Object.keys(after.json().data[0].scores).every((l: string) => l.startsWith('B'))).toBe(true);
+    } finally {
+      release();
+      await app.close();
+      await slot.dispose();
+    }
+  });
+
   it('is refused on a server without an API key', async () => {
     const slot = new ModelSlot(await openModel(modelA), { open: openModel });
     const app = createServer(slot, { logLevel: 'silent' });
