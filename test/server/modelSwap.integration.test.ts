@@ -4,7 +4,7 @@
 // every request answers 200 and names the digest of the model whose labels it carries. Swaps to a
 // missing file, a corrupted copy, or a model without a label --thresholds names leave the old
 // model serving with a typed error in the answer.
-import { copyFile, mkdtemp, open, rm } from 'node:fs/promises';
+import { copyFile, mkdtemp, open, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -14,7 +14,7 @@ import { readGgufHeader } from '../../src/gguf/index.js';
 import { copyGguf } from '../../src/gguf/copyGguf.js';
 import { createServer } from '../../src/server/index.js';
 import { tinyModel } from '../fixtures/index.js';
-import { get, post } from './helpers.js';
+import { get, post, spawnServe, waitFor } from './helpers.js';
 
 const KEY = 'swap-key';
 const auth = { authorization: `Bearer ${KEY}` };
@@ -63,6 +63,8 @@ describe('POST /admin/model', () => {
           answers.push({ status: res.status, header: res.headers.get('logtriage-model'), digest: res.body?.model_digest, labels: Object.keys(res.body?.data?.[0]?.scores ?? {}).sort().join(',') });
         }
       };
+      const retired: LogClassifier[] = [];
+      server.slot.onSwap((_next, previous) => retired.push(previous));
       const clients = Array.from({ length: 50 }, (_, n) => client(n));
       for (const path of [modelB, modelA, modelB, modelA, modelB]) {
         const swap = await post(`${server.url}/admin/model`, { path }, auth);
@@ -80,6 +82,10 @@ describe('POST /admin/model', () => {
         expect(a.labels).toBe(labelsOf.get(a.digest)!.split(',').sort().join(','));
       }
       expect(new Set(answers.map((a) => a.digest)).size).toBe(2);
+      // Each replaced model was disposed once its requests were answered (all 200 above: none was disposed under one).
+      expect(retired).toHaveLength(5);
+      await new Promise((r) => setTimeout(r, 100));
+      for (const old of retired) await expect(old.classify('x')).rejects.toMatchObject({ name: 'DisposedError' });
       expect((await get(`${server.url}/ready`)).status).toBe(200);
       const metrics = await get(`${server.url}/metrics`, auth);
       expect(metrics.text).toContain(`logtriage_model_info{digest="${server.slot.current.info.verification.model}"`);
@@ -156,4 +162,35 @@ describe('POST /admin/model', () => {
       await slot.dispose();
     }
   });
+});
+
+describe('logtriage serve on SIGHUP', () => {
+  it('swaps to the file now at --model and names the new model on its answers', async () => {
+    const served = join(dir, 'served.gguf');
+    await copyFile(modelA, served);
+    const serve = await spawnServe(['--model', served, '--threads', '1', '--port', '0'], { LOGTRIAGE_CACHE_DIR: join(dir, 'cache') });
+    try {
+      const before = await post(`${serve.url}/v1/classify`, { input: ['kernel: panic'] });
+      expect(before.status).toBe(200);
+      await copyFile(modelB, join(dir, 'next.gguf'));
+      await rename(join(dir, 'next.gguf'), served);
+      serve.child.kill('SIGHUP');
+      await waitFor(
+        async () => {
+          const ready = await get(`${serve.url}/ready`);
+          return ready.status === 200 && ready.body.model !== before.body.model_digest;
+        },
+        'the swap',
+        60_000,
+      );
+      const after = await post(`${serve.url}/v1/classify`, { input: ['kernel: panic'] });
+      expect(after.status).toBe(200);
+      expect(after.headers.get('logtriage-model')).toBe(after.body.model_digest);
+      expect(after.body.model_digest).not.toBe(before.body.model_digest);
+      expect(Object.keys(after.body.data[0].scores).every((l) => l.startsWith('B'))).toBe(true);
+    } finally {
+      serve.child.kill('SIGTERM');
+      await serve.exited;
+    }
+  }, 120_000);
 });
