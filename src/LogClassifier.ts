@@ -9,7 +9,7 @@ import { AbortError, BackendError, DisposedError, LogTriageError, ValidationErro
 import { checkThresholdsFile, isAlert } from './calibration/thresholdsFile.js';
 import type { DigestCoverage, LogtriageModelInfo } from './gguf/index.js';
 import { readModelHeader } from './gguf/readModelMeta.js';
-import { requireVerifiedModel } from './gguf/verifyModel.js';
+import { checkModelOnOpen, type Verification } from './hub/checkModelOnOpen.js';
 import { resolveModel } from './hub/resolveModel.js';
 import type { NativeContext, NativeModel } from './engine/native.js';
 import {
@@ -61,6 +61,12 @@ export interface ClassificationResult {
   via?: 'model' | 'template';
   /** With `templateTier` only: the line's template id, whether this line was an audit, whether the template is retired. */
   template?: { id: string; audit: boolean; retired: boolean };
+  /**
+   * The weights that produced it: the first 12 hex characters of the model's digest id
+   * (`info.digest.id`), or 'unverifiable' for a file without a digest. Servers and workers that
+   * swap models pass it on, so every answer can be traced to its weights.
+   */
+  model: string;
 }
 
 /** One line's outcome of `classifyMany(texts, { settled: true })`, shaped like Promise.allSettled's. */
@@ -129,8 +135,10 @@ export interface ClassifierInfo {
   review: ReviewThresholds | null;
   /** open()'s `alertThresholds` by the model's label spelling (label → lowest alerting score), or null. */
   alertThresholds: Record<string, number> | null;
-  /** What the file's content digest covers (checked by `verify: true` / verifyModel), or null when it has none. */
+  /** What the file's content digest covers (checked by `verify` / verifyModel), or null when it has none. */
   digest: DigestCoverage | null;
+  /** How open() checked the file (`verify`), and the model's name on answers (12 hex characters of the digest id, or 'unverifiable'). */
+  verification: Verification;
 }
 
 let warnedGpuFallback = false;
@@ -197,7 +205,6 @@ export class LogClassifier {
     const calibration = opts.calibration === 'auto' ? (meta.calibration?.calibration ?? null) : null;
     // A thresholds file for other labels or another calibration costs this header read, not a load.
     const alertThresholds = opts.alertThresholds === undefined ? null : Object.fromEntries(checkThresholdsFile('alertThresholds', opts.alertThresholds, meta.labels, calibration));
-    if (opts.verify) await requireVerifiedModel(fullPath);
 
     const binding = loadBinding(opts.nativeBinding);
     const plan = planRuntime(opts, modelFacts(meta, header), machineFacts(binding, opts.gpu));
@@ -205,13 +212,27 @@ export class LogClassifier {
       warnedGpuFallback = true;
       process.emitWarning(plan.gpuFallback, { code: 'LOGTRIAGE_GPU_FALLBACK' });
     }
+    // The hash reads the pages the load reads: started first, it runs beside the load (the header is
+    // already validated, so a damaged file cannot mislead the load's sizes) and gates the result.
+    const checking = checkModelOnOpen(fullPath, opts.verify, meta.digest?.id);
+    checking.catch(() => undefined); // awaited below; never an unhandled rejection meanwhile
     const device = plan.device.value;
-    const model = await binding.Model.load(fullPath, {
-      gpuLayers: plan.gpuLayers.value,
-      useMmap: plan.useMmap.value,
-      releaseSpans: plan.releasePages.value,
-      ...(device ? { device: device.name } : {}),
-    });
+    const [loaded, checked] = await Promise.allSettled([
+      binding.Model.load(fullPath, {
+        gpuLayers: plan.gpuLayers.value,
+        useMmap: plan.useMmap.value,
+        releaseSpans: plan.releasePages.value,
+        ...(device ? { device: device.name } : {}),
+      }),
+      checking,
+    ]);
+    if (checked.status === 'rejected') {
+      if (loaded.status === 'fulfilled') await loaded.value.dispose();
+      throw checked.reason;
+    }
+    if (loaded.status === 'rejected') throw loaded.reason;
+    const model = loaded.value;
+    const verification = checked.value;
     try {
       const native = model.info();
       const contextOptions = {
@@ -261,6 +282,7 @@ export class LogClassifier {
         review: opts.review ?? null,
         alertThresholds,
         digest: meta.digest ?? null,
+        verification,
       };
       return new LogClassifier(model, context, meta, { ...opts, maxTokens: plan.maxTokens.value }, plan, info, openContext);
     } catch (err) {
@@ -456,6 +478,7 @@ export class LogClassifier {
       truncated: prepared.truncated,
       flags: prepared.flags,
       review: needsReview(probs, review),
+      model: this.info.verification.model,
       ...(this.info.alertThresholds !== null ? { alert: isAlert(this.info.alertThresholds, { label: labels[best]!, score: probs[best]! }) } : {}),
     };
   }

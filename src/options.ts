@@ -149,8 +149,14 @@ export const openOptionsSchema = z
     useMmap: z.union([z.literal('auto'), z.boolean()]).default('auto'),
     /** Most lines waiting in the queue; past it calls throw OverloadedError. */
     maxQueuedLines: positiveInt(10_000_000).default(100_000),
-    /** Check the file against its content digest before loading (a full read); throws IntegrityError on a mismatch or a file without one. */
-    verify: z.boolean().default(false),
+    /**
+     * Check the file against its content digest (docs/model-format.md#verified-by-default).
+     * 'once' (default): hash it on its first open, overlapped with the load, and record a stamp in
+     * the cache folder so that opens of the unchanged file skip the hashing; a file without a
+     * digest loads with one warning. 'require': 'once', refusing a file without a digest. true:
+     * hash on every open, refusing a file without one. false: no check. A mismatch throws IntegrityError.
+     */
+    verify: z.union([z.boolean(), z.enum(['once', 'require'])], { message: "a boolean, 'once' or 'require'" }).default('once'),
     /** 'auto' applies the model's `logtriage.calibration.*` (from `logtriage calibrate`) to the scores; 'none' ignores it. */
     calibration: z.enum(CALIBRATION_CHOICES).default('auto'),
     /** Default review thresholds of every classify call. */

@@ -35,7 +35,7 @@ describe('openOptionsSchema', () => {
       maxQueuedLines: 100_000,
       prefixCache: { cells: 512 },
       calibration: 'auto',
-      verify: false,
+      verify: 'once',
       templateTier: false,
     });
     expect(opts.gpuLayers).toBeUndefined();

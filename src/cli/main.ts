@@ -313,6 +313,7 @@ export function buildProgram(): Command {
     .option('--forward-header <header>', "'Name: value' added to forwards (repeatable; visible to local users: prefer --forward-header-file for secrets)", collectHeader)
     .option('--forward-header-file <file>', "file of 'Name: value' lines added to forwards (e.g. an Authorization header kept off the command line)")
     .option('--thresholds <file>', 'alert thresholds from eval --thresholds-out: results get alert')
+    .addOption(new Option('--swap-mode <mode>', "model swaps (SIGHUP, POST /admin/model): 'overlap' loads the new model beside the old one (twice the memory for a moment), 'pause' answers 503 with Retry-After while the old one drains and the new one loads (default: overlap)").choices(['overlap', 'pause']))
     .addHelpText('after', '\nExamples:\n  $ logtriage serve --model models/logs-f16.gguf --port 8080\n  $ LOGTRIAGE_API_KEY=secret logtriage serve --model models/logs-f16.gguf --host 0.0.0.0 --message-field log')
     .action(async (opts: Omit<ServeCliOptions, 'open'>) => {
       await serveCommand({ ...opts, open: openOptionsFrom(opts, SERVE_FLAGS) });

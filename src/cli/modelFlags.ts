@@ -54,8 +54,18 @@ export const CALIBRATION: ModelFlag = {
     new Option('--calibration <mode>', `'auto' applies the model's calibration, 'none' scores raw (default: ${defaults().calibration})`).choices(CALIBRATION_CHOICES),
 };
 
+const VERIFY_MODES = { once: 'once', require: 'require', always: true, off: false } as const;
+export const VERIFY: ModelFlag = {
+  field: 'verify',
+  option: () =>
+    new Option('--verify <mode>', "check the weights against their digest: 'once' per unchanged file (a stamp in the cache folder), 'require' (once, refusing a file without a digest), 'always', 'off' (default: once)").argParser((value) => {
+      if (!Object.hasOwn(VERIFY_MODES, value)) throw new InvalidArgumentError(`expected one of ${Object.keys(VERIFY_MODES).join(', ')}, got '${value}'`);
+      return VERIFY_MODES[value as keyof typeof VERIFY_MODES];
+    }),
+};
+
 /** classify and eval: the engine flags. */
-export const ENGINE_FLAGS: readonly ModelFlag[] = [THREADS, BATCH_SIZE, MAX_TOKENS, TRUNCATION, SPECIAL_TOKENS, CALIBRATION];
+export const ENGINE_FLAGS: readonly ModelFlag[] = [THREADS, BATCH_SIZE, MAX_TOKENS, TRUNCATION, SPECIAL_TOKENS, CALIBRATION, VERIFY];
 
 /** calibrate: the engine flags but --calibration (a fit starts from the raw scores). */
 export const CALIBRATE_FLAGS: readonly ModelFlag[] = ENGINE_FLAGS.filter((flag) => flag !== CALIBRATION);
@@ -71,6 +81,7 @@ export const SERVE_FLAGS: readonly ModelFlag[] = [
     option: () => new Option('--truncation <side>', `part of a long input that is dropped (default: ${defaults().truncation})`).choices(['right', 'left']),
   },
   CALIBRATION,
+  VERIFY,
 ];
 
 /** --review-min-score / --review-min-margin: together the `review` open option (classify, serve). */

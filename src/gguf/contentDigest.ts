@@ -5,6 +5,8 @@
 // so a flipped weight otherwise loads and classifies without a word. The writer computes it,
 // verifyModel recomputes it, and the validator checks only its shape.
 
+import { createHash } from 'node:crypto';
+
 import { ModelFormatError } from '../errors.js';
 import type { GgufMetadata } from './ggufTypes.js';
 
@@ -97,4 +99,23 @@ export function readStoredDigest(metadata: GgufMetadata, tensorCount: number): S
   }
   checkHashes(DIGEST_KEY.metadata, hashes);
   return { version: version.value, tensors, metadataKeys, metadata: hashes };
+}
+
+/**
+ * The model's identity: SHA-256 over the stored digest (every tensor's and covered key's hash, in
+ * order). Two files with the same content have the same id whatever their descriptive general.*
+ * keys; its first 12 hex characters name the model on every answer (docs/model-format.md#integrity).
+ * Read from the header alone, so it is what the file claims: only a verified file is known to match it.
+ */
+export function modelDigestId(stored: StoredDigest): string {
+  const hash = createHash('sha256').update(`logtriage.digest.v${stored.version}\n`);
+  for (const t of stored.tensors) hash.update(`t ${t}\n`);
+  stored.metadataKeys.forEach((key, i) => hash.update(`m ${key} ${stored.metadata[i]}\n`));
+  return hash.digest('hex');
+}
+
+/** How answers name the model: 12 hex characters of modelDigestId, or 'unverifiable' for a file without a digest. */
+export const UNVERIFIABLE = 'unverifiable';
+export function shortModelDigest(id: string | undefined): string {
+  return id === undefined ? UNVERIFIABLE : id.slice(0, 12);
 }

@@ -10,7 +10,7 @@ import { readCalibration, type CalibrationRecord } from './calibrationKeys.js';
 import { ModelFormatError } from '../errors.js';
 import { POOLING_TYPE_LAST, TOKEN_TYPE } from './ggufTypes.js';
 import type { GgufHeader, GgufMetadata, GgufValue } from './ggufTypes.js';
-import { readStoredDigest } from './contentDigest.js';
+import { modelDigestId, readStoredDigest } from './contentDigest.js';
 import { ARCHITECTURE, KEY, LOGTRIAGE_FORMAT_VERSION } from './modelKeys.js';
 import { qwen2TensorSpecs } from './qwen2Tensors.js';
 import { unprintableLabelChar } from './labelNames.js';
@@ -80,6 +80,8 @@ export interface DigestCoverage {
   readonly tensors: number;
   /** Metadata keys with a SHA-256. */
   readonly metadataKeys: number;
+  /** modelDigestId: SHA-256 over the stored hashes (hex); answers carry its first 12 characters. */
+  readonly id: string;
 }
 
 type TypeOf<T extends GgufValue['type']> = Extract<GgufValue, { type: T }>;
@@ -277,6 +279,6 @@ export function validateLogtriageModel(header: GgufHeader): LogtriageModelInfo {
     labels: [...labels], head, eosTokenId, bosTokenId, padTokenId,
     ...(calibration ? { calibration } : {}),
     ...(adapt ? { adapt } : {}),
-    ...(digest ? { digest: { version: digest.version, tensors: digest.tensors.length, metadataKeys: digest.metadataKeys.length } } : {}),
+    ...(digest ? { digest: { version: digest.version, tensors: digest.tensors.length, metadataKeys: digest.metadataKeys.length, id: modelDigestId(digest) } } : {}),
   };
 }

@@ -8,7 +8,8 @@ import type { LogRecord } from './readField.js';
 
 /** The `logtriage` field of an enriched record. */
 export type RecordAnnotation =
-  | { label: string; score: number; truncated?: true; flags?: string[]; review: boolean; alert?: boolean; altered?: Alteration[] }
+  /** `model`: the digest of the weights that classified it (ClassificationResult.model). */
+  | { label: string; score: number; truncated?: true; flags?: string[]; review: boolean; alert?: boolean; model: string; altered?: Alteration[] }
   /** Why the record was not classified: no string in the message field, or only whitespace. */
   | { skipped: string; altered?: Alteration[] }
   /**
@@ -26,7 +27,7 @@ export function enrichRecord(
 ): LogRecord {
   if (typeof outcome === 'string') return { ...record, logtriage: { skipped: outcome } satisfies RecordAnnotation };
   const { alert } = outcome;
-  const marks = { review: outcome.review, ...(alert !== undefined ? { alert } : {}) };
+  const marks = { review: outcome.review, ...(alert !== undefined ? { alert } : {}), model: outcome.model };
   if (ecs) {
     const fields = toEcs(outcome, labels);
     const event = record.event !== null && typeof record.event === 'object' && !Array.isArray(record.event) ? record.event : {};

@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: MIT
-// The one way a route classifies: admission (429 past maxConcurrentRequests), cancellation when
-// the client hangs up, the metrics, a request's truncation (per call: the classifier cuts the side
-// asked for, or refuses before decoding), and the review and alert marks every route adds. Concurrent requests share decodes inside the classifier's batching queue.
+// The one way a route classifies: admission (429 past maxConcurrentRequests, 503 during a paused
+// swap), cancellation when the client hangs up, the metrics, a request's truncation (per call: the
+// classifier cuts the side asked for, or refuses before decoding), the model that answered, and the
+// review and alert marks every route adds. Concurrent requests share decodes inside the
+// classifier's batching queue; every call goes through the ModelSlot, so a swap never disposes a
+// model in use.
 import type { FastifyReply } from 'fastify';
 import type { ClassificationResult, LogClassifier } from '../LogClassifier.js';
+import type { ModelSlot } from '../ModelSlot.js';
 import { InputTooLongError } from '../errors.js';
 import { HttpError } from './errors.js';
 import type { ServerMetrics } from './metrics.js';
@@ -11,13 +15,18 @@ import type { PredictionExtras } from './schemas.js';
 import type { ResolvedServerOptions } from './serverOptions.js';
 
 export interface RouteContext {
-  classifier: LogClassifier;
+  /** The model answering now (slot.current): read it per request, never keep it. */
+  readonly classifier: LogClassifier;
+  /** Where the model lives: every classification goes through slot.use(), so a swap never disposes a model in use. */
+  slot: ModelSlot;
   options: ResolvedServerOptions;
   metrics: ServerMetrics;
   modelId: string;
   version: string;
   /** True once close() has begun: /health answers 503 so balancers stop sending. */
   isDraining: () => boolean;
+  /** Why GET /ready answers 503 (warming up, draining), or undefined once it answers 200. */
+  notReady: () => string | undefined;
 }
 
 /** How one request wants its texts classified. */
@@ -32,17 +41,24 @@ export interface RequestShape {
   field?: string;
 }
 
+/** Names the weights behind every answer: the results' model digest, else the model loaded now. */
+export const MODEL_HEADER = 'logtriage-model';
+
 export const sumTokens = (results: readonly ClassificationResult[]) => results.reduce((n, r) => n + r.tokens, 0);
 
 export class ClassifyGate {
-  readonly labels: readonly string[];
-  /** Whether results carry `alert`: the classifier was opened with `alertThresholds`. */
-  readonly alerting: boolean;
   private inFlight = 0;
 
-  constructor(private readonly ctx: RouteContext) {
-    this.labels = ctx.classifier.labels;
-    this.alerting = ctx.classifier.info.alertThresholds !== null;
+  constructor(private readonly ctx: RouteContext) {}
+
+  /** The current model's labels (a result's own are labelsOf(result): a swap may fall between). */
+  get labels(): readonly string[] {
+    return this.ctx.classifier.labels;
+  }
+
+  /** The labels of the model that produced `result`, in id order (its scores are keyed in that order). */
+  labelsOf(result: ClassificationResult): string[] {
+    return Object.keys(result.scores);
   }
 
   /** /predict and POST / carry review and alert only when configured, so their bodies stay TEI's otherwise. */
@@ -53,9 +69,12 @@ export class ClassifyGate {
     };
   }
 
-  /** Takes a place among the requests in flight, or throws 429; call the returned function once done. */
+  /** Takes a place among the requests in flight, or throws 429 (503 during a paused swap); call the returned function once done. */
   admit(): () => void {
-    const { options, metrics } = this.ctx;
+    const { options, metrics, slot } = this.ctx;
+    // --swap-mode pause: 503 with Retry-After while the old model drains and the new one loads.
+    const paused = slot.pausedReason;
+    if (paused !== undefined) throw new HttpError('unhealthy', paused);
     if (this.inFlight >= options.maxConcurrentRequests) {
       throw new HttpError('overloaded', `Model is overloaded: ${this.inFlight} requests in flight (max_concurrent_requests ${options.maxConcurrentRequests})`);
     }
@@ -81,7 +100,7 @@ export class ClassifyGate {
    * hangs up. A request that must not truncate is refused before any decode (422, as TEI's validation).
    */
   async classifyTexts(reply: FastifyReply, texts: string[], request: RequestShape = {}): Promise<ClassificationResult[]> {
-    const { classifier, metrics, options } = this.ctx;
+    const { slot, metrics, options } = this.ctx;
     const { chunkLines = Infinity, truncate = options.autoTruncate, direction = options.truncationDirection, field = 'inputs' } = request;
     const cancel = new AbortController();
     const onClose = () => {
@@ -97,11 +116,12 @@ export class ClassifyGate {
         const chunk = texts.slice(start, start + chunkLines);
         metrics.linesInFlight.inc(chunk.length);
         try {
-          results = results.concat(await classifier.classifyMany(chunk, { signal: cancel.signal, truncation: truncate ? direction : 'error' }));
+          const truncation = truncate ? direction : 'error';
+          results = results.concat(await slot.use((classifier) => classifier.classifyMany(chunk, { signal: cancel.signal, truncation })));
         } catch (err) {
           if (!(err instanceof InputTooLongError) || err.index === undefined) throw err;
           const where = texts.length === 1 && field === 'inputs' ? field : `${field}[${start + err.index}]`;
-          throw new HttpError('validation', `${where} is longer than max_input_length ${classifier.info.contextSize} tokens and truncate is false`);
+          throw new HttpError('validation', `${where} is longer than max_input_length ${this.ctx.classifier.info.contextSize} tokens and truncate is false`);
         } finally {
           metrics.linesInFlight.dec(chunk.length);
         }
@@ -109,6 +129,8 @@ export class ClassifyGate {
       metrics.classifyDuration.observe((performance.now() - started) / 1000);
       metrics.requestLines.observe(texts.length);
       metrics.requestTokens.observe(sumTokens(results));
+      // The weights that produced these results (more than one only if a swap fell between chunks).
+      if (results.length > 0) reply.header(MODEL_HEADER, [...new Set(results.map((r) => r.model))].join(', '));
       for (const r of results) {
         metrics.results.inc({ label: r.label });
         if (r.review) metrics.reviews.inc({ label: r.label });

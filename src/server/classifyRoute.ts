@@ -10,19 +10,19 @@ import { classifyRequestSchema, type ClassifyResponse } from './schemas.js';
 
 export function registerClassifyRoute(app: FastifyInstance, gate: ClassifyGate, ctx: RouteContext): void {
   const { options } = ctx;
-  const { labels } = gate;
   app.post('/v1/classify', async (request, reply): Promise<ClassifyResponse> => {
     const body = parseOptions(classifyRequestSchema, request.body, 'request body');
     const texts = inputTexts(body.input, options.maxClientBatchSize, 'input');
     const results = await gate.classifyAdmitted(reply, texts, { field: 'input' });
     gate.setComputeHeaders(reply, texts, results);
-    const topK = body.top_k ?? labels.length;
     const tokens = sumTokens(results);
     return {
       object: 'list',
       model: ctx.modelId,
+      model_digest: results[0]?.model ?? ctx.classifier.info.verification.model,
       data: results.map((r, index) => {
-        const ranked = rankLabels(labels, labels.map((l) => r.scores[l]!), topK);
+        const labels = gate.labelsOf(r);
+        const ranked = rankLabels(labels, labels.map((l) => r.scores[l]!), body.top_k ?? labels.length);
         return {
           index,
           label: r.label,

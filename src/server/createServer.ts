@@ -9,9 +9,12 @@ import { pipeline } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { createGunzip } from 'node:zlib';
 import Fastify, { type FastifyInstance } from 'fastify';
-import type { LogClassifier } from '../LogClassifier.js';
+import { LogClassifier } from '../LogClassifier.js';
+import { ModelSlot } from '../ModelSlot.js';
 import { parseOptions } from '../options.js';
 import { ERROR_STATUS, HttpError, RETRY_AFTER_SECONDS, toHttpError } from './errors.js';
+import { WARMUP_LINE } from '../ModelSlot.js';
+import { MODEL_HEADER } from './ClassifyGate.js';
 import { createMetrics } from './metrics.js';
 import { registerRoutes } from './routes.js';
 import { serverOptionsSchema, type ServerOptions } from './serverOptions.js';
@@ -27,11 +30,16 @@ function packageVersion(): string {
 const sha256 = (text: string) => createHash('sha256').update(text).digest();
 
 /**
- * A fastify app serving `classifier` over HTTP (TEI-compatible /predict, /v1/classify, /ingest,
- * /health, /info, /metrics). Call `listen()` on it; `close()` drains.
+ * A fastify app serving `model` over HTTP (TEI-compatible /predict, /v1/classify, /ingest,
+ * /health, /ready, /info, /metrics, POST /admin/model). Call `listen()` on it; `close()` drains.
+ * Given a ModelSlot, the model can be swapped (slot.swap(), or POST /admin/model with an API key);
+ * given a LogClassifier, swaps reopen files with open()'s defaults.
  */
-export function createServer(classifier: LogClassifier, serverOptions: ServerOptions = {}): FastifyInstance {
+export function createServer(model: LogClassifier | ModelSlot, serverOptions: ServerOptions = {}): FastifyInstance {
   const options = parseOptions(serverOptionsSchema, serverOptions, 'createServer() options');
+  const slot = model instanceof ModelSlot ? model : new ModelSlot(model, { open: (path) => LogClassifier.open(path) });
+  const classifier = slot.current;
+
   const app = Fastify({
     bodyLimit: options.payloadLimit,
     requestTimeout: options.requestTimeoutMs,
@@ -58,7 +66,8 @@ export function createServer(classifier: LogClassifier, serverOptions: ServerOpt
   if (options.apiKey !== undefined) {
     const expected = sha256(options.apiKey);
     app.addHook('onRequest', async (request, reply) => {
-      if (request.routeOptions.url === '/health') return;
+      // Probes carry no credentials: liveness and readiness say nothing about the data.
+      if (request.routeOptions.url === '/health' || request.routeOptions.url === '/ready') return;
       const token = /^Bearer\s+(.+)$/i.exec(request.headers.authorization ?? '')?.[1] ?? '';
       // Digests have equal lengths, so the comparison takes the same time whatever was sent.
       if (!timingSafeEqual(sha256(token), expected)) {
@@ -91,6 +100,8 @@ export function createServer(classifier: LogClassifier, serverOptions: ServerOpt
   }
 
   app.addHook('onSend', async (_request, reply) => {
+    // Every answer names the model (errors and status routes too): set by the gate from the results, else the loaded one.
+    if (!reply.hasHeader(MODEL_HEADER)) reply.header(MODEL_HEADER, slot.current.info.verification.model);
     // A keep-alive socket would otherwise hold close() open after its last answer.
     if (draining) reply.header('connection', 'close');
     // The answer is ready: a client that does not read it within writeTimeoutMs loses its socket.
@@ -102,7 +113,13 @@ export function createServer(classifier: LogClassifier, serverOptions: ServerOpt
     reply.raw.once('finish', () => clearTimeout(timer));
   });
 
-  const metrics = createMetrics(classifier);
+  const metrics = createMetrics(classifier, slot);
+  if (!(model instanceof ModelSlot)) {
+    // The caller disposes the classifier it gave; one swapped in through POST /admin/model is ours.
+    app.addHook('onClose', async () => {
+      if (slot.current !== model) await slot.dispose();
+    });
+  }
   app.addHook('onClose', async () => metrics.dispose());
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
@@ -123,8 +140,28 @@ export function createServer(classifier: LogClassifier, serverOptions: ServerOpt
     return reply.code(ERROR_STATUS.not_found).send(new HttpError('not_found', `No route ${request.method} ${path}`).body());
   });
 
+  // Ready (GET /ready) once the model has classified a line: the first request then finds the
+  // weights paged in and the graph built. Not awaited: /ready answers 503 meanwhile.
+  let warm: 'warming' | 'warm' | Error = 'warming';
+  classifier.classify(WARMUP_LINE).then(
+    () => (warm = 'warm'),
+    (err: unknown) => {
+      warm = err instanceof Error ? err : new Error(String(err));
+      app.log.error({ err }, 'the warm-up line failed: /ready stays 503');
+    },
+  );
   registerRoutes(app, {
-    classifier,
+    slot,
+    get classifier() {
+      return slot.current;
+    },
+    notReady: () => {
+      if (draining) return 'the server is shutting down';
+      if (slot.isSwapping) return 'the model is being swapped';
+      if (warm === 'warming') return 'the model is warming up';
+      if (warm instanceof Error) return `the warm-up line failed: ${warm.message}`;
+      return undefined;
+    },
     options,
     metrics,
     modelId: options.modelId ?? basename(classifier.info.path).replace(/\.gguf$/i, ''),

@@ -37,11 +37,13 @@ export function registerHfInferenceRoute(app: FastifyInstance, ctx: HfInferenceR
     const body = parseOptions(hfClassificationRequestSchema, request.body, 'request body');
     const texts = inputTexts(body.inputs, ctx.maxClientBatchSize, 'inputs');
     const fn = body.parameters?.function_to_apply ?? 'softmax';
-    const topK = body.parameters?.top_k ?? ctx.labels.length;
     const results = await ctx.classify(reply, texts);
     return results.map((r) => {
       const extras = ctx.extras(r);
-      return rankLabels(ctx.labels, applyFunction(calibrateLogits(r.logits, ctx.calibration), fn), topK).map((p) => ({ ...p, ...extras }));
+      // The labels of the model that produced r (a swap may fall between requests).
+      const labels = Object.keys(r.scores);
+      const topK = body.parameters?.top_k ?? labels.length;
+      return rankLabels(labels, applyFunction(calibrateLogits(r.logits, ctx.calibration), fn), topK).map((p) => ({ ...p, ...extras }));
     });
   });
 }

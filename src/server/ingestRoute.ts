@@ -171,7 +171,7 @@ export function registerIngestRoute(app: FastifyInstance, gate: ClassifyGate, op
             continue;
           }
           const result = results[next++]!;
-          const enriched = enrichRecord(item.record, result, gate.labels, options.ecs);
+          const enriched = enrichRecord(item.record, result, gate.labelsOf(result), options.ecs);
           // What JSON.parse changed (a rounded big integer, Infinity, a repeated key) is said, not hidden.
           if (item.altered) enriched.logtriage = { ...(enriched.logtriage as object), altered: item.altered };
           const out = serializeRecord(enriched);

@@ -3,6 +3,8 @@
 // not share counters). Durations are in seconds, as Prometheus expects.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ClassifierStats, LogClassifier } from '../LogClassifier.js';
+import type { ModelSlot } from '../ModelSlot.js';
+import { registerModelInfoMetric } from '../records/modelInfoMetric.js';
 
 export interface ServerMetrics {
   registry: Registry;
@@ -29,7 +31,7 @@ const SIZE_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096, 16384];
 const TOKEN_BUCKETS = [8, 32, 64, 128, 256, 512, 1024, 2048, 8192, 32768, 131072];
 
 /** A counter that reads its value from the classifier's stats() at scrape time. */
-function statsCounter(registry: Registry, classifier: LogClassifier, name: string, help: string, read: (s: ClassifierStats) => number): void {
+function statsCounter(registry: Registry, current: () => LogClassifier, name: string, help: string, read: (s: ClassifierStats) => number): void {
   new Counter({
     name,
     help,
@@ -37,7 +39,7 @@ function statsCounter(registry: Registry, classifier: LogClassifier, name: strin
     collect() {
       let stats: ClassifierStats;
       try {
-        stats = classifier.stats();
+        stats = current().stats();
       } catch {
         return; // disposed: keep the last value
       }
@@ -47,7 +49,12 @@ function statsCounter(registry: Registry, classifier: LogClassifier, name: strin
   });
 }
 
-export function createMetrics(classifier: LogClassifier): ServerMetrics {
+/**
+ * The metrics of a server; with `slot`, read from the model answering now (counters read from the
+ * classifier's stats() restart from the new model's after a swap, as after a restart).
+ */
+export function createMetrics(classifier: LogClassifier, slot?: ModelSlot): ServerMetrics {
+  const current = () => slot?.current ?? classifier;
   const labels = classifier.labels;
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'logtriage_' });
@@ -141,48 +148,61 @@ export function createMetrics(classifier: LogClassifier): ServerMetrics {
     registers,
     collect() {
       try {
-        this.set(classifier.queuedLines);
+        this.set(current().queuedLines);
       } catch {
         this.set(0);
       }
     },
   });
-  metrics.dispose = classifier.onBatch((t) => {
-    for (const ms of t.queueMs) queueWait.observe(ms / 1000);
-    inference.observe(t.inferenceMs / 1000);
-    batchLines.observe(t.lines);
-    batchTokens.observe(t.tokens);
+  const listen = (c: LogClassifier) =>
+    c.onBatch((t) => {
+      for (const ms of t.queueMs) queueWait.observe(ms / 1000);
+      inference.observe(t.inferenceMs / 1000);
+      batchLines.observe(t.lines);
+      batchTokens.observe(t.tokens);
+    });
+  let unlisten = listen(classifier);
+  metrics.dispose = () => unlisten();
+  slot?.onSwap((next) => {
+    unlisten();
+    unlisten = listen(next);
+    for (const label of next.labels) {
+      metrics.results.inc({ label }, 0);
+      metrics.reviews.inc({ label }, 0);
+      metrics.alerts.inc({ label }, 0);
+    }
   });
+  registerModelInfoMetric(registry, 'logtriage_model_info', () => current().info);
   // Every label appears from the start, so rate() works before the first hit.
   for (const label of labels) {
     metrics.results.inc({ label }, 0);
     metrics.reviews.inc({ label }, 0);
     metrics.alerts.inc({ label }, 0);
   }
-  statsCounter(registry, classifier, 'logtriage_tokens_in_total', 'Tokens of the lines sent to the model (result-cache hits excluded)', (s) => s.tokensIn);
-  statsCounter(registry, classifier, 'logtriage_tokens_decoded_total', 'Tokens decoded: fewer than tokens in when lines share a prefix or repeat', (s) => s.tokensDecoded);
-  statsCounter(registry, classifier, 'logtriage_prefix_cache_tokens_reused_total', 'Tokens whose KV cells came from the cross-call prefix cache instead of a decode', (s) => s.tokensReused);
+  statsCounter(registry, current, 'logtriage_tokens_in_total', 'Tokens of the lines sent to the model (result-cache hits excluded)', (s) => s.tokensIn);
+  statsCounter(registry, current, 'logtriage_tokens_decoded_total', 'Tokens decoded: fewer than tokens in when lines share a prefix or repeat', (s) => s.tokensDecoded);
+  statsCounter(registry, current, 'logtriage_prefix_cache_tokens_reused_total', 'Tokens whose KV cells came from the cross-call prefix cache instead of a decode', (s) => s.tokensReused);
   new Gauge({
     name: 'logtriage_prefix_cache_cells',
     help: 'KV cells the cross-call prefix cache holds',
     registers,
     collect() {
       try {
-        this.set(classifier.stats().prefixCache.cells);
+        this.set(current().stats().prefixCache.cells);
       } catch {
         // disposed: keep the last value
       }
     },
   });
-  statsCounter(registry, classifier, 'logtriage_result_cache_lookups_total', 'Lines looked up in the exact-repeat result cache', (s) => s.cache.lookups);
-  statsCounter(registry, classifier, 'logtriage_result_cache_hits_total', 'Lines answered from the exact-repeat result cache', (s) => s.cache.hits);
+  statsCounter(registry, current, 'logtriage_result_cache_lookups_total', 'Lines looked up in the exact-repeat result cache', (s) => s.cache.lookups);
+  statsCounter(registry, current, 'logtriage_result_cache_hits_total', 'Lines answered from the exact-repeat result cache', (s) => s.cache.hits);
   // With --template-tier only: the tier's counters (docs/templates.md#template-tier).
   if (classifier.stats().templateTier !== undefined) {
     const tier = (read: (t: NonNullable<ClassifierStats['templateTier']>) => number) => (s: ClassifierStats) => (s.templateTier ? read(s.templateTier) : 0);
-    statsCounter(registry, classifier, 'logtriage_template_tier_served_total', "Lines given their log template's result without the model", tier((t) => t.servedByTemplate));
-    statsCounter(registry, classifier, 'logtriage_template_tier_audits_total', "Lines the model classified to audit their template's label", tier((t) => t.audits));
-    statsCounter(registry, classifier, 'logtriage_template_tier_audit_agreements_total', "Audited lines that got their template's label", tier((t) => t.agreements));
-    statsCounter(registry, classifier, 'logtriage_template_tier_retired_total', 'Templates retired to per-line classification (their audits disagreed)', tier((t) => t.retired));
+    statsCounter(registry, current, 'logtriage_template_tier_served_total', "Lines given their log template's result without the model", tier((t) => t.servedByTemplate));
+    statsCounter(registry, current, 'logtriage_template_tier_audits_total', "Lines the model classified to audit their template's label", tier((t) => t.audits));
+    statsCounter(registry, current, 'logtriage_template_tier_audit_agreements_total', "Audited lines that got their template's label", tier((t) => t.agreements));
+    statsCounter(registry, current, 'logtriage_template_tier_retired_total', 'Templates retired to per-line classification (their audits disagreed)', tier((t) => t.retired));
   }
   return metrics;
 }

@@ -64,7 +64,10 @@ export interface ClassifyItem {
 
 export interface ClassifyResponse {
   object: 'list';
+  /** The model's name (--model-id, default the file name). */
   model: string;
+  /** The digest of the weights that answered (12 hex characters, or 'unverifiable'), as in the Logtriage-Model header. */
+  model_digest: string;
   data: ClassifyItem[];
   usage: { prompt_tokens: number; total_tokens: number };
 }
@@ -75,7 +78,8 @@ export type IngestAnnotation = RecordAnnotation;
 /** `/info`: TEI's `Info` field names where they exist, logtriage's own under `logtriage`. */
 export interface InfoResponse {
   model_id: string;
-  model_sha: null;
+  /** The model's digest id (64 hex characters), or null for a file without a digest. */
+  model_sha: string | null;
   model_dtype: string;
   model_type: { classifier: { id2label: Record<string, string>; label2id: Record<string, number> } };
   max_concurrent_requests: number;
@@ -108,6 +112,10 @@ export interface InfoResponse {
     review: { minScore?: number | undefined; minMargin?: number | undefined } | null;
     /** Label → alert threshold (`--thresholds`), or null. */
     alert_thresholds: Record<string, number> | null;
+    /** The digest of the weights answering now, as in the Logtriage-Model header. */
+    model_digest: string;
+    /** How open() checked the file: 'verified', 'unverifiable' or 'off'. */
+    verification: string;
   };
 }
 

@@ -33,7 +33,6 @@ function rankPredictions(labels: readonly string[], scores: readonly number[]): 
 }
 
 export function registerTeiPredictRoute(app: FastifyInstance, gate: ClassifyGate, options: { maxClientBatchSize: number; autoTruncate: boolean; truncationDirection: 'right' | 'left' }): void {
-  const { labels } = gate;
   app.post('/predict', async (request, reply): Promise<PredictResponse> => {
     const body = parseOptions(predictRequestSchema, request.body, 'request body');
     const { texts, batch } = predictTexts(body.inputs, options.maxClientBatchSize);
@@ -42,6 +41,7 @@ export function registerTeiPredictRoute(app: FastifyInstance, gate: ClassifyGate
     gate.setComputeHeaders(reply, texts, results);
     const predictions = results.map((r) => {
       const extras = gate.extrasOf(r);
+      const labels = gate.labelsOf(r);
       return rankPredictions(labels, body.raw_scores ? r.logits : labels.map((l) => r.scores[l]!)).map((p) => ({ ...p, ...extras }));
     });
     return batch ? predictions : predictions[0]!;

@@ -6,11 +6,13 @@
 // backpressure (max_ack_pending) and reconnects are the engine's and the client's own.
 import { jetstream, jetstreamManager, type ConsumerMessages, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
 import { headers, type NatsConnection } from '@nats-io/transport-node';
-import type { ClassificationResult, LogClassifier } from '../LogClassifier.js';
+import type { ClassificationResult, LogClassifier, SettledClassification } from '../LogClassifier.js';
+import { ModelSlot } from '../ModelSlot.js';
 import { LogTriageError, MaxDeliverError, MessageFormatError } from '../errors.js';
 import { parseOptions } from '../options.js';
 import { serializeRecord } from '../records/recordShape.js';
 import { enrichRecord } from '../records/enrichRecord.js';
+import { registerModelInfoMetric } from '../records/modelInfoMetric.js';
 import { connectNats } from './connectNats.js';
 import { decodeMessage, type DecodedMessage, type DecodedPayload } from './decodeMessage.js';
 import { ensureStreams, type WorkerTopology } from './ensureStreams.js';
@@ -59,20 +61,24 @@ export class JetStreamWorker {
   private wake: () => void = () => {};
   private readonly workingTimer: NodeJS.Timeout;
   readonly done: Promise<void>;
+  /** The model answering now: every batch goes through slot.use(), so a swap (SIGHUP) never disposes a model in use. */
+  readonly slot: ModelSlot;
 
   private constructor(
-    private readonly classifier: LogClassifier,
+    model: LogClassifier | ModelSlot,
     private readonly nc: NatsConnection,
     readonly options: ResolvedWorkerOptions,
     readonly topology: WorkerTopology,
     private readonly events: WorkerEvents,
   ) {
+    this.slot = model instanceof ModelSlot ? model : new ModelSlot(model, { open: () => Promise.reject(new Error('this worker was started without a ModelSlot: it cannot swap')) });
     this.js = jetstream(nc);
-    this.metrics = createWorkerMetrics(classifier.labels, async () => {
+    this.metrics = createWorkerMetrics(this.slot.current.labels, async () => {
       const jsm = await jetstreamManager(nc);
       const info = await jsm.consumers.info(options.stream, options.durable);
       return { pending: info.num_pending, ackPending: info.num_ack_pending };
     });
+    registerModelInfoMetric(this.metrics.registry, 'logtriage_worker_model_info', () => this.slot.current.info);
     // A third of the ack wait: a batch that waits in the classifier's queue never reaches it.
     this.workingTimer = setInterval(() => {
       for (const m of this.held) m.working();
@@ -82,12 +88,12 @@ export class JetStreamWorker {
   }
 
   /** Connects, sets up the streams and consumer, and starts pulling. */
-  static async start(classifier: LogClassifier, workerOptions: WorkerOptions = {}, events: WorkerEvents = {}): Promise<JetStreamWorker> {
+  static async start(model: LogClassifier | ModelSlot, workerOptions: WorkerOptions = {}, events: WorkerEvents = {}): Promise<JetStreamWorker> {
     const options = parseOptions(workerOptionsSchema, workerOptions, 'worker options');
     const nc = await connectNats(options);
     try {
       const topology = await ensureStreams(await jetstreamManager(nc), options);
-      return new JetStreamWorker(classifier, nc, options, topology, events);
+      return new JetStreamWorker(model, nc, options, topology, events);
     } catch (err) {
       await nc.close();
       throw err;
@@ -199,7 +205,7 @@ export class JetStreamWorker {
   /** One outcome per record: a result, or the error that dead-letters it (a line refused on its own, as the classifier says). */
   private async classify(decoded: Array<DecodedMessage | LogTriageError>): Promise<Array<ClassificationResult | LogTriageError>> {
     const texts = decoded.flatMap((d) => (d instanceof LogTriageError ? [] : [d.text]));
-    const settled = texts.length > 0 ? await this.classifier.classifyMany(texts, { settled: true }) : [];
+    const settled = texts.length > 0 ? await this.slot.use((classifier): Promise<SettledClassification[]> => classifier.classifyMany(texts, { settled: true })) : [];
     let next = 0;
     return decoded.map((d) => {
       if (d instanceof LogTriageError) return d;
@@ -245,7 +251,8 @@ export class JetStreamWorker {
     if (!(item.outcome instanceof LogTriageError)) {
       // A result that cannot be written as JSON is dead-lettered alone, with why.
       const { record, altered } = decoded as DecodedMessage;
-      const enriched = enrichRecord(record, item.outcome!, this.classifier.labels, this.options.ecs);
+      // The labels of the model that produced it (a swap may fall between batches).
+      const enriched = enrichRecord(record, item.outcome!, Object.keys(item.outcome!.scores), this.options.ecs);
       // What JSON.parse changed is said on the result, as /ingest does.
       if (altered) enriched.logtriage = { ...(enriched.logtriage as object), altered };
       const written = serializeRecord(enriched);
@@ -262,6 +269,7 @@ export class JetStreamWorker {
     h.set('Logtriage-Source-Seq', String(m.seq));
     if (entry) h.set('Logtriage-Source-Index', String(entry.index));
     if (outcome instanceof LogTriageError) h.set('Logtriage-Error-Code', outcome.code);
+    else h.set('Logtriage-Model', outcome!.model); // the weights that produced it, also in the record's logtriage.model
     const msgID = this.msgId(m, entry);
     try {
       const ack = await this.js.publish(subject, payload, { msgID, headers: h });

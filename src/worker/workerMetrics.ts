@@ -91,8 +91,17 @@ export function createWorkerMetrics(labels: readonly string[], readLag: () => Pr
   };
 }
 
-/** Serves GET /metrics and GET /health (503 once `healthy()` is false) on host:port; resolves when listening. */
-export async function serveWorkerMetrics(metrics: WorkerMetrics, healthy: () => boolean, port: number, host: string): Promise<Server> {
+/**
+ * Serves GET /metrics, GET /health (503 once `healthy()` is false) and GET /ready (503 while
+ * `notReady()` names a reason: warming up, swapping, draining) on host:port; resolves when listening.
+ */
+export async function serveWorkerMetrics(
+  metrics: WorkerMetrics,
+  healthy: () => boolean,
+  port: number,
+  host: string,
+  notReady: () => string | undefined = () => (healthy() ? undefined : 'not connected or draining'),
+): Promise<Server> {
   const server = createServer((request, response) => {
     const path = (request.url ?? '/').split('?')[0];
     if (request.method === 'GET' && path === '/metrics') {
@@ -100,6 +109,11 @@ export async function serveWorkerMetrics(metrics: WorkerMetrics, healthy: () => 
         (text) => response.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),
         (err: Error) => response.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: err.message, error_type: 'internal' })),
       );
+      return;
+    }
+    if (request.method === 'GET' && path === '/ready') {
+      const why = notReady();
+      response.writeHead(why === undefined ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify(why === undefined ? { status: 'ready' } : { error: why, error_type: 'unhealthy' }));
       return;
     }
     if (request.method === 'GET' && path === '/health') {

@@ -28,7 +28,8 @@ describe('LogClassifier.open() with verify', () => {
       // Covered keys by the documented rule: all but logtriage.digest.* and the descriptive general.* keys.
       const covered = [...header.metadata.keys()].filter((k) => !k.startsWith('logtriage.digest.') && (!k.startsWith('general.') || k === 'general.architecture' || k === 'general.alignment'));
       expect(covered.length).toBeGreaterThan(20);
-      expect(clf.info.digest).toEqual({ version: 1, tensors: header.tensors.length, metadataKeys: covered.length });
+      expect(clf.info.digest).toEqual({ version: 1, tensors: header.tensors.length, metadataKeys: covered.length, id: expect.stringMatching(/^[0-9a-f]{64}$/) });
+      expect(clf.info.verification).toEqual({ status: 'verified', by: 'hash', model: clf.info.digest!.id.slice(0, 12) });
     } finally {
       await clf.dispose();
     }
@@ -52,7 +53,7 @@ describe('LogClassifier.open() with verify', () => {
     await copyGguf(tinyModel('f16'), path, { digest: false, editMetadata: (m) => [...m.keys()].filter((k) => k.startsWith('logtriage.digest.')).forEach((k) => m.delete(k)) });
     expect(validateLogtriageModel(await readGgufHeader(path)).labels.length).toBeGreaterThan(0);
     await expect(LogClassifier.open(path, { verify: true })).rejects.toMatchObject({ name: 'IntegrityError', reason: 'unverifiable', message: expect.stringContaining('has no content digest') });
-    const clf = await LogClassifier.open(path, { threads: 1 });
+    const clf = await LogClassifier.open(path, { threads: 1, verify: false });
     try {
       expect(clf.info.digest).toBeNull();
     } finally {
@@ -60,9 +61,9 @@ describe('LogClassifier.open() with verify', () => {
     }
   });
 
-  it('rejects a verify option that is not a boolean', async () => {
+  it('rejects a verify option that is not a boolean, \'once\' or \'require\'', async () => {
     await expect(LogClassifier.open(tinyModel('f16'), { verify: 'yes' } as never)).rejects.toThrow(ValidationError);
-    await expect(LogClassifier.open(tinyModel('f16'), { verify: 'yes' } as never)).rejects.toThrow('Expected a boolean for LogClassifier.open() options.verify but received "yes" of type string');
+    await expect(LogClassifier.open(tinyModel('f16'), { verify: 'yes' } as never)).rejects.toThrow('Expected a boolean, \'once\' or \'require\' for LogClassifier.open() options.verify but received "yes" of type string');
     await expect(LogClassifier.open(tinyModel('f16'), { verfy: true } as never)).rejects.toThrow("did you mean 'verify'?");
   });
 });

@@ -117,7 +117,7 @@ describe('logtriage info', () => {
     ]);
     for (const run of [json, text, bareJson, bareText]) expect(run.code, run.stderr).toBe(0);
     const { model } = JSON.parse(json.stdout);
-    expect(model.digest).toEqual({ version: 1, tensors: header.tensors.length, metadataKeys: covered.length });
+    expect(model.digest).toEqual({ version: 1, tensors: header.tensors.length, metadataKeys: covered.length, id: expect.stringMatching(/^[0-9a-f]{64}$/) });
     expect(model.calibration).toEqual(record);
     expect(text.stdout).toMatch(new RegExp(`^digest\\s+SHA-256 of ${header.tensors.length} tensors and ${covered.length} metadata keys \\(version 1; \`logtriage verify\` checks it\\)$`, 'm'));
     expect(text.stdout).toMatch(/^calibration\s+vector scaling .*; fitted on 1,234 lines: NLL 0\.8750 → 0\.6250, ECE 0\.1875 → 0\.0625$/m);

@@ -16,6 +16,7 @@ const result: ClassificationResult = {
   truncated: false,
   flags: [],
   review: false,
+  model: '0123456789ab',
 };
 
 describe('readField()', () => {
@@ -38,25 +39,25 @@ describe('skipReason() and enrichRecord()', () => {
     expect(enrichRecord({ message: 'x', host: 'a' }, result, LABELS, false)).toEqual({
       message: 'x',
       host: 'a',
-      logtriage: { label: 'Malicious', score: 0.7, review: false },
+      logtriage: { label: 'Malicious', score: 0.7, review: false, model: '0123456789ab' },
     });
     const ecs = enrichRecord({ message: 'x', event: { dataset: 'auth', kind: 'event' } }, result, LABELS, true);
     expect(ecs.event).toEqual({ dataset: 'auth', kind: 'alert', category: ['intrusion_detection'], type: ['info'], risk_score: 75 });
-    expect(ecs.logtriage).toEqual({ label: 'Malicious', score: 0.7, review: false });
+    expect(ecs.logtriage).toEqual({ label: 'Malicious', score: 0.7, review: false, model: '0123456789ab' });
     expect(enrichRecord({ message: 1 }, "no string at 'message'", LABELS, true)).toEqual({ message: 1, logtriage: { skipped: "no string at 'message'" } });
   });
 
   it('reports truncation and flags only when present', () => {
     const truncated = { ...result, truncated: true, flags: ['special-token-text' as const] };
-    expect(enrichRecord({}, truncated, LABELS, false).logtriage).toEqual({ label: 'Malicious', score: 0.7, truncated: true, flags: ['special-token-text'], review: false });
+    expect(enrichRecord({}, truncated, LABELS, false).logtriage).toEqual({ label: 'Malicious', score: 0.7, truncated: true, flags: ['special-token-text'], review: false, model: '0123456789ab' });
   });
 
   it('carries review, and with alert thresholds the result\'s alert, which decides the ECS event.kind', () => {
-    expect(enrichRecord({}, { ...result, review: true, alert: true }, LABELS, false).logtriage).toEqual({ label: 'Malicious', score: 0.7, review: true, alert: true });
+    expect(enrichRecord({}, { ...result, review: true, alert: true }, LABELS, false).logtriage).toEqual({ label: 'Malicious', score: 0.7, review: true, alert: true, model: '0123456789ab' });
     // Malicious maps to an ECS alert, but under a threshold it is an ordinary event.
     const below = enrichRecord({ event: { kind: 'event' } }, { ...result, alert: false }, LABELS, true);
     expect(below.event).toMatchObject({ kind: 'event', category: ['intrusion_detection'] });
-    expect(below.logtriage).toEqual({ label: 'Malicious', score: 0.7, review: false, alert: false });
+    expect(below.logtriage).toEqual({ label: 'Malicious', score: 0.7, review: false, alert: false, model: '0123456789ab' });
     expect(enrichRecord({}, { ...result, alert: true }, LABELS, true).event).toMatchObject({ kind: 'alert' });
     // Without thresholds the label's own mapping decides, and there is no alert field.
     expect(enrichRecord({}, result, LABELS, true).event).toMatchObject({ kind: 'alert' });

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // /metrics has the template tier's counters when the classifier has the tier, and none without it
-// (a stand-in classifier: createMetrics reads labels, stats(), onBatch and queuedLines).
+// (a stand-in classifier: createMetrics reads labels, info, stats(), onBatch and queuedLines).
 import { describe, expect, it } from 'vitest';
 import type { LogClassifier } from '../../src/LogClassifier.js';
 import { createMetrics } from '../../src/server/metrics.js';
@@ -14,7 +14,8 @@ const stats = (templateTier?: object) => ({
   threads: 1,
   ...(templateTier ? { templateTier } : {}),
 });
-const fake = (templateTier?: object) => ({ labels: ['Normal', 'Error'], stats: () => stats(templateTier), onBatch: () => () => {}, queuedLines: 0 }) as unknown as LogClassifier;
+const info = { labels: ['Normal', 'Error'], weightType: 'Q8_0', verification: { status: 'verified', by: 'hash', model: '0123456789ab' } };
+const fake = (templateTier?: object) => ({ labels: ['Normal', 'Error'], info, stats: () => stats(templateTier), onBatch: () => () => {}, queuedLines: 0 }) as unknown as LogClassifier;
 
 describe('server metrics with --template-tier', () => {
   it('reads the tier counters from stats() at scrape time', async () => {

@@ -21,9 +21,10 @@ process.once('exit', () => {
   for (const child of running) child.kill('SIGKILL');
 });
 
-export function spawnWorker(args: string[]): Promise<WorkerChild> {
+export function spawnWorker(args: string[], env: Record<string, string> = {}): Promise<WorkerChild> {
   const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', cliEntry, 'worker', ...args], {
     cwd: repoRoot,
+    env: { ...process.env, ...env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   running.add(child);

@@ -295,6 +295,7 @@ async function classifyInputs(
         ...(reviewing ? { review: r.review } : {}),
         ...(r.alert !== undefined ? { alert: r.alert } : {}),
         ...(r.via !== undefined ? { via: r.via, templateId: r.template!.id } : {}),
+        model: r.model,
       };
     });
     for (const r of records) summary.perLabel[r.label] = (summary.perLabel[r.label] ?? 0) + 1;

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: MIT
 // `logtriage serve [--model m.gguf | owner/name]`: one model behind the HTTP server until SIGTERM or SIGINT,
 // which stop accepting connections, let the requests in flight finish, and exit 0. A second
-// signal exits at once with 1.
+// signal exits at once with 1. SIGHUP re-reads --model and swaps to it (ModelSlot): a failed
+// swap is logged and the old model keeps serving.
 import { InvalidArgumentError } from 'commander';
 import { ValidationError } from '../../errors.js';
 import { readSecretFile } from '../readSecretFile.js';
 import { openClassifier } from '../openClassifier.js';
+import { ModelSlot, type SwapMode } from '../../ModelSlot.js';
 import type { OpenOptions } from '../../options.js';
 import { createServer } from '../../server/index.js';
 import { FORWARD_FORMATS, type ForwardFormat } from '../../server/forwardRecords.js';
@@ -44,6 +46,8 @@ export interface ServeCliOptions {
   forwardHeaderFile?: string;
   /** Alert thresholds file (eval --thresholds-out). */
   thresholds?: string;
+  /** How a swap (SIGHUP, POST /admin/model) holds models: both for a moment (default), or pausing with 503s. */
+  swapMode?: SwapMode;
 }
 
 /** Adds one `Name: value` header to the ones collected so far (a repeatable flag). */
@@ -81,10 +85,12 @@ export async function serveCommand(opts: ServeCliOptions): Promise<void> {
   // Read before the model loads: a bad file is a usage error at once.
   const forwardHeaders = opts.forwardHeaderFile === undefined ? opts.forwardHeader : { ...readHeaderFile(opts.forwardHeaderFile), ...opts.forwardHeader };
   const classifier = await openClassifier(opts.model, opts.open, opts.thresholds);
+  // A swapped-in model is opened as the first was, thresholds included: one they do not fit is refused and the old one keeps serving.
+  const slot = new ModelSlot(classifier, { open: (path) => openClassifier(path, opts.open, opts.thresholds), mode: opts.swapMode ?? 'overlap' });
   let app;
   try {
     // The schema's defaults fill whatever is undefined here.
-    app = createServer(classifier, {
+    app = createServer(slot, {
       maxConcurrentRequests: opts.maxConcurrentRequests,
       maxClientBatchSize: opts.maxClientBatchSize,
       payloadLimit: opts.payloadLimit,
@@ -107,7 +113,7 @@ export async function serveCommand(opts: ServeCliOptions): Promise<void> {
     await app.listen({ host: opts.host, port: opts.port });
   } catch (err) {
     await app?.close();
-    await classifier.dispose();
+    await slot.dispose();
     throw err;
   }
   const server = app;
@@ -124,17 +130,29 @@ export async function serveCommand(opts: ServeCliOptions): Promise<void> {
       server.log.info({ signal }, 'draining: no new connections, finishing requests in flight');
       server
         .close()
-        .then(() => classifier.dispose())
+        .then(() => slot.dispose())
         .finally(() => {
           process.off('SIGTERM', onSignal);
           process.off('SIGINT', onSignal);
+          process.off('SIGHUP', onHangup);
         })
         .then(() => {
           server.log.info('stopped');
           resolve();
         }, reject);
     };
+    // SIGHUP: the file at --model again (replaced on disk, e.g. a recalibrated copy moved into place).
+    const onHangup = () => {
+      if (stopping) return;
+      const path = classifier.info.path;
+      server.log.info({ path }, 'SIGHUP: swapping to the model file');
+      slot.swap(path).then(
+        (next) => server.log.info({ path, model: next.info.verification.model, labels: next.labels }, 'model swapped'),
+        (err: unknown) => server.log.error({ err, path }, 'model swap failed: the old model keeps serving'),
+      );
+    };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
+    process.on('SIGHUP', onHangup);
   });
 }

@@ -5,14 +5,15 @@
 import { openClassifier } from '../openClassifier.js';
 import { parseOptions } from '../../options.js';
 import { JetStreamWorker, serveWorkerMetrics, type WorkerOptions } from '../../worker/index.js';
+import { ModelSlot, WARMUP_LINE } from '../../ModelSlot.js';
 import { workerOptionsSchema } from '../../worker/workerOptions.js';
-import { CALIBRATION, MAX_TOKENS, openOptionsFrom, SPECIAL_TOKENS, THREADS, TRUNCATION } from '../modelFlags.js';
+import { CALIBRATION, MAX_TOKENS, openOptionsFrom, SPECIAL_TOKENS, THREADS, TRUNCATION, VERIFY } from '../modelFlags.js';
 import { secretFrom } from '../readSecretFile.js';
 import { redactUserinfo } from '../../redactUserinfo.js';
 import { escapeTerminal } from '../output/escapeTerminal.js';
 
 /** The engine flags of classify but --batch-size, which here counts messages per classifyMany() batch. */
-export const WORKER_MODEL_FLAGS = [THREADS, MAX_TOKENS, TRUNCATION, SPECIAL_TOKENS, CALIBRATION];
+export const WORKER_MODEL_FLAGS = [THREADS, MAX_TOKENS, TRUNCATION, SPECIAL_TOKENS, CALIBRATION, VERIFY];
 
 export interface WorkerCliOptions {
   model?: string;
@@ -89,9 +90,13 @@ export async function workerCommand(opts: WorkerCliOptions): Promise<void> {
   const openOptions = openOptionsFrom(opts, WORKER_MODEL_FLAGS);
   // A bad thresholds file is checked against the GGUF header, before the model loads.
   const classifier = await openClassifier(opts.model, openOptions, opts.thresholds);
+  // SIGHUP swaps to the --model file again (overlap: batches in flight finish on the old model).
+  const slot = new ModelSlot(classifier, { open: (path) => openClassifier(path, openOptions, opts.thresholds) });
   let worker: JetStreamWorker;
   try {
-    worker = await JetStreamWorker.start(classifier, options, {
+    // Warm before pulling: GET /ready (the metrics port) answers 200 only with a model that has classified a line.
+    await classifier.classify(WARMUP_LINE);
+    worker = await JetStreamWorker.start(slot, options, {
       onWarning: (message, err) => say(opts.quiet, redactUserinfo(`${message}${err instanceof Error ? `: ${err.message}` : ''}`)),
     });
   } catch (err) {
@@ -99,7 +104,11 @@ export async function workerCommand(opts: WorkerCliOptions): Promise<void> {
     throw err;
   }
   const metricsServer =
-    opts.metricsPort !== undefined ? await serveWorkerMetrics(worker.metrics, () => worker.healthy, opts.metricsPort, opts.metricsHost) : undefined;
+    opts.metricsPort !== undefined
+      ? await serveWorkerMetrics(worker.metrics, () => worker.healthy, opts.metricsPort, opts.metricsHost, () =>
+          !worker.healthy ? 'not connected or draining' : slot.isSwapping ? 'the model is being swapped' : undefined,
+        )
+      : undefined;
   const address = metricsServer?.address();
   const metricsUrl = address && typeof address === 'object' ? ` metrics http://${opts.metricsHost}:${address.port}/metrics` : '';
   say(opts.quiet, `ready: stream ${options.stream} consumer ${options.durable} -> ${options.outSubject} (dead letters: ${options.deadLetterSubject})${metricsUrl}`);
@@ -114,15 +123,26 @@ export async function workerCommand(opts: WorkerCliOptions): Promise<void> {
     say(opts.quiet, `${signal}: draining (no new messages; finishing and acking the ones in hand)`);
     void worker.stop();
   };
+  const onHangup = () => {
+    if (stopping) return;
+    const path = classifier.info.path;
+    say(opts.quiet, `SIGHUP: swapping to ${path}`);
+    slot.swap(path).then(
+      (next) => say(opts.quiet, `model swapped: ${next.info.verification.model} (labels ${next.labels.join(', ')})`),
+      (err: unknown) => say(opts.quiet, `model swap failed, the old model keeps serving: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`),
+    );
+  };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  process.on('SIGHUP', onHangup);
   try {
     await worker.done;
   } finally {
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
+    process.off('SIGHUP', onHangup);
     metricsServer?.close();
-    await classifier.dispose();
+    await slot.dispose();
   }
   say(opts.quiet, `stopped: ${await worker.metrics.linesOut.get().then((m) => m.values[0]?.value ?? 0)} results published`);
 }

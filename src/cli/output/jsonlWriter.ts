@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // JSON Lines: one object per classified line, `{file, line, label, score}` plus `scores`,
-// `text`, `flags` and `truncated` when asked for or set, `via` and `template_id` with --template-tier.
+// `text`, `flags` and `truncated` when asked for or set, `via` and `template_id` with --template-tier,
+// and `model`, the digest of the weights that classified the line.
 import { escapeJsonForTerminal } from './escapeTerminal.js';
 import { STDIN_NAME, type ClassifiedLine, type RecordWriter, type RecordWriterOptions } from './recordTypes.js';
 
@@ -17,6 +18,7 @@ export function jsonlRecord(line: ClassifiedLine, options: Pick<RecordWriterOpti
     ...(line.review !== undefined ? { review: line.review } : {}),
     ...(line.alert !== undefined ? { alert: line.alert } : {}),
     ...(line.via !== undefined ? { via: line.via, template_id: line.templateId } : {}),
+    ...(line.model !== undefined ? { model: line.model } : {}),
   });
 }
 

@@ -29,6 +29,8 @@ export interface ClassifiedLine {
   via?: 'model' | 'template';
   /** Set with --template-tier: the line's template id. */
   templateId?: string;
+  /** The digest of the weights that classified it (ClassificationResult.model). */
+  model?: string;
 }
 
 export interface RecordWriterOptions {
