@@ -97,8 +97,9 @@ describe('POST /admin/model', () => {
   });
 
   it('keeps the old model serving after a swap to a missing file, a corrupted copy, or labels --thresholds does not know', async () => {
+    // A copy of the serving model (labels the thresholds know), so the integrity check is what refuses it.
     const corrupted = join(dir, 'corrupted.gguf');
-    await copyFile(modelB, corrupted);
+    await copyFile(modelA, corrupted);
     const header = await readGgufHeader(corrupted);
     const fh = await open(corrupted, 'r+');
     await fh.write(Buffer.of(1, 2, 3, 4), 0, 4, header.dataOffset + header.tensors[4]!.offset + 16);
