@@ -79,7 +79,7 @@ export class JetStreamWorker {
       const jsm = await jetstreamManager(nc);
       const info = await jsm.consumers.info(options.stream, options.durable);
       return { pending: info.num_pending, ackPending: info.num_ack_pending };
-    });
+    }, classifier.stats().templateTier !== undefined ? () => classifier.stats().templateTier : undefined);
     // A third of the ack wait: a batch that waits in the classifier's queue never reaches it.
     this.workingTimer = setInterval(() => {
       for (const m of this.held) m.working();
