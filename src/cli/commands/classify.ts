@@ -226,6 +226,7 @@ async function classifyInputs(
     manyInputs: inputs.length > 1,
     review: reviewing,
     alerts: thresholds !== undefined,
+    templateTier: clf.stats().templateTier !== undefined,
   });
   const notice = (message: string) => {
     if (!options.quiet) io.stderr.write(`logtriage: ${escapeTerminal(message)}\n`);
