@@ -50,6 +50,7 @@ const { values: args } = parseArgs({
     'off-lines': { type: 'string' },
     paths: { type: 'string', default: TEMPLATE_PATHS.join(',') },
     audit: { type: 'string' },
+    'min-agreement': { type: 'string' },
   },
 });
 const gpu = args.gpu as 'cuda' | 'vulkan' | 'metal' | undefined;
@@ -300,6 +301,7 @@ async function main(): Promise<void> {
       ...(args['off-lines'] !== undefined ? { offLines: Number(args['off-lines']) } : {}),
       paths,
       ...(args.audit !== undefined ? { audit: Number(args.audit) } : {}),
+      ...(args['min-agreement'] !== undefined ? { minAgreement: Number(args['min-agreement']) } : {}),
     };
     process.stdout.write(await runTemplateTier(templateArgs, { threads, outDir, command, machine, log, prepareModel }));
     return;

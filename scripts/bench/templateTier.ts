@@ -19,7 +19,7 @@ import { loadavg } from 'node:os';
 import { basename, join } from 'node:path';
 import { jetstream } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { LogClassifier, type ClassificationResult, type OpenOptions } from '../../src/index.js';
+import { LogClassifier, type ClassificationResult, type OpenOptions, type TemplateTierOptions } from '../../src/index.js';
 import { createServer } from '../../src/server/index.js';
 import { JetStreamWorker } from '../../src/worker/index.js';
 import { startNatsServer } from '../../test/worker/natsServer.js';
@@ -46,6 +46,12 @@ export interface TemplateTierArgs {
   offLines?: number;
   paths: readonly TemplatePath[];
   audit?: number;
+  /**
+   * The tier's minAgreement; 0 never retires a template. A random-weight model labels the lines of
+   * one template nearly at random, so the tier rightly retires many; 0 shows what a model that
+   * labels a template's lines alike would cost (the model is still called for firsts and audits).
+   */
+  minAgreement?: number;
 }
 
 /** Every non-blank line of each file, in runs of `runLength`, file after file, until all are used. */
@@ -186,7 +192,7 @@ interface PathRow {
 
 const fmt = (v: number | null | undefined, digits = 2): string => (v === null || v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(digits));
 
-async function measurePath(path: TemplatePath, runner: Runner, model: string, stream: string[], sample: string[], sampleIndex: number[], open: OpenOptions, audit: number | undefined, log: (m: string) => void): Promise<PathRow> {
+async function measurePath(path: TemplatePath, runner: Runner, model: string, stream: string[], sample: string[], sampleIndex: number[], open: OpenOptions, tierOptions: TemplateTierOptions, log: (m: string) => void): Promise<PathRow> {
   const off = async (): Promise<Run> => {
     const clf = await LogClassifier.open(model, open);
     try {
@@ -200,7 +206,7 @@ async function measurePath(path: TemplatePath, runner: Runner, model: string, st
   log(`templates ${path}: tier off, ${sample.length} lines, ${load()}`);
   const off1 = await off();
   log(`templates ${path}: ${fmt(sample.length / off1.seconds)} lines/s; tier on, ${stream.length} lines, ${load()}`);
-  const clf = await LogClassifier.open(model, { ...open, templateTier: audit === undefined ? {} : { audit } });
+  const clf = await LogClassifier.open(model, { ...open, templateTier: tierOptions });
   let on: Run;
   let tier;
   try {
@@ -243,7 +249,7 @@ export async function runTemplateTier(args: TemplateTierArgs, deps: TemplateTier
   out.push(`Measured ${new Date().toISOString()} on ${await deps.machine()}, ${deps.threads} threads, result cache off.`);
   out.push(`Command: \`${deps.command}\``);
   out.push(`Stream: ${stream.length} lines of ${args.files.map((f) => basename(f, '.log').replace(/_2k$/, '')).join(', ')}, runs of ${args.runLength} consecutive lines, system after system, each system in file order. ` +
-    `Tier off on ${sampleSize === stream.length ? 'the whole stream' : `${sampleSize} lines spread evenly over it`}; tier on (audit ${args.audit ?? 'default'}) on the whole stream. Runs off, on, off per path; the ratio is on / mean(off).`);
+    `Tier off on ${sampleSize === stream.length ? 'the whole stream' : `${sampleSize} lines spread evenly over it`}; tier on (audit ${args.audit ?? 'default'}${args.minAgreement !== undefined ? `, minAgreement ${args.minAgreement}` : ''}) on the whole stream. Runs off, on, off per path; the ratio is on / mean(off).`);
   const rows: Record<string, PathRow[]> = {};
   let nats: Awaited<ReturnType<typeof startNatsServer>> | undefined;
   try {
@@ -259,7 +265,8 @@ export async function runTemplateTier(args: TemplateTierArgs, deps: TemplateTier
           const server = nats;
           runner = workerRunner(() => server.url, { n: 0 });
         }
-        rows[name].push(await measurePath(path, runner, model, stream, sample, sampleIndex, open, args.audit, deps.log));
+        const tierOptions = { ...(args.audit !== undefined ? { audit: args.audit } : {}), ...(args.minAgreement !== undefined ? { minAgreement: args.minAgreement } : {}) };
+        rows[name].push(await measurePath(path, runner, model, stream, sample, sampleIndex, open, tierOptions, deps.log));
       }
       out.push('', `### ${name === 'tiny' ? 'qwen2-tiny-public F32 (parity model)' : `Qwen2-1.5B-shaped ${name.toUpperCase()}`}`, '');
       out.push('| path | tier off lines/s (before / after) | tier on lines/s | on / off | model calls per line | served by templates | audits | audited agreement | retired | templates | same label as tier off (sample) |');
