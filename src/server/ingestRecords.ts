@@ -126,7 +126,9 @@ export function enrichRecord(
   alert?: boolean,
 ): LogRecord {
   if (typeof outcome === 'string') return { ...record, logtriage: { skipped: outcome } satisfies IngestAnnotation };
-  const marks = { review: outcome.review, ...(alert !== undefined ? { alert } : {}) };
+  // With the template tier a result says how it was obtained, wherever it is written.
+  const tier = outcome.via !== undefined ? { via: outcome.via, ...(outcome.template !== undefined ? { template_id: outcome.template.id } : {}) } : {};
+  const marks = { review: outcome.review, ...(alert !== undefined ? { alert } : {}), ...tier };
   if (ecs) {
     const fields = toEcs(outcome, labels);
     const event = record.event !== null && typeof record.event === 'object' && !Array.isArray(record.event) ? record.event : {};

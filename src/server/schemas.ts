@@ -71,7 +71,18 @@ export interface ClassifyResponse {
 
 /** What `/ingest` adds to each record under `logtriage` (without `--ecs`). */
 export type IngestAnnotation =
-  | { label: string; score: number; truncated?: true; flags?: string[]; review: boolean; alert?: boolean; altered?: Alteration[] }
+  | {
+      label: string;
+      score: number;
+      truncated?: true;
+      flags?: string[];
+      review: boolean;
+      alert?: boolean;
+      altered?: Alteration[];
+      /** With the template tier: 'template' when the record took its log template's result, else 'model'; and the template id. */
+      via?: 'model' | 'template';
+      template_id?: string;
+    }
   /** Why the record was not classified: no string in the message field, or only whitespace. */
   | { skipped: string; altered?: Alteration[] }
   /**

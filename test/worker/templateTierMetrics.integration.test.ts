@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 // The worker's /metrics with a classifier that has the template tier, on a real nats-server: the
 // tier's counters (named as the server's) equal the classifier's stats().templateTier once the
-// stream is drained, and served + audited + first + retired lines add up to the lines published.
-// Without the tier the worker has none of them.
+// stream is drained, and every published result says via and template_id, as many 'template' as
+// the served counter. Without the tier the worker has none of them.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { jetstream } from '@nats-io/jetstream';
@@ -13,6 +13,7 @@ import { JetStreamWorker } from '../../src/worker/index.js';
 import { loghubDir, splitLogLines, tinyModel } from '../fixtures/index.js';
 import { metricValue, waitFor } from '../server/helpers.js';
 import { startNatsServer, type NatsServer } from './natsServer.js';
+import { readStream } from './readStream.js';
 
 describe('JetStreamWorker /metrics with the template tier', () => {
   let server: NatsServer;
@@ -50,6 +51,12 @@ describe('JetStreamWorker /metrics with the template tier', () => {
       expect(metricValue(text, 'logtriage_template_tier_audit_agreements_total')).toBe(tier.agreements);
       expect(metricValue(text, 'logtriage_template_tier_retired_total')).toBe(tier.retired);
       expect(metricValue(text, 'logtriage_worker_lines_out_total')).toBe(lines.length);
+      // Each published result says how it was classified; those served are as many as the counter says.
+      const published = await readStream(nc, 'TIER_OUT', 'tier.out');
+      expect(published).toHaveLength(lines.length);
+      const annotations = published.map((m) => m.body.logtriage as { via?: string; template_id?: string });
+      expect(annotations.every((a) => (a.via === 'model' || a.via === 'template') && typeof a.template_id === 'string')).toBe(true);
+      expect(annotations.filter((a) => a.via === 'template')).toHaveLength(tier.servedByTemplate);
     } finally {
       await worker.stop();
     }
