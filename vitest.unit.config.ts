@@ -8,7 +8,7 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     // Left to the full suite: GGUF loads and the addon's quantizer (*.integration.test.ts), the
     // addon loader, and whole checkpoint conversions (pure JS, but seconds to tens of seconds each).
-    exclude: ['test/**/*.integration.test.ts', 'test/binding/**', 'test/convert/convertCheckpoint*.test.ts'],
+    exclude: ['test/**/*.integration.test.ts', 'test/engine/binding/**', 'test/convert/convertCheckpoint*.test.ts'],
     pool: 'threads',
     // One module cache for all files: these tests hold no process-wide state, and isolation
     // (a fresh import graph per file) was two thirds of the time (17 s against 8 s on 2 cores).

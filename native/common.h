@@ -9,7 +9,7 @@
 
 namespace logtriage {
 
-// Codes match src/native.ts, which maps each one to a typed JS error class.
+// Codes match src/engine/native.ts, which maps each one to a typed JS error class.
 namespace code {
 constexpr const char * kInvalidArgument = "INVALID_ARGUMENT";
 constexpr const char * kModelLoad       = "MODEL_LOAD";

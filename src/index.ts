@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 // Public surface: named exports only.
-export { LogClassifier } from './classifier.js';
-export type { ClassificationResult, ClassifierInfo, ClassifierStats, PipelineEntry, ResultFlag } from './classifier.js';
+export { LogClassifier } from './LogClassifier.js';
+export type { ClassificationResult, ClassifierInfo, ClassifierStats, PipelineEntry, ResultFlag } from './LogClassifier.js';
 export type { ClassifyOptions, EmbedOptions, OpenOptions, PipelineOptions } from './options.js';
-export type { BatchTiming } from './queue.js';
+export type { BatchTiming } from './engine/BatchQueue.js';
 export type { Calibration } from './gguf/calibrationKeys.js';
 export type { ReviewThresholds } from './calibration/needsReview.js';
 export {

@@ -18,7 +18,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
-import { loadBinding } from '../../src/binding.js';
+import { loadBinding } from '../../src/engine/binding.js';
 import { LogClassifier } from '../../src/index.js';
 
 const root = resolve(fileURLToPath(import.meta.url), '..', '..', '..');

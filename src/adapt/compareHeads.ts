@@ -8,7 +8,7 @@ import { calibrateLogits } from '../calibration/applyCalibration.js';
 import { type Calibration } from '../gguf/calibrationKeys.js';
 import { argmax } from '../calibration/calibrationMetrics.js';
 import { computeMetrics } from '../evaluation/metrics.js';
-import { softmax } from '../scores.js';
+import { softmax } from '../engine/scores.js';
 import type { AdaptBaseline, HeldOutFigures } from '../gguf/adaptKeys.js';
 import { fitHead, type HeadFit } from './fitHead.js';
 import type { Split } from './splitHeldOut.js';

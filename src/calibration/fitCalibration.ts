@@ -2,7 +2,7 @@
 // One calibration fit from raw logits and gold labels, with the checks that come before it (enough
 // lines per label) and the figures before and after it on the same lines.
 import { CalibrationError } from '../errors.js';
-import { softmax } from '../scores.js';
+import { softmax } from '../engine/scores.js';
 import { calibrateLogits } from './applyCalibration.js';
 import { type Calibration, type CalibrationMethod } from '../gguf/calibrationKeys.js';
 import type { CalibrationRecord } from '../gguf/calibrationKeys.js';

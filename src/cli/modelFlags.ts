@@ -6,7 +6,7 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { CALIBRATION_CHOICES, openOptionsSchema, SPECIAL_TOKEN_CHOICES, templateTierOptionsSchema, TRUNCATION_CHOICES, type OpenOptions } from '../options.js';
 import { DEFAULT_MAX_LINE_BYTES } from '../lines/readLogLines.js';
-import { DEFAULT_MAX_TOKENS } from '../runtimePlan.js';
+import { DEFAULT_MAX_TOKENS } from '../engine/runtimePlan.js';
 
 /** A flag for one OpenOptions field. */
 export interface ModelFlag {

@@ -178,7 +178,7 @@ function buildMetadata(name: string, fileType: number, config: Qwen2ClassifierCo
 
 /** The addon is imported only when quantizing: float conversions must work without it. */
 const addonQuantize: QuantizeFn = async (input, output, type, threads) => {
-  const { loadBinding } = await import('../binding.js');
+  const { loadBinding } = await import('../engine/binding.js');
   return loadBinding().quantize(input, output, type, threads);
 };
 

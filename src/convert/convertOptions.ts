@@ -6,7 +6,7 @@ import { availableParallelism } from 'node:os';
 
 import { z } from 'zod';
 
-import type { QuantizeType } from '../native.js';
+import type { QuantizeType } from '../engine/native.js';
 import { parseOptions } from '../options.js';
 
 export const CONVERT_TYPES = ['f32', 'f16', 'bf16', 'q8_0', 'q4_0', 'q4_k_m'] as const satisfies readonly QuantizeType[];

@@ -11,7 +11,7 @@ import { z } from 'zod';
 
 import { ConvertError } from '../errors.js';
 import type { Qwen2Dims } from '../gguf/qwen2Tensors.js';
-import { unprintableLabelChar } from '../labelNames.js';
+import { unprintableLabelChar } from '../gguf/labelNames.js';
 
 const SUPPORTED_ARCHITECTURE = 'Qwen2ForSequenceClassification';
 const LLAMA_MAX_LAYERS = 512;

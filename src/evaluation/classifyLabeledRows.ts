@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // What `eval` and `calibrate` share: read the labeled file, open the model with the engine flags,
 // and classify the rows through the library in chunks.
-import { LogClassifier, type ClassificationResult } from '../classifier.js';
+import { LogClassifier, type ClassificationResult } from '../LogClassifier.js';
 import type { OpenOptions } from '../options.js';
 import { readLabeledRows, type LabeledFormat, type LabeledRow } from './readLabeledRows.js';
 

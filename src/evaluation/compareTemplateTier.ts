@@ -3,7 +3,7 @@
 // line) and on, compared. Agreement is the share of rows that get the same label both ways, which
 // is what the tier can cost; accuracy is given both ways against the gold labels, because a
 // template's label can be right where the model's own label for a line is wrong, and the reverse.
-import type { ClassificationResult } from '../classifier.js';
+import type { ClassificationResult } from '../LogClassifier.js';
 import type { TemplateTierStats } from '../templates/TemplateTier.js';
 
 /** What `eval --json` gives under `templateTier`. */

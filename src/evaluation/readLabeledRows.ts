@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // Reads a labeled evaluation set: JSON Lines (one object per line) or CSV with a header row,
-// each row holding a log line and its gold label under configurable field names. Every problem is
-// a ValidationError that names the file and the row.
+// each row holding a log line and its gold label under configurable field names, and the
+// `"mode"` that `logtriage label` records (which order chose the row). Every problem is a
+// ValidationError that names the file and the row.
 import { parse as parseCsv, type CsvError } from 'csv-parse';
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { extname } from 'node:path';
@@ -16,6 +17,11 @@ export interface LabeledRow {
   where: string;
   text: string;
   label: string;
+  /**
+   * The row's `mode` field or column when it is a non-empty string: `logtriage label` writes the
+   * order that offered the line ('random' or 'uncertain'); eval reports 'random' rows apart.
+   */
+  mode?: string;
 }
 
 export interface ReadLabeledRowsOptions {
@@ -58,7 +64,9 @@ function rowFrom(record: Record<string, unknown>, where: string, file: string, o
   const text = take(options.textField, 'text');
   const label = take(options.labelField, 'label');
   if (/^\s*$/u.test(text)) throw new ValidationError(`${file}, ${where}: the text is empty or whitespace only`);
-  return { where, text, label };
+  // Another use of a field named "mode" (a number, an object) is not ours: read as no mode.
+  const mode = record.mode;
+  return typeof mode === 'string' && mode.length > 0 ? { where, text, label, mode } : { where, text, label };
 }
 
 async function readJsonLines(file: string, options: ReadLabeledRowsOptions): Promise<LabeledRow[]> {

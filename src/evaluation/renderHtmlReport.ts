@@ -27,6 +27,8 @@ export interface HtmlReportInput {
   generatedAt: Date;
   /** Calibration, reliability diagram, coverage and alert thresholds; left out when absent. */
   trust?: TrustInput;
+  /** The metrics of the rows `label --mode random` chose, when the file mixes them with others, and what they are. */
+  randomMode?: { metrics: EvaluationMetrics; heading: string };
 }
 
 const shorten = (label: string, max: number): string => (label.length > max ? `${label.slice(0, max - 1)}…` : label);
@@ -147,6 +149,18 @@ function perClassTable(metrics: EvaluationMetrics): string {
   );
 }
 
+/** The random-mode rows' figures: summary cards and the per-class table. */
+function randomModeSection(randomMode: NonNullable<HtmlReportInput['randomMode']>): string {
+  const m = randomMode.metrics;
+  return (
+    `<section id="random-mode"><h2>Random-mode rows only</h2><p class="note">${escapeHtml(randomMode.heading)}</p>` +
+    `<div class="cards">${card('accuracy', fixed(m.accuracy))}${card('macro F1', fixed(m.macroAvg.f1))}${card('weighted F1', fixed(m.weightedAvg.f1))}${card('rows', String(m.rows))}${card('misclassified', String(m.rows - m.correct))}</div>` +
+    `${perClassTable(m)}</section>`
+  );
+}
+
+const card = (name: string, value: string) => `<div class="card"><div class="value">${value}</div><div class="name">${name}</div></div>`;
+
 function misclassifiedSection(input: HtmlReportInput): string {
   const total = input.misclassified.length;
   if (total === 0) return `<h2>Misclassified rows</h2><p id="misclassified-none">No row is misclassified.</p>`;
@@ -182,7 +196,6 @@ td.log{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;white-sp
 
 export function renderHtmlReport(input: HtmlReportInput): string {
   const { metrics } = input;
-  const card = (name: string, value: string) => `<div class="card"><div class="value">${value}</div><div class="name">${name}</div></div>`;
   const left = metrics.labels.filter((l) => !metrics.averagedLabels.includes(l));
   const averagesNote =
     left.length > 0 ? `<p class="note">Averages leave out labels that are neither gold nor predicted: ${escapeHtml(left.join(', '))}.</p>` : '';
@@ -203,6 +216,7 @@ export function renderHtmlReport(input: HtmlReportInput): string {
 <section><h2>Confusion matrix <span class="note">(shade: share of the gold row)</span></h2>${confusionHeatMap(metrics)}</section>
 <section><h2>Per class</h2>${perClassBars(metrics)}${perClassTable(metrics)}${averagesNote}</section>
 </div>
+${input.randomMode ? randomModeSection(input.randomMode) : ''}
 ${input.trust ? renderTrustSection(input.trust) : ''}
 ${misclassifiedSection(input)}
 </body>

@@ -13,7 +13,7 @@ import type { GgufHeader, GgufMetadata, GgufValue } from './ggufTypes.js';
 import { readStoredDigest } from './contentDigest.js';
 import { ARCHITECTURE, KEY, LOGTRIAGE_FORMAT_VERSION } from './modelKeys.js';
 import { qwen2TensorSpecs } from './qwen2Tensors.js';
-import { unprintableLabelChar } from '../labelNames.js';
+import { unprintableLabelChar } from './labelNames.js';
 
 /** llama.cpp's LLAMA_MAX_LAYERS (src/llama-hparams.h). */
 const LLAMA_MAX_LAYERS = 512;

@@ -2,16 +2,18 @@
 // The state of a labeling session (`logtriage label`): one line per template (templateOf; the first
 // line seen of each) of the non-blank lines of the logs, less the templates the output file already
 // has a line of (a session resumes where the last one stopped), in the mode's order — 'random': a
-// seeded shuffle; 'uncertain': the model's least certain first (uncertainOrder) — and each label
-// appended to the output at once as one JSON Lines row `{"text", "label", "mode"}` — the format
-// eval, calibrate and adapt read (they ignore "mode"). Skipped lines are only skipped
+// seeded shuffle of all of them, the done ones dropped after, so a resumed session keeps the
+// order; 'uncertain': the model's least certain first (uncertainOrder) — and each label appended
+// to the output at once, in one write synced to disk, as one JSON Lines row `{"text", "label",
+// "mode"}` — the format eval, calibrate and adapt read (eval reports "random" rows apart). A kill
+// leaves whole rows; a restart neither loses nor repeats one. Skipped lines are only skipped
 // for this session: the next one offers them again. Undo steps back over this session's answers,
 // last first: an undone label's row is taken out of the output (rewritten whole: a temporary file
 // renamed over it, so a crash leaves the old file or the new one, never half of one).
 import { randomBytes } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
-import { appendFile, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import type { ClassificationResult } from '../classifier.js';
+import { open, readFile, rename, rm } from 'node:fs/promises';
+import type { ClassificationResult } from '../LogClassifier.js';
 import { ValidationError } from '../errors.js';
 import { seededRandom } from '../seededRandom.js';
 import { templateOf } from '../templates/templateOf.js';
@@ -97,6 +99,20 @@ export interface LabelState {
   labels: string[];
 }
 
+/** Whether `file` is not empty and its last byte ends no line. */
+async function lastLineOpen(file: string): Promise<boolean> {
+  const handle = await open(file, 'r');
+  try {
+    const { size } = await handle.stat();
+    if (size === 0) return false;
+    const last = Buffer.alloc(1);
+    await handle.read(last, 0, 1, size - 1);
+    return last[0] !== 0x0a && last[0] !== 0x0d;
+  } finally {
+    await handle.close();
+  }
+}
+
 export class LabelSession {
   private position = 0;
   private labeledCount: number;
@@ -104,6 +120,8 @@ export class LabelSession {
   private writing: Promise<void> = Promise.resolve();
   /** This session's answers, in order: the label given, or null for a skip. */
   private readonly answers: (string | null)[] = [];
+  /** The output's last line has no newline yet (edited by hand): the next row starts with one. */
+  private endsOpen: boolean;
 
   private constructor(
     private readonly lines: string[],
@@ -113,8 +131,10 @@ export class LabelSession {
     labeledBefore: number,
     /** Rows of the output per label. */
     private readonly counts: Map<string, number>,
+    endsOpen: boolean,
   ) {
     this.labeledCount = labeledBefore;
+    this.endsOpen = endsOpen;
   }
 
   static async open(options: LabelSessionOptions): Promise<LabelSession> {
@@ -122,11 +142,17 @@ export class LabelSession {
     if (new Set(options.labels).size !== options.labels.length) throw new ValidationError(`Labels must be distinct: ${options.labels.join(', ')}`);
     const done = new Set<string>();
     let labeledBefore = 0;
+    let endsOpen = false;
     const counts = new Map<string, number>();
     if (existsSync(options.output)) {
+      endsOpen = await lastLineOpen(options.output);
       // An output with no row yet is a fresh start, not an error.
       const rows = await readLabeledRows(options.output, { textField: 'text', labelField: 'label', format: 'jsonl' }).catch((err: unknown) => {
         if (err instanceof ValidationError && /has no labeled rows/.test(err.message)) return [];
+        // A row is one write, so only a crash of the machine or a full disk cuts one: it is the last line, with no newline.
+        if (err instanceof ValidationError && endsOpen && /not valid JSON/.test(err.message)) {
+          throw new ValidationError(`${err.message}. The file ends without a newline: if that is the last line, its write was cut short (a full disk, a crash); remove it and start again`, { cause: err });
+        }
         throw err;
       });
       for (const row of rows) {
@@ -140,7 +166,7 @@ export class LabelSession {
     // One line per template, the first seen; a template the output already has a line of is done.
     const doneTemplates = new Set([...done].map((text) => templateOf(text)));
     const seen = new Set<string>();
-    let lines: string[] = [];
+    const representatives: { text: string; done: boolean }[] = [];
     for (const file of options.files) {
       if (!existsSync(file)) throw new ValidationError(`Log file not found: ${file}`);
       for await (const line of readLogLines(createReadStream(file))) {
@@ -148,21 +174,24 @@ export class LabelSession {
         const template = templateOf(line.text);
         if (seen.has(template)) continue;
         seen.add(template);
-        if (!done.has(line.text) && !doneTemplates.has(template)) lines.push(line.text);
+        representatives.push({ text: line.text, done: done.has(line.text) || doneTemplates.has(template) });
       }
     }
+    // Random: shuffled before the done lines are dropped, so a resumed session (same logs and
+    // seed) goes on in the order the last one was in, from where it stopped.
+    let lines = (mode === 'random' ? seededShuffle(representatives, options.seed ?? 1) : representatives).filter((r) => !r.done).map((r) => r.text);
     let predictions: LinePrediction[] | null = null;
     if (options.classify) {
       const results: ClassificationResult[] = [];
       for (let start = 0; start < lines.length; start += 256) results.push(...(await options.classify(lines.slice(start, start + 256))));
       predictions = results.map((r) => ({ label: r.label, scores: r.scores, margin: topMargin(r.scores) }));
     }
-    let order: number[];
-    if (mode === 'uncertain') order = uncertainOrder(predictions!);
-    else order = seededShuffle(lines.map((_, i) => i), options.seed ?? 1);
-    lines = order.map((i) => lines[i]!);
-    if (predictions) predictions = order.map((i) => predictions![i]!);
-    return new LabelSession(lines, predictions, mode, options, labeledBefore, counts);
+    if (mode === 'uncertain') {
+      const order = uncertainOrder(predictions!);
+      lines = order.map((i) => lines[i]!);
+      predictions = order.map((i) => predictions![i]!);
+    }
+    return new LabelSession(lines, predictions, mode, options, labeledBefore, counts, endsOpen);
   }
 
   /** This session's lines in the order offered, with the model's answers when it has a model. */
@@ -193,7 +222,7 @@ export class LabelSession {
     this.position++;
     this.answers.push(label);
     try {
-      await this.serially(() => appendFile(this.options.output, `${JSON.stringify({ text, label, mode: this.mode })}\n`));
+      await this.serially(() => this.appendRow(JSON.stringify({ text, label, mode: this.mode })));
     } catch (err) {
       this.position--;
       this.answers.pop();
@@ -240,6 +269,20 @@ export class LabelSession {
     return done;
   }
 
+  /** Appends one row in one write, on disk (fdatasync) before the answer is taken as saved. */
+  private async appendRow(row: string): Promise<void> {
+    const file = await open(this.options.output, 'a');
+    try {
+      // Without the newline the row would join the last line and make it invalid JSON.
+      await file.appendFile(`${this.endsOpen ? '\n' : ''}${row}\n`);
+      // A crash of the machine, not only of this process, keeps an answer the page was told is saved.
+      await file.datasync();
+    } finally {
+      await file.close();
+    }
+    this.endsOpen = false;
+  }
+
   private async removeRow(text: string, label: string): Promise<void> {
     const output = this.options.output;
     const rows = (await readFile(output, 'utf8')).split('\n');
@@ -256,7 +299,14 @@ export class LabelSession {
     rows.splice(at, 1);
     const temp = `${output}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
     try {
-      await writeFile(temp, rows.join('\n'));
+      const file = await open(temp, 'wx');
+      try {
+        await file.writeFile(rows.join('\n'));
+        // On disk before the rename: after a crash the name holds the old rows or the new, never an empty file.
+        await file.datasync();
+      } finally {
+        await file.close();
+      }
       await rename(temp, output);
     } catch (err) {
       await rm(temp, { force: true });

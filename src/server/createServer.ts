@@ -9,7 +9,7 @@ import { pipeline } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { createGunzip } from 'node:zlib';
 import Fastify, { type FastifyInstance } from 'fastify';
-import type { LogClassifier } from '../classifier.js';
+import type { LogClassifier } from '../LogClassifier.js';
 import { parseOptions } from '../options.js';
 import { ERROR_STATUS, HttpError, RETRY_AFTER_SECONDS, toHttpError } from './errors.js';
 import { createMetrics } from './metrics.js';

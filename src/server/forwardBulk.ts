@@ -11,7 +11,7 @@
 // leading underscore.
 import { createHash } from 'node:crypto';
 import { HttpError } from './errors.js';
-import type { LogRecord } from './ingestRecords.js';
+import type { LogRecord } from '../records/readField.js';
 
 /** Tries of the items that failed with 429 or 5xx, the first included. */
 export const BULK_TRIES = 3;

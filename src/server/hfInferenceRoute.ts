@@ -5,11 +5,11 @@
 // huggingface_hub InferenceClient.text_classification), so a single string is answered as a
 // batch of one; every label is listed unless `parameters.top_k` says fewer.
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { ClassificationResult } from '../classifier.js';
+import type { ClassificationResult } from '../LogClassifier.js';
 import { calibrateLogits } from '../calibration/applyCalibration.js';
 import { type Calibration } from '../gguf/calibrationKeys.js';
 import { parseOptions } from '../options.js';
-import { applyFunction } from '../scores.js';
+import { applyFunction, rankLabels } from '../engine/scores.js';
 import { HttpError } from './errors.js';
 import { hfClassificationRequestSchema, type HfClassificationResponse, type PredictionExtras } from './schemas.js';
 
@@ -40,12 +40,8 @@ export function registerHfInferenceRoute(app: FastifyInstance, ctx: HfInferenceR
     const topK = body.parameters?.top_k ?? ctx.labels.length;
     const results = await ctx.classify(reply, texts);
     return results.map((r) => {
-      const scores = applyFunction(calibrateLogits(r.logits, ctx.calibration), fn);
       const extras = ctx.extras(r);
-      return ctx.labels
-        .map((label, i) => ({ label, score: scores[i]!, ...extras }))
-        .sort((a, b) => b.score - a.score)
-        .slice(0, topK);
+      return rankLabels(ctx.labels, applyFunction(calibrateLogits(r.logits, ctx.calibration), fn), topK).map((p) => ({ ...p, ...extras }));
     });
   });
 }

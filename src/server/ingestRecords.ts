@@ -6,14 +6,10 @@
 // an NDJSON line that is not JSON, or a record nested too deeply to be written out again is
 // `rejected` alone (answered with its reason, not forwarded); its neighbours go on as usual. Only
 // a body with no records to judge (a JSON scalar, more records than the cap) fails as a whole.
-import type { ClassificationResult } from '../classifier.js';
-import { toEcs } from '../ecs.js';
-import { recordShapeProblem } from '../recordShape.js';
+import { recordShapeProblem } from '../records/recordShape.js';
+import type { LogRecord } from '../records/readField.js';
 import { HttpError } from './errors.js';
-import { jsonAlterations, type Alteration } from '../jsonAlterations.js';
-import type { IngestAnnotation } from './schemas.js';
-
-export type LogRecord = Record<string, unknown>;
+import { jsonAlterations, type Alteration } from '../records/jsonAlterations.js';
 
 /** An NDJSON line that is not JSON: judged as one record. */
 export class InvalidLine {
@@ -97,51 +93,4 @@ export function recordsOf(parsed: unknown, maxRecords = Infinity): { items: Inge
     throw new HttpError('validation', `the body is ${typeName(body)}: send a JSON object, an array of them, or NDJSON`);
   }
   return { items: values.map((v, i) => itemOf(v, i, altered[i])), framing };
-}
-
-/** The value at `field`: a key of the record itself, else a dotted path into nested objects. */
-export function readField(record: LogRecord, field: string): unknown {
-  if (Object.hasOwn(record, field)) return record[field];
-  let value: unknown = record;
-  for (const key of field.split('.')) {
-    if (value === null || typeof value !== 'object' || !Object.hasOwn(value, key)) return undefined;
-    value = (value as LogRecord)[key];
-  }
-  return value;
-}
-
-/** Why a record cannot be classified, or undefined when its message is fine. */
-export function skipReason(message: unknown, field: string): string | undefined {
-  if (typeof message !== 'string') return `no string at '${field}'`;
-  if (message.trim().length === 0) return `'${field}' is blank`;
-  return undefined;
-}
-
-/** The record with the classification added: `logtriage: {...}`, or ECS fields when `ecs`. */
-export function enrichRecord(
-  record: LogRecord,
-  outcome: ClassificationResult | string,
-  labels: readonly string[],
-  ecs: boolean,
-  alert?: boolean,
-): LogRecord {
-  if (typeof outcome === 'string') return { ...record, logtriage: { skipped: outcome } satisfies IngestAnnotation };
-  // With the template tier a result says how it was obtained, wherever it is written.
-  const tier = outcome.via !== undefined ? { via: outcome.via, ...(outcome.template !== undefined ? { template_id: outcome.template.id } : {}) } : {};
-  const marks = { review: outcome.review, ...(alert !== undefined ? { alert } : {}), ...tier };
-  if (ecs) {
-    const fields = toEcs(outcome, labels);
-    const event = record.event !== null && typeof record.event === 'object' && !Array.isArray(record.event) ? record.event : {};
-    // With alert thresholds, only a line over its label's threshold is an alert.
-    const kind = alert === undefined ? {} : { kind: alert ? 'alert' : 'event' };
-    return { ...record, event: { ...event, ...fields.event, ...kind }, logtriage: { ...fields.logtriage, ...marks } };
-  }
-  const annotation: IngestAnnotation = {
-    label: outcome.label,
-    score: outcome.score,
-    ...(outcome.truncated ? { truncated: true as const } : {}),
-    ...(outcome.flags.length > 0 ? { flags: outcome.flags } : {}),
-    ...marks,
-  };
-  return { ...record, logtriage: annotation };
 }

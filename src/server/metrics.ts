@@ -2,7 +2,7 @@
 // Prometheus metrics of one server, in a registry of its own (two servers in one process do
 // not share counters). Durations are in seconds, as Prometheus expects.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { ClassifierStats, LogClassifier } from '../classifier.js';
+import type { ClassifierStats, LogClassifier } from '../LogClassifier.js';
 import { registerTemplateTierCounters } from '../templates/templateTierCounters.js';
 
 export interface ServerMetrics {

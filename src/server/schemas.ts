@@ -2,7 +2,7 @@
 // Wire types: request bodies as zod schemas, responses as TS types. `/predict` follows TEI's
 // router/src/http/types.rs (unknown fields are ignored there, so here too).
 import { z } from 'zod';
-import type { Alteration } from '../jsonAlterations.js';
+import type { RecordAnnotation } from '../records/enrichRecord.js';
 
 /** TEI `inputs`: a string, a list of strings, or a batch of one-element lists. Checked further in predictTexts(). */
 export const predictRequestSchema = z.object({
@@ -70,26 +70,7 @@ export interface ClassifyResponse {
 }
 
 /** What `/ingest` adds to each record under `logtriage` (without `--ecs`). */
-export type IngestAnnotation =
-  | {
-      label: string;
-      score: number;
-      truncated?: true;
-      flags?: string[];
-      review: boolean;
-      alert?: boolean;
-      altered?: Alteration[];
-      /** With the template tier: 'template' when the record took its log template's result, else 'model'; and the template id. */
-      via?: 'model' | 'template';
-      template_id?: string;
-    }
-  /** Why the record was not classified: no string in the message field, or only whitespace. */
-  | { skipped: string; altered?: Alteration[] }
-  /**
-   * Why the value was rejected on its own (not a JSON object, not JSON, nested too deeply to be
-   * written out): the answer holds only this annotation, and it is not forwarded.
-   */
-  | { rejected: string };
+export type IngestAnnotation = RecordAnnotation;
 
 /** `/info`: TEI's `Info` field names where they exist, logtriage's own under `logtriage`. */
 export interface InfoResponse {

@@ -5,9 +5,9 @@
 // `[[timestamp, {record}], ...]`; each entry is decoded alone, so a bad one is dead-lettered
 // without its siblings.
 import { MessageFormatError } from '../errors.js';
-import { jsonAlterations, type Alteration } from '../jsonAlterations.js';
-import { recordShapeProblem } from '../recordShape.js';
-import { readField, type LogRecord } from '../server/ingestRecords.js';
+import { jsonAlterations, type Alteration } from '../records/jsonAlterations.js';
+import { recordShapeProblem } from '../records/recordShape.js';
+import { readField, type LogRecord } from '../records/readField.js';
 
 export interface DecodedMessage {
   text: string;

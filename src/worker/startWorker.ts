@@ -6,12 +6,12 @@
 // backpressure (max_ack_pending) and reconnects are the engine's and the client's own.
 import { jetstream, jetstreamManager, type ConsumerMessages, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
 import { headers, type NatsConnection } from '@nats-io/transport-node';
-import type { ClassificationResult, LogClassifier } from '../classifier.js';
+import type { ClassificationResult, LogClassifier } from '../LogClassifier.js';
 import { isAlert } from '../calibration/thresholdsFile.js';
 import { EmptyInputError, InputTooLongError, LogTriageError, MaxDeliverError, MessageFormatError, ValidationError } from '../errors.js';
 import { parseOptions } from '../options.js';
-import { serializeRecord } from '../recordShape.js';
-import { enrichRecord } from '../server/ingestRecords.js';
+import { serializeRecord } from '../records/recordShape.js';
+import { enrichRecord } from '../records/enrichRecord.js';
 import { connectNats } from './connectNats.js';
 import { decodeMessage, type DecodedMessage, type DecodedPayload } from './decodeMessage.js';
 import { ensureStreams, type WorkerTopology } from './ensureStreams.js';

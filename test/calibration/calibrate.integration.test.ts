@@ -13,9 +13,9 @@ import { computeCalibrationMetrics } from '../../src/calibration/calibrationMetr
 import { fitCalibration } from '../../src/calibration/fitCalibration.js';
 import { fitTemperature } from '../../src/calibration/fitTemperature.js';
 import { fitVectorScaling } from '../../src/calibration/fitVectorScaling.js';
-import { LogClassifier } from '../../src/classifier.js';
+import { LogClassifier } from '../../src/LogClassifier.js';
 import { readGgufHeader } from '../../src/gguf/index.js';
-import { softmax } from '../../src/scores.js';
+import { softmax } from '../../src/engine/scores.js';
 import { artifactsDir, loghubFiles, splitLogLines, tinyModel } from '../fixtures/index.js';
 import { runCli } from '../helpers/runCli.js';
 import { drawCategorical, seededRandom } from '../helpers/seededRandom.js';

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { calibrateLogits } from '../../src/calibration/applyCalibration.js';
 import { fitTemperature } from '../../src/calibration/fitTemperature.js';
 import { CalibrationError } from '../../src/errors.js';
-import { softmax } from '../../src/scores.js';
+import { softmax } from '../../src/engine/scores.js';
 import { drawCategorical, normal, seededRandom } from '../helpers/seededRandom.js';
 
 function synthetic(lines: number, labels: number, temperature: number, seed: number): { logits: number[][]; gold: number[] } {

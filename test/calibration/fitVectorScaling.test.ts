@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { fitVectorScaling, solveCholesky } from '../../src/calibration/fitVectorScaling.js';
 import { CalibrationError } from '../../src/errors.js';
-import { softmax } from '../../src/scores.js';
+import { softmax } from '../../src/engine/scores.js';
 import { drawCategorical, normal, seededRandom } from '../helpers/seededRandom.js';
 
 describe('solveCholesky()', () => {

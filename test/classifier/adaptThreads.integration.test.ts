@@ -4,10 +4,10 @@
 // the prefix cache carrying cells across the switches, equal those of a fixed single thread.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadAddon } from '../../src/binding.js';
+import { loadAddon } from '../../src/engine/binding.js';
 import { readGgufHeader, validateLogtriageModel } from '../../src/gguf/index.js';
 import { LogClassifier } from '../../src/index.js';
-import type { NativeContext, NativeModel } from '../../src/native.js';
+import type { NativeContext, NativeModel } from '../../src/engine/native.js';
 import { loghubFiles, splitLogLines, tinyModel } from '../fixtures/index.js';
 
 const TOL = 1e-4;

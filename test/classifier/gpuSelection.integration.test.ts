@@ -3,9 +3,9 @@
 // without the driver they fail to load, 'auto' falls back to the CPU with one warning, and an
 // explicit backend is a BackendError that says why.
 import { afterAll, describe, expect, it } from 'vitest';
-import { gpuBackendProbes, loadBinding } from '../../src/binding.js';
-import { chooseDevice } from '../../src/chooseDevice.js';
-import { gpuHardwareLikely } from '../../src/gpuBackends.js';
+import { gpuBackendProbes, loadBinding } from '../../src/engine/binding.js';
+import { chooseDevice } from '../../src/engine/chooseDevice.js';
+import { gpuHardwareLikely } from '../../src/engine/gpuBackends.js';
 import { BackendError, LogClassifier } from '../../src/index.js';
 import { tinyModel } from '../fixtures/index.js';
 

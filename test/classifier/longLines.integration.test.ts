@@ -4,7 +4,7 @@
 // those of one context big enough for every line (F32, 1e-4), wherever the line sits in a batch.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadAddon } from '../../src/binding.js';
+import { loadAddon } from '../../src/engine/binding.js';
 import { DisposedError, LogClassifier } from '../../src/index.js';
 import { loghubFiles, splitLogLines, tinyModel } from '../fixtures/index.js';
 import { maxAbsDiff, maxResultsDiff } from '../helpers/logitDiff.js';

@@ -5,7 +5,7 @@
 // read this process's own memory maps, so they run on Linux only.
 import { readFileSync, realpathSync, statSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gpuBackendsLoaded, loadAddon, loadBinding } from '../../src/binding.js';
+import { gpuBackendsLoaded, loadAddon, loadBinding } from '../../src/engine/binding.js';
 import { readGgufHeader, validateLogtriageModel } from '../../src/gguf/index.js';
 import { LogClassifier } from '../../src/index.js';
 import { loghubFiles, splitLogLines, tinyModel } from '../fixtures/index.js';

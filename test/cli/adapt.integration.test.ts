@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loghubLabeled, type LabeledLine } from '../../scripts/fixtures/loghub-labeled.js';
 import { setCalibration } from '../../src/gguf/calibrationKeys.js';
-import { LogClassifier } from '../../src/classifier.js';
+import { LogClassifier } from '../../src/LogClassifier.js';
 import { adaptCommand, type AdaptCliOptions, type AdaptReport } from '../../src/cli/commands/adapt.js';
 import { AdaptError, ValidationError } from '../../src/errors.js';
 import { copyGguf } from '../../src/gguf/copyGguf.js';

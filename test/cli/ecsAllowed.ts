@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // ECS 8.x allowed values of the categorization fields, copied from the ECS reference
 // (https://www.elastic.co/docs/reference/ecs/ecs-allowed-values-event-kind, …-event-category,
-// …-event-type) so tests check src/ecs.ts against the schema rather than against itself.
+// …-event-type) so tests check src/records/ecs.ts against the schema rather than against itself.
 export const ECS_ALLOWED = {
   kind: ['alert', 'asset', 'enrichment', 'event', 'metric', 'state', 'pipeline_error', 'signal'],
   category: [

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { LogClassifier } from '../../src/classifier.js';
+import { LogClassifier } from '../../src/LogClassifier.js';
 import { artifactsDir, loghubDir, splitLogLines, tinyModel } from '../fixtures/index.js';
 import { runCli, type CliRun } from '../helpers/runCli.js';
 
@@ -143,6 +143,44 @@ describe('logtriage eval', () => {
     expect(lines[matrixAt + 1]).toEqual(labels);
     labels.forEach((label, g) => expect(lines[matrixAt + 2 + g]).toEqual([label, ...expected.confusionMatrix[g]!.map(String)]));
   });
+
+  it("reports the rows `label --mode random` chose apart when the file mixes them with others (table, --json, report)", async () => {
+    // Even rows random, odd rows uncertain: the random half has its own mistakes (every third row is wrong).
+    const mixed = join(workDir, 'mixed-modes.jsonl');
+    writeFileSync(mixed, rows.map((r, i) => `${JSON.stringify({ text: r.text, label: r.gold, mode: i % 2 === 0 ? 'random' : 'uncertain' })}\n`).join(''));
+    const random = rows.filter((_, i) => i % 2 === 0);
+    const mixedReport = join(workDir, 'mixed-report.html');
+    const [json, table] = await Promise.all([
+      runCli(['eval', mixed, '--model', model, '--threads', '1', '--json', '--report', mixedReport]),
+      runCli(['eval', mixed, '--model', model, '--threads', '1']),
+    ]);
+    expect(json.code, json.stderr).toBe(0);
+    const report = JSON.parse(json.stdout);
+    // The whole file as before; the random rows alone beside it.
+    expect(report).toMatchObject(approx(expectedMetrics(labels, rows)) as object);
+    expect(report.randomMode).toEqual({ ...(approx(expectedMetrics(labels, random)) as object), calibration: expect.objectContaining({ lines: random.length }) });
+    expect(report.randomMode.accuracy).not.toBe(report.accuracy);
+
+    expect(table.code, table.stderr).toBe(0);
+    const [all, apart] = table.stdout.split(/^Random-mode rows only: /m);
+    expect(apart).toMatch(new RegExp(`^${random.length} of ${rows.length} rows\\.`));
+    const accuracyLine = (text: string) => text.split('\n').map((l) => l.trim().split(/\s+/)).find((l) => l[0] === 'accuracy');
+    expect(accuracyLine(all!)).toEqual(['accuracy', report.accuracy.toFixed(3), String(rows.length)]);
+    expect(accuracyLine(apart!)).toEqual(['accuracy', report.randomMode.accuracy.toFixed(3), String(random.length)]);
+    expect(apart).toContain(`ECE (15 bins) ${report.randomMode.calibration.ece.toFixed(4)}`);
+
+    const section = /<section id="random-mode">(.*?)<\/section>/s.exec(readFileSync(mixedReport, 'utf8'))?.[1];
+    expect(section).toContain(`<div class="value">${random.length}</div><div class="name">rows</div>`);
+    expect(section).toContain(`<div class="value">${report.randomMode.accuracy.toFixed(3)}</div><div class="name">accuracy</div>`);
+
+    // All rows random, or none: one set of figures, as before.
+    const allRandom = join(workDir, 'all-random.jsonl');
+    writeFileSync(allRandom, random.map((r) => `${JSON.stringify({ text: r.text, label: r.gold, mode: 'random' })}\n`).join(''));
+    const single = await runCli(['eval', allRandom, '--model', model, '--threads', '1', '--json']);
+    expect(single.code, single.stderr).toBe(0);
+    expect(JSON.parse(single.stdout)).not.toHaveProperty('randomMode');
+    expect(JSON.parse(jsonRun.stdout)).not.toHaveProperty('randomMode');
+  }, 300_000);
 
   it('exits 2 naming the row and the valid labels when a gold label is unknown', async () => {
     const path = join(workDir, 'unknown-label.jsonl');

@@ -7,7 +7,7 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { LogClassifier } from '../../src/classifier.js';
+import { LogClassifier } from '../../src/LogClassifier.js';
 import { TemplateParser } from '../../src/templates/TemplateParser.js';
 import { artifactsDir, loghubDir, splitLogLines, tinyModel } from '../fixtures/index.js';
 import { runCli } from '../helpers/runCli.js';

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // `logtriage label`: the page in Debian's Chromium (playwright-core, as the eval report test),
 // keyboard only; labels appended as JSON Lines that adapt/eval read; a second session resumes
-// where the first stopped; u undoes the last answer; the server answers only 127.0.0.1 with its token and Host.
+// where the first stopped; u undoes the last answer; the server answers only 127.0.0.1 with its token and Host;
+// the real CLI killed with SIGKILL mid-session and restarted on the same file loses nothing and repeats nothing.
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -10,10 +11,11 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLabeling } from '../../src/cli/commands/label.js';
 import { readLabeledRows } from '../../src/evaluation/readLabeledRows.js';
-import { LogClassifier } from '../../src/classifier.js';
-import { topMargin } from '../../src/label/labelSession.js';
+import { LogClassifier } from '../../src/LogClassifier.js';
+import { LabelSession, topMargin } from '../../src/label/labelSession.js';
 import { templateOf } from '../../src/templates/templateOf.js';
 import { artifactsDir, tinyModel } from '../fixtures/index.js';
+import { startCli, waitFor, type RunningCli } from './spawnCli.js';
 
 const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const chromiumMissing = !existsSync(chromiumPath) && process.env.CI !== 'true';
@@ -163,6 +165,77 @@ describe('logtriage label', () => {
     ]);
     expect(readdirSync(workDir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   }, 120_000);
+
+  it.skipIf(chromiumMissing)('the CLI reloaded, then killed with SIGKILL mid-session and restarted on the same file: whole JSON lines, it resumes where it stopped, no line written twice', async () => {
+    const killLog = join(workDir, 'kill.log');
+    const out = join(workDir, 'kill.jsonl');
+    // Twelve templates (words tell them apart: templateOf masks numbers).
+    const words = ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot', 'golf', 'hotel', 'india', 'juliet', 'kilo', 'lima'];
+    writeFileSync(killLog, words.map((w) => `app: ${w} step finished`).join('\n') + '\n');
+    const args = ['label', killLog, '-o', out, '--labels', LABELS, '--mode', 'random', '--seed', '3'];
+    // The order the CLI offers (the same logs and seed), from a session on a scratch file.
+    const order = (await LabelSession.open({ files: [killLog], labels: LABELS.split(','), output: join(workDir, 'kill-order.jsonl'), mode: 'random', seed: 3 })).offered().map((o) => o.text);
+    expect(order).toHaveLength(words.length);
+    const startPage = async (cli: RunningCli): Promise<Page> => {
+      await waitFor(cli, 'the page address', () => /open http:\S+/.test(cli.stderr()), 120_000);
+      return pageAt(/open (http:\S+)/.exec(cli.stderr())![1]!);
+    };
+    const row = (text: string, label: string) => ({ text, label, mode: 'random' });
+
+    const first = startCli(args);
+    try {
+      const page = await startPage(first);
+      expect(await lineAt(page, 0)).toBe(order[0]);
+      await page.keyboard.press('1');
+      expect(await lineAt(page, 1)).toBe(order[1]);
+      await page.keyboard.press('s');
+      expect(await lineAt(page, 2)).toBe(order[2]);
+      await page.keyboard.press('2');
+      expect(await lineAt(page, 3)).toBe(order[3]);
+      // A reload mid-session shows the line the server is at.
+      await page.reload({ waitUntil: 'load' });
+      expect(await lineAt(page, 3)).toBe(order[3]);
+      await page.keyboard.press('3');
+      expect(await lineAt(page, 4)).toBe(order[4]);
+      // One more answer, and the kill right behind it: the server may or may not have written it.
+      await page.keyboard.press('1');
+      first.child.kill('SIGKILL');
+      await first.exited;
+      expect(first.child.signalCode).toBe('SIGKILL');
+      await page.close();
+    } finally {
+      first.child.kill('SIGKILL');
+    }
+    const afterKill = readFileSync(out, 'utf8');
+    expect(afterKill.endsWith('\n')).toBe(true);
+    const rows = afterKill.slice(0, -1).split('\n').map((l) => JSON.parse(l) as unknown);
+    const confirmed = [row(order[0]!, 'Normal'), row(order[2]!, 'Suspicious'), row(order[3]!, 'Error')];
+    expect([confirmed, [...confirmed, row(order[4]!, 'Normal')]]).toContainEqual(rows);
+
+    // The restart offers the same order less the labeled lines: the skipped line first, then on.
+    const left = order.filter((text) => !rows.some((r) => (r as { text: string }).text === text));
+    expect(left[0]).toBe(order[1]);
+    const second = startCli(args);
+    try {
+      const page = await startPage(second);
+      expect(second.stderr()).toContain(`labeling ${left.length} lines`);
+      for (let i = 0; i < left.length; i++) {
+        expect(await lineAt(page, i)).toBe(left[i]);
+        await page.keyboard.press(String((i % 3) + 1));
+      }
+      await page.waitForFunction(() => (globalThis as unknown as { document: { body: { dataset: Record<string, string> } } }).document.body.dataset.done === 'true');
+      await page.close();
+      second.child.kill('SIGTERM');
+      expect(await second.exited).toBe(0);
+    } finally {
+      second.child.kill('SIGKILL');
+    }
+    const lines = readFileSync(out, 'utf8').split('\n');
+    expect(lines.pop()).toBe('');
+    const texts = lines.map((l) => (JSON.parse(l) as { text: string }).text);
+    expect(texts).toHaveLength(order.length);
+    expect([...texts].sort()).toEqual([...order].sort());
+  }, 300_000);
 
   it.skipIf(chromiumMissing)('? shows and hides the keys; each label shows its count of rows in the file, kept on each answer', async () => {
     const out = join(workDir, 'counts.jsonl');

@@ -9,7 +9,7 @@ import { PassThrough } from 'node:stream';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { setCalibration } from '../../src/gguf/calibrationKeys.js';
 import { readThresholdsForModel } from '../../src/calibration/readThresholdsForModel.js';
-import { LogClassifier } from '../../src/classifier.js';
+import { LogClassifier } from '../../src/LogClassifier.js';
 import { calibrateCommand } from '../../src/cli/commands/calibrate.js';
 import { classifyCommand, type ClassifyCommandOptions } from '../../src/cli/commands/classify.js';
 import { evalCommand } from '../../src/cli/commands/eval.js';

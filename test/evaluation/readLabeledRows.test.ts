@@ -25,6 +25,20 @@ describe('readLabeledRows()', () => {
     ]);
   });
 
+  it("keeps the mode `logtriage label` records (JSONL field or CSV column), and reads a mode that is not a non-empty string as none", async () => {
+    const jsonl = file(
+      'modes.jsonl',
+      ['{"text":"a","label":"Error","mode":"random"}', '{"text":"b","label":"Error","mode":"uncertain"}', '{"text":"c","label":"Error","mode":3}', '{"text":"d","label":"Error","mode":""}', '{"text":"e","label":"Error"}'].join('\n'),
+    );
+    expect((await readLabeledRows(jsonl, defaults)).map((r) => r.mode)).toEqual(['random', 'uncertain', undefined, undefined, undefined]);
+    expect(Object.hasOwn((await readLabeledRows(jsonl, defaults))[4]!, 'mode')).toBe(false);
+    const csv = file('modes.csv', 'text,label,mode\na,Error,random\nb,Error,\n');
+    expect(await readLabeledRows(csv, defaults)).toEqual([
+      { where: 'record 1', text: 'a', label: 'Error', mode: 'random' },
+      { where: 'record 2', text: 'b', label: 'Error' },
+    ]);
+  });
+
   it('reads CSV with a header, quoted fields over several lines and mixed record endings', async () => {
     const path = file('ok.csv', '\uFEFFid,message,severity\r\n1,"GET /a, 200",Normal\r\n2,"stack:\nline two",Error\n\n3,plain,Suspicious\r4,last,Normal');
     expect(await readLabeledRows(path, { textField: 'message', labelField: 'severity' })).toEqual([

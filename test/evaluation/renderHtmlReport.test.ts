@@ -31,6 +31,26 @@ describe('renderHtmlReport()', () => {
     expect(html).not.toContain('Bad<Label>');
   });
 
+  it('shows the random-mode rows apart only when given them, with their own figures', () => {
+    expect(html).not.toContain('id="random-mode"');
+    const random = computeMetrics(labels, [0, 2], [0, 0]);
+    const withRandom = renderHtmlReport({
+      metrics, misclassified, maxExamples: 10, source: 's.jsonl', model: 'm.gguf', generatedAt: new Date(0),
+      randomMode: { metrics: random, heading: 'Random-mode rows only: 2 of 6 rows <b>' },
+    });
+    const section = /<section id="random-mode">(.*?)<\/section>/s.exec(withRandom)?.[1];
+    expect(section).toBeDefined();
+    expect(section).toContain('Random-mode rows only: 2 of 6 rows &lt;b&gt;');
+    const cards = [...section!.matchAll(/<div class="value">([^<]*)<\/div><div class="name">([^<]*)<\/div>/g)].map((m) => [m[2], m[1]]);
+    expect(Object.fromEntries(cards)).toEqual({ accuracy: '0.500', 'macro F1': random.macroAvg.f1.toFixed(3), 'weighted F1': random.weightedAvg.f1.toFixed(3), rows: '2', misclassified: '1' });
+    // Its per-class table: the support of each label among the random rows only.
+    expect([...section!.matchAll(/<tr><th scope="row">([^<]*)<\/th>(?:<td>[^<]*<\/td>){3}<td>(\d+)<\/td><\/tr>/g)].slice(0, 3).map((m) => [m[1], Number(m[2])])).toEqual([
+      ['Normal', 1],
+      ['Error', 0],
+      ['Bad&lt;Label&gt;', 1],
+    ]);
+  });
+
   it('has one heat-map cell per matrix entry and one bar group per class', () => {
     const cells = [...html.matchAll(/<g class="cm-cell[^"]*" data-gold="([^"]*)" data-predicted="([^"]*)" data-count="(\d+)">/g)];
     expect(cells).toHaveLength(9);

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 // The device rule without the native build: ggml's device lists as plain data.
 import { describe, expect, it } from 'vitest';
-import { chooseDevice, isSoftwareDevice, noDeviceHint } from '../../src/chooseDevice.js';
-import type { NativeDevice } from '../../src/native.js';
+import { chooseDevice, isSoftwareDevice, noDeviceHint } from '../../src/engine/chooseDevice.js';
+import type { NativeDevice } from '../../src/engine/native.js';
 
 const device = (name: string, backend: string, type: NativeDevice['type'], description: string): NativeDevice => ({
   name,

@@ -8,7 +8,7 @@
 // fails these tests; elsewhere they are skipped with a message.
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gpuBackendProbes, gpuBackendsLoaded, loadBinding } from '../../src/binding.js';
+import { gpuBackendProbes, gpuBackendsLoaded, loadBinding } from '../../src/engine/binding.js';
 import { LogClassifier, type ClassificationResult } from '../../src/index.js';
 import { EXPECTED_CASE_COUNT, expectedCases, repoRoot, tinyModel, type ExpectedCase, type TinyModelType } from '../fixtures/index.js';
 import { spawnNode } from '../helpers/spawnNode.js';
@@ -162,7 +162,7 @@ describe.skipIf(unavailable !== undefined && !required)('Vulkan on lavapipe', { 
       });
 
       // With F16 weights and flash attention this case aborted the process now and then (heap
-      // corruption); flashAttn 'auto' now stays off on lavapipe (docs/gpu.md, src/runtimePlan.ts).
+      // corruption); flashAttn 'auto' now stays off on lavapipe (docs/gpu.md, src/engine/runtimePlan.ts).
       it('small batches, one by one and 12 concurrent callers give the same logits', async () => {
         const texts = handful.map((c) => c.text);
         const refs = handful.map(reference);

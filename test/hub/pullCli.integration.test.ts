@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { LogClassifier } from '../../src/classifier.js';
+import { LogClassifier } from '../../src/LogClassifier.js';
 import { loghubDir, splitLogLines, tinyCheckpointDir } from '../fixtures/index.js';
 import { runCli } from '../helpers/runCli.js';
 import { FakeHub } from './fakeHub.js';

@@ -9,7 +9,7 @@
 //   LOGTRIAGE_FUZZ_SEED=$RANDOM npx vitest run test/reliability/hostileLines
 // stops at the line count or the deadline, whichever comes first (and still needs 10,000 lines).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadBinding } from '../../src/binding.js';
+import { loadBinding } from '../../src/engine/binding.js';
 import { readGgufHeader } from '../../src/gguf/index.js';
 import { EmptyInputError, LogClassifier, type ClassificationResult } from '../../src/index.js';
 import { tinyModel } from '../fixtures/index.js';

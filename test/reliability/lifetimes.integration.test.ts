@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadAddon } from '../../src/binding.js';
+import { loadAddon } from '../../src/engine/binding.js';
 import { AbortError, DisposedError, LogClassifier, type ClassificationResult } from '../../src/index.js';
 import { readGgufHeader, validateLogtriageModel } from '../../src/gguf/index.js';
 import { loghubFiles, repoRoot, splitLogLines, tinyModel } from '../fixtures/index.js';

@@ -2,7 +2,7 @@
 // /metrics has the template tier's counters when the classifier has the tier, and none without it
 // (a stand-in classifier: createMetrics reads labels, stats(), onBatch and queuedLines).
 import { describe, expect, it } from 'vitest';
-import type { LogClassifier } from '../../src/classifier.js';
+import type { LogClassifier } from '../../src/LogClassifier.js';
 import { createMetrics } from '../../src/server/metrics.js';
 
 const stats = (templateTier?: object) => ({

@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { setCalibration } from '../../src/gguf/calibrationKeys.js';
 import { copyGguf } from '../../src/gguf/copyGguf.js';
 import { LogClassifier, ValidationError, type ClassificationResult, type PipelineEntry } from '../../src/index.js';
-import { softmax } from '../../src/scores.js';
+import { softmax } from '../../src/engine/scores.js';
 import { createServer } from '../../src/server/index.js';
 import { artifactsDir, tinyModel } from '../fixtures/index.js';
 import { get, post, sampleLines, startServer, type RunningServer } from './helpers.js';

@@ -12,7 +12,7 @@ import { adaptLabels } from '../../adapt/adaptLabels.js';
 import { compareHeads, isWorse } from '../../adapt/compareHeads.js';
 import { hashFile } from '../../adapt/hashFile.js';
 import { describeValidation, splitHeldOut, type Validation } from '../../adapt/splitHeldOut.js';
-import { LogClassifier } from '../../classifier.js';
+import { LogClassifier } from '../../LogClassifier.js';
 import { AdaptError } from '../../errors.js';
 import type { LabeledRunFlags } from '../../evaluation/classifyLabeledRows.js';
 import { readLabeledRows } from '../../evaluation/readLabeledRows.js';

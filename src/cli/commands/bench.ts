@@ -4,7 +4,7 @@
 // node-llama-cpp is `npm run bench` (scripts/bench/bench.ts); this is the quick check a user runs.
 import { createReadStream } from 'node:fs';
 import { createGunzip } from 'node:zlib';
-import { LogClassifier } from '../../classifier.js';
+import { LogClassifier } from '../../LogClassifier.js';
 import { ValidationError } from '../../errors.js';
 import type { OpenOptions } from '../../options.js';
 import { readLogLines } from '../../lines/readLogLines.js';

@@ -9,7 +9,7 @@ import { access, stat } from 'node:fs/promises';
 import { once, setMaxListeners } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { LogClassifier } from '../../classifier.js';
+import { LogClassifier } from '../../LogClassifier.js';
 import { readThresholdsForModel } from '../../calibration/readThresholdsForModel.js';
 import { isAlert } from '../../calibration/thresholdsFile.js';
 import { AbortError, ValidationError } from '../../errors.js';

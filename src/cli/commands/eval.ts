@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: MIT
 // `logtriage eval <labeled.jsonl | labeled.csv> --model model.gguf`: classifies every labeled row
 // through the library and prints accuracy, F1 and the confusion matrix (a table, or JSON with
-// --json) on stdout; --report also writes the HTML report. With --template-tier the rows are
-// classified twice, the model on every row and then through the template tier, and the tier's
-// agreement with the model and accuracy both ways follow the metrics (which are the model's).
+// --json) on stdout; --report also writes the HTML report. A file that mixes rows `label --mode
+// random` chose with other rows also gets the figures of the random rows alone (randomModeRows.ts).
+// With --template-tier the rows are classified twice, the model on every row and then through the
+// template tier, and the tier's agreement with the model and accuracy both ways follow the metrics
+// (which are the model's).
 import { writeFile } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import { describeCalibration } from '../../calibration/applyCalibration.js';
@@ -15,12 +17,13 @@ import { checkOutputFolder } from '../checkOutputFolder.js';
 import { escapeTerminalText, terminalJson } from '../output/escapeTerminal.js';
 import { classifyLabeledRows, readRowsAndOpen } from '../../evaluation/classifyLabeledRows.js';
 import { compareTemplateTier, formatTemplateTierComparison, type TemplateTierComparison } from '../../evaluation/compareTemplateTier.js';
-import { LogClassifier } from '../../classifier.js';
+import { LogClassifier } from '../../LogClassifier.js';
 import { formatCalibrationFigures, formatCoverageTable, formatThresholdFits } from '../../evaluation/formatTrustTables.js';
 import { readModelMeta } from '../../gguf/readModelMeta.js';
 import { resolveModel } from '../../hub/index.js';
 import { computeMetrics, type EvaluationMetrics } from '../../evaluation/metrics.js';
 import { formatMetricsTable } from '../../evaluation/formatMetricsTable.js';
+import { randomModeRows } from '../../evaluation/randomModeRows.js';
 import { LABELED_FORMATS, type LabeledFormat } from '../../evaluation/readLabeledRows.js';
 import { renderHtmlReport, type MisclassifiedRow } from '../../evaluation/renderHtmlReport.js';
 import { resolveGoldLabels } from '../../evaluation/resolveGoldLabels.js';
@@ -57,6 +60,24 @@ export interface EvalReport extends EvaluationMetrics {
   targetPrecision?: ThresholdFit[];
   /** With --template-tier: the tier against the model on every row. */
   templateTier?: TemplateTierComparison;
+  /**
+   * When the file mixes rows `label --mode random` chose with other rows: the metrics and
+   * calibration of the random rows alone (a uniform sample: the unbiased estimate).
+   */
+  randomMode?: RandomModeReport;
+}
+
+/** The figures of the random-mode rows alone. */
+export interface RandomModeReport extends EvaluationMetrics {
+  calibration: CalibrationMetrics & { applied: string };
+}
+
+/** What the random-mode figures are, where the table and the report show them. */
+export function randomModeHeading(randomRows: number, allRows: number): string {
+  return (
+    `Random-mode rows only: ${randomRows} of ${allRows} rows. \`label --mode random\` chose them uniformly among the log's templates, ` +
+    `so these figures are unbiased over templates (each counts once, however often it occurs); the other rows (e.g. least certain first) over-represent hard lines.`
+  );
 }
 
 export async function evalCommand(file: string, options: EvalCliOptions, out: Writable = process.stdout): Promise<EvalReport> {
@@ -107,17 +128,33 @@ export async function evalCommand(file: string, options: EvalCliOptions, out: Wr
   const correct = predicted.map((p, i) => p === gold[i]);
   const selective = coverageAt(topScores, correct, COVERAGE_TABLE_THRESHOLDS);
   const fits = targets.map((t) => thresholdForPrecision(predicted, topScores, gold, labels.indexOf(t.label), t));
+  const randomRows = randomModeRows(rows);
+  const randomMode: RandomModeReport | undefined = randomRows && {
+    ...computeMetrics(labels, randomRows.map((i) => gold[i]!), randomRows.map((i) => predicted[i]!)),
+    calibration: { ...computeCalibrationMetrics(randomRows.map((i) => probs[i]!), randomRows.map((i) => gold[i]!)), applied },
+  };
   const report: EvalReport = {
     ...metrics,
     calibration: { ...calibrationMetrics, applied },
     selective,
     ...(fits.length > 0 ? { targetPrecision: fits } : {}),
+    ...(randomMode ? { randomMode } : {}),
     ...(tier !== undefined ? { templateTier: tier } : {}),
   };
+  const randomTable = randomMode
+    ? `\n${randomModeHeading(randomMode.rows, rows.length)}\n\n${formatMetricsTable(randomMode)}${formatCalibrationFigures(randomMode.calibration, applied)}`
+    : '';
   out.write(
     options.json
       ? `${terminalJson(report, 2)}\n`
-      : escapeTerminalText(formatMetricsTable(metrics) + formatCalibrationFigures(calibrationMetrics, applied) + formatCoverageTable(selective) + (fits.length > 0 ? formatThresholdFits(fits) : '') + (tier !== undefined ? formatTemplateTierComparison(tier) : '')),
+      : escapeTerminalText(
+          formatMetricsTable(metrics) +
+            formatCalibrationFigures(calibrationMetrics, applied) +
+            formatCoverageTable(selective) +
+            (fits.length > 0 ? formatThresholdFits(fits) : '') +
+            randomTable +
+            (tier !== undefined ? formatTemplateTierComparison(tier) : ''),
+        ),
   );
   if (options.thresholdsOut !== undefined) {
     await writeThresholdsFile(options.thresholdsOut, thresholdsFileFrom(fits, calibration));
@@ -132,6 +169,7 @@ export async function evalCommand(file: string, options: EvalCliOptions, out: Wr
       model: modelPath,
       generatedAt: new Date(),
       trust: { calibration: calibrationMetrics, applied, selective, curve: coverageCurve(topScores, correct), fits },
+      ...(randomMode ? { randomMode: { metrics: randomMode, heading: randomModeHeading(randomMode.rows, rows.length) } } : {}),
     });
     await writeFile(options.report, html);
     process.stderr.write(escapeTerminalText(`report written to ${options.report}\n`));

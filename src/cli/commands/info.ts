@@ -4,19 +4,19 @@
 // backends and devices, and with --plan the run-time plan open() would make here with default
 // options (runtimePlan.ts), each choice with why. Text for people by default, JSON with --json.
 import { existsSync } from 'node:fs';
-import { gpuBackendProbes, loadBinding, machineFacts } from '../../binding.js';
+import { gpuBackendProbes, loadBinding, machineFacts } from '../../engine/binding.js';
 import { describeCalibration } from '../../calibration/applyCalibration.js';
 import type { CalibrationRecord } from '../../gguf/calibrationKeys.js';
 import type { AdaptRecord } from '../../gguf/adaptKeys.js';
-import { chooseDevice, noDeviceHint } from '../../chooseDevice.js';
+import { chooseDevice, noDeviceHint } from '../../engine/chooseDevice.js';
 import { ModelLoadError } from '../../errors.js';
 import { readGgufHeader, validateLogtriageModel, type DigestCoverage, type GgufHeader } from '../../gguf/index.js';
 import { KEY } from '../../gguf/modelKeys.js';
 import { resolveModel } from '../../hub/index.js';
-import { gpuBackendHint, type GpuBackendProbe } from '../../gpuBackends.js';
-import type { NativeDevice } from '../../native.js';
+import { gpuBackendHint, type GpuBackendProbe } from '../../engine/gpuBackends.js';
+import type { NativeDevice } from '../../engine/native.js';
 import { openOptionsSchema, parseOptions } from '../../options.js';
-import { modelFacts, planRuntime, summarizePlan, type PlanSummary } from '../../runtimePlan.js';
+import { modelFacts, planRuntime, summarizePlan, type PlanSummary } from '../../engine/runtimePlan.js';
 import { escapeJsonForTerminal, escapeTerminal, escapeTerminalText } from '../output/escapeTerminal.js';
 
 export interface InfoCommandOptions {

@@ -4,7 +4,7 @@
 // the URL it prints (on stderr: stdout is for data), appends each label to the output as a JSON
 // Lines row `{"text", "label"}` (what eval, calibrate and adapt read), and resumes: lines the output
 // already labels are not offered again. Runs until Ctrl-C.
-import { LogClassifier } from '../../classifier.js';
+import { LogClassifier } from '../../LogClassifier.js';
 import { readModelMeta } from '../../gguf/readModelMeta.js';
 import { resolveModel } from '../../hub/index.js';
 import { LabelSession } from '../../label/labelSession.js';

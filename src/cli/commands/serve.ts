@@ -5,7 +5,7 @@
 import { InvalidArgumentError } from 'commander';
 import { ValidationError } from '../../errors.js';
 import { readSecretFile } from '../readSecretFile.js';
-import { LogClassifier } from '../../classifier.js';
+import { LogClassifier } from '../../LogClassifier.js';
 import { readThresholdsForModel } from '../../calibration/readThresholdsForModel.js';
 import type { OpenOptions } from '../../options.js';
 import { createServer } from '../../server/index.js';

@@ -4,7 +4,7 @@
 // at once with 1. Flags are declared here (registerWorkerCommand) so main.ts only hooks it in.
 import { Command, Option } from 'commander';
 import { readThresholdsForModel } from '../../calibration/readThresholdsForModel.js';
-import { LogClassifier } from '../../classifier.js';
+import { LogClassifier } from '../../LogClassifier.js';
 import { parseOptions } from '../../options.js';
 import { JetStreamWorker, serveWorkerMetrics, type WorkerOptions } from '../../worker/index.js';
 import { workerOptionsSchema } from '../../worker/workerOptions.js';

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Elastic Common Schema documents, one JSON object per line (for Filebeat/Elastic Agent's
-// NDJSON input or the _bulk API). The mapping itself is src/ecs.ts, documented in docs/ecs.md.
-import { ecsDocument } from '../../ecs.js';
+// NDJSON input or the _bulk API). The mapping itself is src/records/ecs.ts, documented in docs/ecs.md.
+import { ecsDocument } from '../../records/ecs.js';
 import { escapeJsonForTerminal } from './escapeTerminal.js';
 import type { RecordWriter, RecordWriterOptions } from './recordTypes.js';
 

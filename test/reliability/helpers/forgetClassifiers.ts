@@ -4,7 +4,7 @@
 // disposes native models without any GC: their weights must go at once. Prints one JSON report.
 //
 //   node --expose-gc --import tsx forgetClassifiers.ts <model.gguf> <count>
-import { loadBinding } from '../../../src/binding.js';
+import { loadBinding } from '../../../src/engine/binding.js';
 import { LogClassifier } from '../../../src/index.js';
 import { collectGarbage, liveModels, rssMiB } from './nativeHeap.js';
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Leak checks for child processes run with --expose-gc: garbage collection until finalizers
 // have run, and the addon's count of llama models not yet freed (all threads).
-import { loadBinding } from '../../../src/binding.js';
+import { loadBinding } from '../../../src/engine/binding.js';
 
 /** Models loaded and not yet freed in this process, worker_threads included. */
 export function liveModels(): number {
