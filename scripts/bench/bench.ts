@@ -7,6 +7,7 @@
 //   npm run bench -- --models f16 --lines 64 --run 8 --rounds 2 --threads 2
 //   npm run bench -- --gpu cuda --models f16,q8_0 --lines 1024   # every contender on the GPU (scripts/gpu/gpu-check.sh)
 //   npm run bench -- --scenario streaming --models q8_0 [--lines 64]   # issue 17's targets: streams, batch 8, RSS, threads idle and loaded (scripts/bench/streaming.ts)
+//   npm run bench -- --scenario templates --models tiny [--off-lines 48] [--paths library,serve,worker]   # issue 27: the template tier on the ten-system stream (scripts/bench/templateTier.ts)
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, homedir, totalmem } from 'node:os';
@@ -23,6 +24,7 @@ import { llamaToolsDir, runLlamaBench, runLlamaEmbedding } from './llamaTools.js
 import { renderMarkdown, renderSvg, ourPeakRssMiB, rssBoundMiB, type BenchReport, type ContenderRow, type ModelReport, type TypeParity } from './report.js';
 import { combineRounds, percentile, type ContenderResult } from './results.js';
 import { runStreaming } from './streaming.js';
+import { runTemplateTier, TEMPLATE_PATHS, type TemplatePath } from './templateTier.js';
 import { defaultCheckpointDir, makeRandomCheckpoint, type CheckpointShape } from '../fixtures/make-random-checkpoint.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -47,6 +49,11 @@ const { values: args } = parseArgs({
     gpu: { type: 'string' },
     // The random model's shape for the non-tiny models (scripts/fixtures/make-random-checkpoint.ts CHECKPOINT_SHAPES).
     shape: { type: 'string', default: 'qwen2-1.5b' },
+    // --scenario templates: tier-off sample size (default: the whole stream), paths, audit share.
+    'off-lines': { type: 'string' },
+    paths: { type: 'string', default: TEMPLATE_PATHS.join(',') },
+    audit: { type: 'string' },
+    'min-agreement': { type: 'string' },
   },
 });
 const gpu = args.gpu as 'cuda' | 'vulkan' | 'metal' | undefined;
@@ -56,7 +63,8 @@ const toolGpu = gpu ? { backendPath: installedGpuBackendFile(gpu) ?? '' } : unde
 
 const smoke = args.smoke;
 const streaming = args.scenario === 'streaming';
-if (!['sample', 'streaming'].includes(args.scenario)) throw new Error(`--scenario must be 'sample' or 'streaming', not '${args.scenario}'`);
+const templates = args.scenario === 'templates';
+if (!['sample', 'streaming', 'templates'].includes(args.scenario)) throw new Error(`--scenario must be 'sample', 'streaming' or 'templates', not '${args.scenario}'`);
 const threads = Number(args.threads);
 const nLines = Number(args.lines ?? (smoke ? 12 : streaming ? 160 : 40));
 // Consecutive lines taken from each file: a log stream is runs of one system's lines.
@@ -273,6 +281,24 @@ async function gpuName(): Promise<string> {
 async function main(): Promise<void> {
   if (args.prepare) {
     for (const name of modelNames) log(`ready: ${await prepareModel(name)}`);
+    return;
+  }
+  if (templates) {
+    const paths = args.paths.split(',') as TemplatePath[];
+    const unknown = paths.find((p) => !TEMPLATE_PATHS.includes(p));
+    if (unknown !== undefined) throw new Error(`--paths: '${unknown}' is not one of ${TEMPLATE_PATHS.join(', ')}`);
+    const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim();
+    const templateArgs = {
+      models: modelNames,
+      files: loghubFiles(),
+      ...(args.lines !== undefined ? { lines: Number(args.lines) } : {}),
+      runLength: Number(args.run ?? 16),
+      ...(args['off-lines'] !== undefined ? { offLines: Number(args['off-lines']) } : {}),
+      paths,
+      ...(args.audit !== undefined ? { audit: Number(args.audit) } : {}),
+      ...(args['min-agreement'] !== undefined ? { minAgreement: Number(args['min-agreement']) } : {}),
+    };
+    process.stdout.write(await runTemplateTier(templateArgs, { threads, outDir, command, machine, log, prepareModel }));
     return;
   }
   const tiny = await prepareModel('tiny');

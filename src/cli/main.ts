@@ -192,8 +192,8 @@ export function buildProgram(): Command {
     .option('--target-precision <targets>', 'per label the lowest alert threshold reaching a precision, e.g. Malicious=0.95,Error=0.9')
     .option('--thresholds-out <file>', 'write those thresholds as JSON for classify/serve --thresholds')
     .addOption(maxLineBytesOption());
-  addModelFlags(evaluate, ENGINE_FLAGS)
-    .addHelpText('after', '\nExamples:\n  $ logtriage eval held-out.jsonl --model models/logs-f16.gguf --target-precision Malicious=0.95 --thresholds-out alerts.json\n  $ logtriage eval labeled.jsonl --model models/logs-f16.gguf\n  $ logtriage eval tickets.csv --text-field message --label-field severity --model models/logs-f16.gguf --report eval.html\n  $ logtriage eval labeled.jsonl --model models/logs-f16.gguf --json > metrics.json')
+  addTemplateTierFlag(addModelFlags(evaluate, ENGINE_FLAGS))
+    .addHelpText('after', '\nExamples:\n  $ logtriage eval held-out.jsonl --model models/logs-f16.gguf --target-precision Malicious=0.95 --thresholds-out alerts.json\n  $ logtriage eval labeled.jsonl --model models/logs-f16.gguf\n  $ logtriage eval tickets.csv --text-field message --label-field severity --model models/logs-f16.gguf --report eval.html\n  $ logtriage eval labeled.jsonl --model models/logs-f16.gguf --json > metrics.json\n  $ logtriage eval labeled.jsonl --model models/logs-f16.gguf --template-tier   # the tier against the model on every row')
     .action(async (file: string, opts: Omit<EvalCliOptions, 'open'>) => {
       await evalCommand(file, { ...opts, open: openOptionsFrom(opts, ENGINE_FLAGS) });
     });

@@ -76,16 +76,21 @@ export interface EcsDocument extends EcsFields {
     review?: boolean;
     /** With alert thresholds: the label's threshold was reached (event.kind is 'alert' exactly then). */
     alert?: boolean;
+    /** With the template tier: 'template' when the line took its template's result, else 'model'. */
+    via?: 'model' | 'template';
+    /** With the template tier: the line's template id. */
+    template_id?: string;
   };
 }
 
 /**
  * One whole ECS document for a classified log line: `toEcs()` plus @timestamp, ecs.version,
- * message and log.file.path. The line number, flags and (with `scores`) every label's
- * probability stay under `logtriage`, since ECS has no field for them.
+ * message and log.file.path. The line number, flags, (with `scores`) every label's probability
+ * and (with the template tier) `via` and `template_id` stay under `logtriage`, since ECS has no
+ * field for them.
  */
 export function ecsDocument(
-  result: Pick<ClassificationResult, 'label' | 'score' | 'scores' | 'truncated'> & { flags: readonly string[]; review?: boolean; alert?: boolean },
+  result: Pick<ClassificationResult, 'label' | 'score' | 'scores' | 'truncated' | 'via'> & { flags: readonly string[]; review?: boolean; alert?: boolean; templateId?: string },
   labels: readonly string[],
   source: EcsSource,
   options: { scores?: boolean } = {},
@@ -107,6 +112,8 @@ export function ecsDocument(
       ...(result.truncated ? { truncated: true as const } : {}),
       ...(result.review !== undefined ? { review: result.review } : {}),
       ...(result.alert !== undefined ? { alert: result.alert } : {}),
+      ...(result.via !== undefined ? { via: result.via } : {}),
+      ...(result.templateId !== undefined ? { template_id: result.templateId } : {}),
     },
   };
 }

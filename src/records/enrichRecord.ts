@@ -8,8 +8,20 @@ import type { LogRecord } from './readField.js';
 
 /** The `logtriage` field of an enriched record. */
 export type RecordAnnotation =
-  /** `model`: the digest of the weights that classified it (ClassificationResult.model). */
-  | { label: string; score: number; truncated?: true; flags?: string[]; review: boolean; alert?: boolean; model: string; altered?: Alteration[] }
+  | {
+      label: string;
+      score: number;
+      truncated?: true;
+      flags?: string[];
+      review: boolean;
+      alert?: boolean;
+      /** The digest of the weights that classified it (ClassificationResult.model). */
+      model: string;
+      altered?: Alteration[];
+      /** With the template tier: 'template' when the record took its log template's result, else 'model'; and the template id. */
+      via?: 'model' | 'template';
+      template_id?: string;
+    }
   /** Why the record was not classified: no string in the message field, or only whitespace. */
   | { skipped: string; altered?: Alteration[] }
   /**
@@ -27,7 +39,9 @@ export function enrichRecord(
 ): LogRecord {
   if (typeof outcome === 'string') return { ...record, logtriage: { skipped: outcome } satisfies RecordAnnotation };
   const { alert } = outcome;
-  const marks = { review: outcome.review, ...(alert !== undefined ? { alert } : {}), model: outcome.model };
+  // With the template tier a result says how it was obtained, wherever it is written.
+  const tier = outcome.via !== undefined ? { via: outcome.via, ...(outcome.template !== undefined ? { template_id: outcome.template.id } : {}) } : {};
+  const marks = { review: outcome.review, ...(alert !== undefined ? { alert } : {}), model: outcome.model, ...tier };
   if (ecs) {
     const fields = toEcs(outcome, labels);
     const event = record.event !== null && typeof record.event === 'object' && !Array.isArray(record.event) ? record.event : {};

@@ -5,6 +5,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { ClassifierStats, LogClassifier } from '../LogClassifier.js';
 import type { ModelSlot } from '../ModelSlot.js';
 import { registerModelInfoMetric } from '../records/modelInfoMetric.js';
+import { registerTemplateTierCounters } from '../templates/templateTierCounters.js';
 
 export interface ServerMetrics {
   registry: Registry;
@@ -197,12 +198,6 @@ export function createMetrics(classifier: LogClassifier, slot?: ModelSlot): Serv
   statsCounter(registry, current, 'logtriage_result_cache_lookups_total', 'Lines looked up in the exact-repeat result cache', (s) => s.cache.lookups);
   statsCounter(registry, current, 'logtriage_result_cache_hits_total', 'Lines answered from the exact-repeat result cache', (s) => s.cache.hits);
   // With --template-tier only: the tier's counters (docs/templates.md#template-tier).
-  if (classifier.stats().templateTier !== undefined) {
-    const tier = (read: (t: NonNullable<ClassifierStats['templateTier']>) => number) => (s: ClassifierStats) => (s.templateTier ? read(s.templateTier) : 0);
-    statsCounter(registry, current, 'logtriage_template_tier_served_total', "Lines given their log template's result without the model", tier((t) => t.servedByTemplate));
-    statsCounter(registry, current, 'logtriage_template_tier_audits_total', "Lines the model classified to audit their template's label", tier((t) => t.audits));
-    statsCounter(registry, current, 'logtriage_template_tier_audit_agreements_total', "Audited lines that got their template's label", tier((t) => t.agreements));
-    statsCounter(registry, current, 'logtriage_template_tier_retired_total', 'Templates retired to per-line classification (their audits disagreed)', tier((t) => t.retired));
-  }
+  if (classifier.stats().templateTier !== undefined) registerTemplateTierCounters(registry, () => current().stats().templateTier);
   return metrics;
 }

@@ -77,7 +77,7 @@ export class JetStreamWorker {
       const jsm = await jetstreamManager(nc);
       const info = await jsm.consumers.info(options.stream, options.durable);
       return { pending: info.num_pending, ackPending: info.num_ack_pending };
-    });
+    }, this.slot.current.stats().templateTier !== undefined ? () => this.slot.current.stats().templateTier : undefined);
     registerModelInfoMetric(this.metrics.registry, 'logtriage_worker_model_info', () => this.slot.current.info);
     // A third of the ack wait: a batch that waits in the classifier's queue never reaches it.
     this.workingTimer = setInterval(() => {

@@ -3,6 +3,8 @@
 // and the small HTTP endpoint that serves them with /health.
 import { createServer, type Server } from 'node:http';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { TemplateTierStats } from '../templates/TemplateTier.js';
+import { registerTemplateTierCounters } from '../templates/templateTierCounters.js';
 
 export interface WorkerMetrics {
   registry: Registry;
@@ -32,11 +34,13 @@ export interface ConsumerLag {
 /**
  * `readLag` is called at scrape time (consumer info from the engine); undefined keeps the last values.
  * Every one of `labels` appears in the by-label counters from the start, so rate() works before the first hit.
+ * `readTier` (the classifier has the template tier) adds the tier's counters, named as the server's.
  */
-export function createWorkerMetrics(labels: readonly string[], readLag: () => Promise<ConsumerLag | undefined>): WorkerMetrics {
+export function createWorkerMetrics(labels: readonly string[], readLag: () => Promise<ConsumerLag | undefined>, readTier?: () => TemplateTierStats | undefined): WorkerMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'logtriage_' });
   const registers = [registry];
+  if (readTier !== undefined) registerTemplateTierCounters(registry, readTier);
   let lag: ConsumerLag | undefined;
   const refreshLag = async () => {
     lag = (await readLag().catch(() => undefined)) ?? lag;

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// --template-tier and --template-audit on classify, serve and worker become open()'s templateTier;
+// --template-tier and --template-audit on classify, serve, worker and eval become open()'s templateTier;
 // without them the option is absent (open() then defaults to false: results as before).
 import { describe, expect, it } from 'vitest';
 import { buildProgram } from '../../src/cli/main.js';
@@ -14,7 +14,7 @@ const parsed = (command: string, args: string[]) => {
 };
 
 describe('--template-tier / --template-audit', () => {
-  it.each(['classify', 'serve', 'worker'])('%s declares both flags', (command) => {
+  it.each(['classify', 'serve', 'worker', 'eval'])('%s declares both flags', (command) => {
     const sub = buildProgram().commands.find((c) => c.name() === command)!;
     expect(sub.options.map((o) => o.long)).toEqual(expect.arrayContaining(['--template-tier', '--template-audit']));
   });

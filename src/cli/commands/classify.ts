@@ -224,6 +224,7 @@ async function classifyInputs(
     manyInputs: inputs.length > 1,
     review: reviewing,
     alerts: clf.info.alertThresholds !== null,
+    templateTier: clf.stats().templateTier !== undefined,
   });
   const notice = (message: string) => {
     if (!options.quiet) io.stderr.write(`logtriage: ${escapeTerminal(message)}\n`);

@@ -3,6 +3,9 @@
 // through the library and prints accuracy, F1 and the confusion matrix (a table, or JSON with
 // --json) on stdout; --report also writes the HTML report. A file that mixes rows `label --mode
 // random` chose with other rows also gets the figures of the random rows alone (randomModeRows.ts).
+// With --template-tier the rows are classified twice, the model on every row and then through the
+// template tier, and the tier's agreement with the model and accuracy both ways follow the metrics
+// (which are the model's).
 import { writeFile } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import { describeCalibration } from '../../calibration/applyCalibration.js';
@@ -13,6 +16,8 @@ import { ValidationError } from '../../errors.js';
 import { checkOutputFolder } from '../checkOutputFolder.js';
 import { escapeTerminalText, terminalJson } from '../output/escapeTerminal.js';
 import { classifyLabeledRows, readRowsAndOpen } from '../../evaluation/classifyLabeledRows.js';
+import { compareTemplateTier, formatTemplateTierComparison, type TemplateTierComparison } from '../../evaluation/compareTemplateTier.js';
+import { LogClassifier } from '../../LogClassifier.js';
 import { formatCalibrationFigures, formatCoverageTable, formatThresholdFits } from '../../evaluation/formatTrustTables.js';
 import { readModelMeta } from '../../gguf/readModelMeta.js';
 import { resolveModel } from '../../hub/index.js';
@@ -22,7 +27,7 @@ import { randomModeRows } from '../../evaluation/randomModeRows.js';
 import { LABELED_FORMATS, type LabeledFormat } from '../../evaluation/readLabeledRows.js';
 import { renderHtmlReport, type MisclassifiedRow } from '../../evaluation/renderHtmlReport.js';
 import { resolveGoldLabels } from '../../evaluation/resolveGoldLabels.js';
-import type { OpenOptions } from '../../options.js';
+import { templateTierOptionsSchema, type OpenOptions } from '../../options.js';
 
 /** `--format` choices. */
 export { LABELED_FORMATS };
@@ -53,6 +58,8 @@ export interface EvalReport extends EvaluationMetrics {
   /** Accuracy and coverage at the review thresholds of the table. */
   selective: CoveragePoint[];
   targetPrecision?: ThresholdFit[];
+  /** With --template-tier: the tier against the model on every row. */
+  templateTier?: TemplateTierComparison;
   /**
    * When the file mixes rows `label --mode random` chose with other rows: the metrics and
    * calibration of the random rows alone (a uniform sample: the unbiased estimate).
@@ -82,7 +89,9 @@ export async function evalCommand(file: string, options: EvalCliOptions, out: Wr
   const modelPath = resolveModel(options.model);
   // The targets name the model's labels, which its GGUF header has: checked before the model loads.
   const targets = options.targetPrecision === undefined ? [] : parsePrecisionTargets(options.targetPrecision, (await readModelMeta(modelPath)).labels);
-  const { rows, clf } = await readRowsAndOpen(file, modelPath, options, options.open);
+  // The metrics are always the model's on every row: with --template-tier that run comes first.
+  const tierOptions = options.open.templateTier;
+  const { rows, clf } = await readRowsAndOpen(file, modelPath, options, { ...options.open, templateTier: false });
   const labels = clf.labels;
   const calibration = clf.info.calibration;
   let gold: number[];
@@ -93,6 +102,17 @@ export async function evalCommand(file: string, options: EvalCliOptions, out: Wr
     results = await classifyLabeledRows(clf, rows);
   } finally {
     await clf.dispose();
+  }
+  let tier: TemplateTierComparison | undefined;
+  if (tierOptions !== undefined && tierOptions !== false) {
+    const tiered = await LogClassifier.open(modelPath, options.open);
+    try {
+      const tieredResults = await classifyLabeledRows(tiered, rows);
+      const audit = templateTierOptionsSchema.parse(tierOptions).audit;
+      tier = compareTemplateTier(gold, labels, results, tieredResults, tiered.stats().templateTier!, audit);
+    } finally {
+      await tiered.dispose();
+    }
   }
 
   const probs = results.map((r) => labels.map((l) => r.scores[l]!));
@@ -119,6 +139,7 @@ export async function evalCommand(file: string, options: EvalCliOptions, out: Wr
     selective,
     ...(fits.length > 0 ? { targetPrecision: fits } : {}),
     ...(randomMode ? { randomMode } : {}),
+    ...(tier !== undefined ? { templateTier: tier } : {}),
   };
   const randomTable = randomMode
     ? `\n${randomModeHeading(randomMode.rows, rows.length)}\n\n${formatMetricsTable(randomMode)}${formatCalibrationFigures(randomMode.calibration, applied)}`
@@ -127,7 +148,12 @@ export async function evalCommand(file: string, options: EvalCliOptions, out: Wr
     options.json
       ? `${terminalJson(report, 2)}\n`
       : escapeTerminalText(
-          formatMetricsTable(metrics) + formatCalibrationFigures(calibrationMetrics, applied) + formatCoverageTable(selective) + (fits.length > 0 ? formatThresholdFits(fits) : '') + randomTable,
+          formatMetricsTable(metrics) +
+            formatCalibrationFigures(calibrationMetrics, applied) +
+            formatCoverageTable(selective) +
+            (fits.length > 0 ? formatThresholdFits(fits) : '') +
+            randomTable +
+            (tier !== undefined ? formatTemplateTierComparison(tier) : ''),
         ),
   );
   if (options.thresholdsOut !== undefined) {

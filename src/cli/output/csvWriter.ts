@@ -30,6 +30,7 @@ export function csvWriter(options: RecordWriterOptions): RecordWriter {
     'truncated',
     ...(options.review ? ['review'] : []),
     ...(options.alerts ? ['alert'] : []),
+    ...(options.templateTier ? ['via', 'template_id'] : []),
   ];
   const cell = options.terminal ? (s: string) => guardFormulas(escapeTerminal(s)) : guardFormulas;
   let headerWritten = false;
@@ -49,6 +50,7 @@ export function csvWriter(options: RecordWriterOptions): RecordWriter {
           line.truncated ? 'true' : 'false',
           ...(options.review ? [line.review ? 'true' : 'false'] : []),
           ...(options.alerts ? [line.alert ? 'true' : 'false'] : []),
+          ...(options.templateTier ? [line.via ?? '', cell(line.templateId ?? '')] : []),
         ]);
       }
       return rows.length === 0 ? '' : stringify(rows, { record_delimiter: 'windows', quote_record_delimiter: true, escape_formulas: false });

@@ -50,6 +50,8 @@ export interface RecordWriterOptions {
   review?: boolean;
   /** CSV and the table get an `alert` column (--thresholds is set). */
   alerts?: boolean;
+  /** CSV and the table get `via` and `template_id` columns (--template-tier is set). */
+  templateTier?: boolean;
 }
 
 export interface RecordWriter {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // A plain-text table for people: location, label (coloured on a terminal), score, optionally
-// every label's score, REVIEW and ALERT (when review thresholds / --thresholds are set), then the line itself. The table is meant to be read on a terminal, so
+// every label's score, REVIEW and ALERT (when review thresholds / --thresholds are set), VIA and
+// TEMPLATE (with --template-tier: 'model' or 'template', and the template id), then the line itself. The table is meant to be read on a terminal, so
 // text and file names are always escaped (escapeTerminal): a hostile line is shown, never obeyed.
 // Rows stream out chunk by chunk, so column widths come from the header and the first chunk.
 import { escapeTerminal } from './escapeTerminal.js';
@@ -19,7 +20,9 @@ export function tableWriter(options: RecordWriterOptions): RecordWriter {
   const location = (line: ClassifiedLine): string =>
     options.manyInputs ? `${escapeTerminal(line.file ?? '<stdin>')}:${line.line}` : String(line.line);
   let locationWidth: number | undefined;
-  const markHeaders = [...(options.review ? ['REVIEW'] : []), ...(options.alerts ? ['ALERT'] : [])];
+  const markHeaders = [...(options.review ? ['REVIEW'] : []), ...(options.alerts ? ['ALERT'] : []), ...(options.templateTier ? ['VIA', 'TEMPLATE'] : [])];
+  // 'template' is the longest value of VIA; ids are 8 hex digits, '-n' added on a collision.
+  const markWidths = markHeaders.map((h) => (h === 'VIA' ? 'template'.length : h === 'TEMPLATE' ? 10 : h.length));
 
   const row = (cells: { location: string; label: string; score: string; scores: string[]; marks: string[]; text: string }, labelName?: string): string => {
     const labelCell = cells.label.padEnd(labelWidth);
@@ -28,7 +31,7 @@ export function tableWriter(options: RecordWriterOptions): RecordWriter {
       labelName === undefined ? labelCell : paint(labelName, labelCell),
       cells.score.padStart(SCORE_WIDTH),
       ...cells.scores.map((s, i) => s.padStart(scoreWidths[i]!)),
-      ...cells.marks.map((m, i) => m.padEnd(markHeaders[i]!.length)),
+      ...cells.marks.map((m, i) => m.padEnd(markWidths[i]!)),
       cells.text,
     ].join(GAP);
   };
@@ -57,7 +60,11 @@ export function tableWriter(options: RecordWriterOptions): RecordWriter {
             label: escapeTerminal(line.label),
             score: line.score.toFixed(3),
             scores: options.scores ? options.labels.map((l) => (line.scores[l] ?? 0).toFixed(3)) : [],
-            marks: [...(options.review ? [yesNo(line.review)] : []), ...(options.alerts ? [yesNo(line.alert)] : [])],
+            marks: [
+              ...(options.review ? [yesNo(line.review)] : []),
+              ...(options.alerts ? [yesNo(line.alert)] : []),
+              ...(options.templateTier ? [line.via ?? '', escapeTerminal(line.templateId ?? '')] : []),
+            ],
             text,
           },
           line.label,

@@ -116,3 +116,35 @@ describe('jsonlWriter with --template-tier', () => {
     expect(Object.keys(plain!)).toEqual(['file', 'line', 'label', 'score']);
   });
 });
+
+describe('csv, table and ecs writers with --template-tier', () => {
+  const tiered = [{ ...record('served', 1), via: 'template' as const, templateId: '44a2bdfe' }, { ...record('first', 2, 'Malicious'), via: 'model' as const, templateId: '0c1d2e3f-2' }];
+
+  it('CSV gets via and template_id columns only with the tier', () => {
+    const rows = parse(createRecordWriter('csv', { ...options, scores: false, templateTier: true }).write(tiered), { columns: true }) as Array<Record<string, string>>;
+    expect(Object.keys(rows[0]!)).toEqual(['file', 'line', 'label', 'score', 'text', 'flags', 'truncated', 'via', 'template_id']);
+    expect(rows.map((r) => [r.via, r.template_id])).toEqual([['template', '44a2bdfe'], ['model', '0c1d2e3f-2']]);
+    const plain = parse(createRecordWriter('csv', { ...options, scores: false }).write(tiered), { columns: true }) as Array<Record<string, string>>;
+    expect(Object.keys(plain[0]!)).not.toContain('via');
+  });
+
+  it('the table gets VIA and TEMPLATE columns, aligned, only with the tier', () => {
+    const lines = createRecordWriter('table', { ...options, scores: false, manyInputs: false, review: true, templateTier: true }).write(tiered).trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^LINE\s+LABEL\s+SCORE\s+REVIEW\s+VIA\s+TEMPLATE\s+TEXT$/);
+    expect(lines[1]!.split(/\s+/)).toEqual(['1', 'Normal', '0.200', 'no', 'template', '44a2bdfe', 'served']);
+    expect(lines[2]!.split(/\s+/)).toEqual(['2', 'Malicious', '0.500', 'no', 'model', '0c1d2e3f-2', 'first']);
+    // The text column starts at the same place on every row.
+    expect(new Set(lines.slice(1).map((l) => l.lastIndexOf('  ') + 2)).size).toBe(1);
+    expect(lines[0]!.indexOf('TEXT')).toBe(lines[1]!.indexOf('served'));
+    expect(createRecordWriter('table', { ...options, scores: false }).write(tiered)).not.toContain('VIA');
+  });
+
+  it('ECS documents carry logtriage.via and logtriage.template_id when the record has them', () => {
+    const [served, first] = createRecordWriter('ecs', { ...options, scores: false, templateTier: true }).write(tiered).trimEnd().split('\n').map((l) => JSON.parse(l) as { logtriage: Record<string, unknown> });
+    expect(served!.logtriage).toMatchObject({ label: 'Normal', via: 'template', template_id: '44a2bdfe' });
+    expect(first!.logtriage).toMatchObject({ label: 'Malicious', via: 'model', template_id: '0c1d2e3f-2' });
+    const plain = JSON.parse(createRecordWriter('ecs', { ...options, scores: false }).write([record('x', 3)])) as { logtriage: Record<string, unknown> };
+    expect(Object.keys(plain.logtriage)).not.toContain('via');
+    expect(Object.keys(plain.logtriage)).not.toContain('template_id');
+  });
+});
