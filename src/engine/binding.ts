@@ -4,7 +4,7 @@
 // prebuilt @logtriage/<platform>-<arch> package. The llama/ggml libraries and backends sit next
 // to whichever addon loads. When none loads, one error names the platform, what was tried and
 // the fixes.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,7 +15,22 @@ import { wrapBinding, type NativeBinding } from './native.js';
 import type { ResolvedOpenOptions } from '../options.js';
 import type { MachineFacts } from './runtimePlan.js';
 
-const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/**
+ * The folder of logtriage's package.json, found upward from this module: it sits two levels deep
+ * in dist/ and src/, but one level deep when a script bundles it (the benchmarks, the GPU check).
+ */
+function findPackageRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    try {
+      if ((JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: unknown }).name === 'logtriage') return dir;
+    } catch {
+      // no package.json here, or not JSON: keep going up
+    }
+    if (dirname(dir) === dir) return resolve(from, '..', '..');
+  }
+}
+
+const packageRoot = findPackageRoot(dirname(fileURLToPath(import.meta.url)));
 const nodeRequire = createRequire(import.meta.url);
 
 /** Platforms with a prebuilt package (npm/<platform>/ in the repo; a unit test keeps them equal). */
