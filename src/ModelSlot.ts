@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The model a server or worker answers with, swappable without dropping work. Every use of the
 // model goes through use(), which counts calls in flight per classifier. swap() opens the new
-// file (verified as open() verifies), checks it (accept), warms it, then new calls go to it while
+// file (verified as open() verifies), warms it, then new calls go to it while
 // calls in flight finish on the old one, which is disposed once its count reaches zero. A failed
 // swap leaves the old model serving and throws. 'overlap' holds both models for the swap (twice
 // the memory for a moment); 'pause' refuses new calls (notReady) while the old model drains and
@@ -25,7 +25,6 @@ export class ModelSlot {
   private readonly drained = new Map<LogClassifier, () => void>();
   private swapping: Promise<unknown> | undefined;
   private paused = false;
-  private readonly checks: Array<(candidate: LogClassifier) => void> = [];
   private readonly listeners: Array<(current: LogClassifier, previous: LogClassifier) => void> = [];
   /** Swaps completed since start. */
   swaps = 0;
@@ -35,11 +34,6 @@ export class ModelSlot {
     private readonly options: ModelSlotOptions,
   ) {
     this.model = first;
-  }
-
-  /** Adds a check a new model must pass (throw, e.g. a ValidationError for labels --thresholds does not know) before it serves. */
-  addCheck(check: (candidate: LogClassifier) => void): void {
-    this.checks.push(check);
   }
 
   /** Calls `listener` after each swap with the new and the old model (metrics rebind here). */
@@ -99,7 +93,6 @@ export class ModelSlot {
   private async prepare(path: string): Promise<LogClassifier> {
     const candidate = await this.options.open(path);
     try {
-      for (const check of this.checks) check(candidate);
       await candidate.classify(WARMUP_LINE);
       return candidate;
     } catch (err) {
