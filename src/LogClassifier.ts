@@ -151,6 +151,8 @@ export class LogClassifier {
   private readonly hiddenCache: ResultCache;
   private readonly batchListeners = new Set<(timing: BatchTiming) => void>();
   private readonly lines: LinePreparer;
+  /** open()'s truncation, for calls that set none. */
+  private readonly truncation: ResolvedOpenOptions['truncation'];
   private readonly tier: TemplateTier<ClassificationResult> | undefined;
   private disposing: Promise<void> | undefined;
 
@@ -184,6 +186,7 @@ export class LogClassifier {
     this.cache = new ResultCache(options.resultCache);
     this.tier = options.templateTier === false ? undefined : new TemplateTier(options.templateTier);
     this.hiddenCache = new ResultCache(options.resultCache);
+    this.truncation = options.truncation;
     this.lines = new LinePreparer(model, {
       ...options,
       controlTexts: model.info().controlTokens.map(([, text]) => text).filter((t) => t.length > 0),
@@ -327,7 +330,10 @@ export class LogClassifier {
     if (!Array.isArray(texts)) throw new ValidationError(`Expected an array of strings for classifyMany() but received ${typeof texts}`);
     if (texts.length === 0) return [];
     if (!opts.settled) return this.tier !== undefined ? this.classifyThroughTier(texts, opts) : this.classifyByModel(await this.lines.prepare(texts, opts.truncation), opts);
-    const prepared = await this.lines.prepareSettled(texts, opts.truncation);
+    // Through the tier, lines served by a template are never tokenized: only a call that refuses long
+    // lines ('error') needs every line's tokens to settle it.
+    const tokensNeeded = this.tier === undefined || (opts.truncation ?? this.truncation) === 'error';
+    const prepared = tokensNeeded ? await this.lines.prepareSettled(texts, opts.truncation) : this.lines.checkSettled(texts);
     const kept = prepared.flatMap((p, i) => (p instanceof LogTriageError ? [] : [i]));
     const results =
       kept.length === 0 ? [] : this.tier !== undefined ? await this.classifyThroughTier(kept.map((i) => texts[i]!), opts) : await this.classifyByModel(kept.map((i) => prepared[i] as PreparedLine), opts);

@@ -106,10 +106,13 @@ export class LinePreparer {
     return lines as PreparedLine[];
   }
 
-  /** prepare() with a refused line's error in its place: the other lines are prepared. */
-  async prepareSettled(texts: readonly string[], truncation: Truncation = this.settings.truncation): Promise<Array<PreparedLine | LineError>> {
-    const { maxTokens } = this.settings;
-    const checked = texts.map((text, i): { nfc: string; flags: ResultFlag[] } | LineError => {
+  /** check() with a refused line's error in its place (type, empty, whitespace; nothing tokenized). */
+  checkSettled(texts: readonly string[]): Array<ResultFlag[] | LineError> {
+    return this.checkEach(texts).map((c) => (c instanceof LogTriageError ? c : c.flags));
+  }
+
+  private checkEach(texts: readonly string[]): Array<{ nfc: string; flags: ResultFlag[] } | LineError> {
+    return texts.map((text, i) => {
       try {
         const nfc = this.checkedLine(text, i);
         return { nfc, flags: this.flagsOf(text, nfc) };
@@ -118,6 +121,12 @@ export class LinePreparer {
         throw err;
       }
     });
+  }
+
+  /** prepare() with a refused line's error in its place: the other lines are prepared. */
+  async prepareSettled(texts: readonly string[], truncation: Truncation = this.settings.truncation): Promise<Array<PreparedLine | LineError>> {
+    const { maxTokens } = this.settings;
+    const checked = this.checkEach(texts);
     const good = checked.filter((c): c is { nfc: string; flags: ResultFlag[] } => !(c instanceof LogTriageError));
     const ids = good.length > 0 ? await this.tokenize(good.map((c) => c.nfc)) : [];
     let next = 0;

@@ -63,3 +63,20 @@ describe('LogClassifier#classifyMany() per call', () => {
     expect((await clf.classifyMany(['', ' '], { settled: true })).every((s) => s.status === 'rejected')).toBe(true);
   });
 });
+
+describe('LogClassifier#classifyMany() settled, through the template tier', () => {
+  it('refuses blank lines on their own and serves the others as the tier does without settled', async () => {
+    const tiered = await LogClassifier.open(tinyModel('f32'), { threads: 2, resultCache: 0, templateTier: { audit: 0 } });
+    try {
+      const same = ['sshd[1]: Failed password for root from 10.0.0.1 port 22', 'sshd[2]: Failed password for root from 10.0.0.2 port 22'];
+      const settled = await tiered.classifyMany([same[0]!, '', same[1]!, '  '], { settled: true });
+      expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'rejected']);
+      const values = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+      expect(values.map((v) => v.via)).toEqual(['model', 'template']);
+      expect(values[1]!.label).toBe(values[0]!.label);
+      expect(settled.flatMap((s) => (s.status === 'rejected' ? [s.reason] : [])).every((r) => r instanceof EmptyInputError)).toBe(true);
+    } finally {
+      await tiered.dispose();
+    }
+  });
+});
