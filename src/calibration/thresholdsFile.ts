@@ -57,11 +57,6 @@ export function checkThresholdsFile(source: string, file: ThresholdsFile, labels
   return out;
 }
 
-/** loadThresholdsFile, then checkThresholdsFile against a loaded classifier's labels and calibration. */
-export async function readThresholdsFile(path: string, labels: readonly string[], calibration: Calibration | null): Promise<Map<string, number>> {
-  return checkThresholdsFile(`Thresholds file ${path}`, await loadThresholdsFile(path), labels, calibration);
-}
-
 /** Whether a result raises an alert: its label has a threshold and its score reaches it. */
 export function isAlert(thresholds: Readonly<Record<string, number>>, result: { label: string; score: number }): boolean {
   const threshold = Object.hasOwn(thresholds, result.label) ? thresholds[result.label] : undefined;

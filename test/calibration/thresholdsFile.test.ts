@@ -3,7 +3,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { isAlert, parsePrecisionTargets, readThresholdsFile, thresholdsFileFrom, writeThresholdsFile } from '../../src/calibration/thresholdsFile.js';
+import { checkThresholdsFile, isAlert, loadThresholdsFile, parsePrecisionTargets, thresholdsFileFrom, writeThresholdsFile } from '../../src/calibration/thresholdsFile.js';
+import type { Calibration } from '../../src/gguf/calibrationKeys.js';
+
+/** A file read and checked, as open() checks its alertThresholds. */
+const readThresholdsFile = async (path: string, labels: readonly string[], calibration: Calibration | null) =>
+  checkThresholdsFile(`Thresholds file ${path}`, await loadThresholdsFile(path), labels, calibration);
 import { ValidationError } from '../../src/errors.js';
 
 const LABELS = ['Normal', 'Malicious', 'Error'];
