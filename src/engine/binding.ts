@@ -30,7 +30,8 @@ function findPackageRoot(from: string): string {
   }
 }
 
-const packageRoot = findPackageRoot(dirname(fileURLToPath(import.meta.url)));
+/** logtriage's package folder: where a local build and package.json are. */
+export const packageRoot = findPackageRoot(dirname(fileURLToPath(import.meta.url)));
 const nodeRequire = createRequire(import.meta.url);
 
 /** Platforms with a prebuilt package (npm/<platform>/ in the repo; a unit test keeps them equal). */

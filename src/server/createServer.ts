@@ -4,16 +4,15 @@
 // lets requests in flight finish, and leaves the classifier open (the caller disposes it).
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { basename } from 'node:path';
+import { basename, join } from 'node:path';
 import { pipeline } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { createGunzip } from 'node:zlib';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { packageRoot } from '../engine/binding.js';
 import { LogClassifier } from '../LogClassifier.js';
-import { ModelSlot } from '../ModelSlot.js';
+import { ModelSlot, WARMUP_LINE } from '../ModelSlot.js';
 import { parseOptions } from '../options.js';
 import { ERROR_STATUS, HttpError, RETRY_AFTER_SECONDS, toHttpError } from './errors.js';
-import { WARMUP_LINE } from '../ModelSlot.js';
 import { MODEL_HEADER } from './ClassifyGate.js';
 import { createMetrics } from './metrics.js';
 import { registerRoutes } from './routes.js';
@@ -23,8 +22,7 @@ import { serverOptionsSchema, type ServerOptions } from './serverOptions.js';
 const TIMEOUT_CHECK_MS = 1000;
 
 function packageVersion(): string {
-  const path = fileURLToPath(new URL('../../package.json', import.meta.url));
-  return (JSON.parse(readFileSync(path, 'utf8')) as { version: string }).version;
+  return (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
 }
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest();
