@@ -176,10 +176,16 @@ async function readNdjson(text: string, list: ItemList, options: ReadOptions): P
  */
 export class JudgedArray {
   constructor(
+    private readonly text: string,
     readonly items: IngestItem[],
     readonly count: number,
     readonly refusal?: HttpError,
   ) {}
+
+  /** What --log-bodies writes: the body as parsed whole, as it was before arrays were read element by element. */
+  toJSON(): JsonBody {
+    return parseJsonBody(this.text);
+  }
 }
 
 const OPEN_BRACKET = 0x5b;
@@ -227,7 +233,7 @@ async function readJsonArray(text: string, open: number, options: ReadOptions): 
     if (firstNonSpace(text, start) === end) {
       // Nothing before this `,` or `]`: only `[]` is JSON.
       const empty = total === 0 && text.charCodeAt(end) === CLOSE_BRACKET && firstNonSpace(text, end + 1) === text.length;
-      return empty ? new JudgedArray(list.items, 0) : undefined;
+      return empty ? new JudgedArray(text, list.items, 0) : undefined;
     }
     if (++total <= options.maxRecords) {
       const element = text.slice(start, end);
@@ -243,7 +249,7 @@ async function readJsonArray(text: string, open: number, options: ReadOptions): 
     }
     if (text.charCodeAt(end) === CLOSE_BRACKET) {
       if (firstNonSpace(text, end + 1) !== text.length) return undefined;
-      return total > options.maxRecords ? new JudgedArray([], total, tooManyRecords(total, options.maxRecords)) : new JudgedArray(list.items, list.count);
+      return total > options.maxRecords ? new JudgedArray(text, [], total, tooManyRecords(total, options.maxRecords)) : new JudgedArray(text, list.items, list.count);
     }
     start = end + 1;
     if (turns.spent()) await turns.nextSlice();

@@ -153,6 +153,11 @@ describe('readJsonBody(): a JSON array read element by element', () => {
     expect(await bothWays(`${text.slice(0, -1)},`, { maxRecords: 10 })).toMatchObject({ sliced: { status: 'bad_request' } });
   });
 
+  it('is logged by --log-bodies as the body parsed whole, as before', async () => {
+    const text = '[{"m":"a","__proto__":{"x":1}},{},{"n":12345678901234567890},1]';
+    expect(JSON.stringify({ body: await readJsonBody(text, OPTIONS) })).toBe(JSON.stringify({ body: parseJsonBody(text) }));
+  });
+
   it('serves the event loop while it reads a big array, and keeps no record it does not need', async () => {
     const text = `[${Array(100_000).fill('{}').join(',')}]`;
     let turns = 0;
