@@ -10,7 +10,7 @@ export type Alteration = 'number-precision' | 'number-overflow' | 'duplicate-key
 const NUMBER = /-?(?:0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/y;
 
 /** Finds the end of the string starting at `start` (a quote); returns the index of its closing quote. */
-function stringEnd(text: string, start: number): number {
+export function stringEnd(text: string, start: number): number {
   for (let i = start + 1; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c === 0x5c) i++; // a backslash: skip what it escapes

@@ -8,13 +8,17 @@
 // a body with no records to judge (a JSON scalar, more records than the cap) fails as a whole.
 // Records that are not classified cost nothing per record once judged: consecutive ones with the
 // same outcome become one run (a count and one reason), so neither what is kept nor the answer
-// grows with a body of empty records. The body is read in slices with the event loop served
-// between them (a 2 MB body holds 700,000 `{}` lines).
-import { setImmediate as nextTurn } from 'node:timers/promises';
+// grows with a body of empty records. The body is read in slices (TurnBudget: a count of records
+// or a few milliseconds) with the event loop served between them (a 2 MB body holds 700,000 `{}` lines). A JSON array is read element by element too
+// (readJsonBody): each element's text is found by a scan of brackets and strings and parsed by
+// JSON.parse alone, so each record is exactly what JSON.parse of the whole body gave (a
+// `__proto__` key an own property, the last of repeated keys, lone surrogates kept, big numbers
+// rounded); a body the scan doubts is parsed whole, as before, which gives the same answer.
 import { readField, skipReason, type LogRecord } from '../records/readField.js';
 import { recordShapeProblem } from '../records/recordShape.js';
 import { HttpError } from './errors.js';
-import { jsonAlterations, type Alteration } from '../records/jsonAlterations.js';
+import { TurnBudget } from './TurnBudget.js';
+import { jsonAlterations, stringEnd, type Alteration } from '../records/jsonAlterations.js';
 
 /** An NDJSON body, not yet parsed: readIngestItems reads it line by line, in slices. */
 export class NdjsonText {
@@ -71,7 +75,7 @@ export interface ReadOptions {
   messageField: string;
   /** Keep skipped records in their run (--forward sends them on); otherwise only counted. */
   keepSkipped: boolean;
-  /** Records judged between two turns of the event loop. */
+  /** Records judged between two turns of the event loop, at most (a slice also ends after SLICE_MS). */
   sliceRecords?: number;
 }
 
@@ -140,8 +144,7 @@ const DEFAULT_SLICE = 2000;
 
 /** NDJSON: one JSON value per line, LF or CRLF; blank lines are skipped, a bad line is rejected alone. */
 async function readNdjson(text: string, list: ItemList, options: ReadOptions): Promise<void> {
-  const slice = options.sliceRecords ?? DEFAULT_SLICE;
-  let lines = 0;
+  const turns = new TurnBudget(options.sliceRecords ?? DEFAULT_SLICE);
   // indexOf, not split: a 2 MB body of 700,000 lines is never one array of 700,000 strings, and
   // a body over the cap is refused after cap + 1 lines, not after splitting all of it.
   for (let start = 0; start < text.length; ) {
@@ -150,7 +153,7 @@ async function readNdjson(text: string, list: ItemList, options: ReadOptions): P
     const raw = text.slice(start, end);
     start = end + 1;
     // Blank lines count too: a body of 2,000,000 newlines is as long a loop.
-    if (++lines % slice === 0) await nextTurn();
+    if (turns.spent()) await turns.nextSlice();
     const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
     if (line.trim().length === 0) continue;
     // Refused before the rest is parsed: the cap bounds the work, not only the answer.
@@ -167,10 +170,112 @@ async function readNdjson(text: string, list: ItemList, options: ReadOptions): P
 }
 
 /**
- * The records of a parsed body (NdjsonText, JsonBody, or a value), each judged alone; a body that
+ * A JSON array body read element by element (readJsonBody), its records judged; or, for a body of
+ * more records than the cap, the 413 it is answered once admitted (as when the parsed array was
+ * judged after admission: a full server still answers 429 first).
+ */
+export class JudgedArray {
+  constructor(
+    private readonly text: string,
+    readonly items: IngestItem[],
+    readonly count: number,
+    readonly refusal?: HttpError,
+  ) {}
+
+  /** What --log-bodies writes: the body as parsed whole, as it was before arrays were read element by element. */
+  toJSON(): JsonBody {
+    return parseJsonBody(this.text);
+  }
+}
+
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+
+/** JSON's whitespace (what JSON.parse skips around a value; a BOM or a no-break space is not). */
+function firstNonSpace(text: string, from: number): number {
+  let i = from;
+  for (; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) break;
+  }
+  return i;
+}
+
+/** The index of the `,` or `]` that ends the array element starting at `from` (text.length if none). */
+function elementEnd(text: string, from: number): number {
+  let depth = 0;
+  for (let i = from; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) i = stringEnd(text, i);
+    else if (c === 0x7b || c === OPEN_BRACKET) depth++;
+    else if (c === 0x7d || c === CLOSE_BRACKET) {
+      // A `}` closing nothing: not JSON (each element is checked by JSON.parse, the array's frame here).
+      if (depth === 0) return c === CLOSE_BRACKET ? i : text.length;
+      depth--;
+    } else if (c === 0x2c && depth === 0) return i;
+  }
+  return text.length;
+}
+
+/**
+ * A JSON array body, element by element: each element parsed by JSON.parse on its own and judged
+ * at once (a `{}` costs nothing once its run has it), the event loop served between slices. Past
+ * the cap nothing more is parsed: the rest is only scanned, to count the records the 413 names.
+ * Undefined when the text is not plainly an array of values (the caller parses it whole).
+ */
+async function readJsonArray(text: string, open: number, options: ReadOptions): Promise<JudgedArray | undefined> {
+  const list = new ItemList(options);
+  const turns = new TurnBudget(options.sliceRecords ?? DEFAULT_SLICE);
+  let total = 0;
+  for (let start = open + 1; ; ) {
+    const end = elementEnd(text, start);
+    if (end === text.length) return undefined;
+    if (firstNonSpace(text, start) === end) {
+      // Nothing before this `,` or `]`: only `[]` is JSON.
+      const empty = total === 0 && text.charCodeAt(end) === CLOSE_BRACKET && firstNonSpace(text, end + 1) === text.length;
+      return empty ? new JudgedArray(text, list.items, 0) : undefined;
+    }
+    if (++total <= options.maxRecords) {
+      const element = text.slice(start, end);
+      let value: unknown;
+      try {
+        value = JSON.parse(element);
+      } catch {
+        return undefined;
+      }
+      list.add(value, jsonAlterations(element, false)[0]);
+    } else if (total === options.maxRecords + 1) {
+      list.items.length = 0;
+    }
+    if (text.charCodeAt(end) === CLOSE_BRACKET) {
+      if (firstNonSpace(text, end + 1) !== text.length) return undefined;
+      return total > options.maxRecords ? new JudgedArray(text, [], total, tooManyRecords(total, options.maxRecords)) : new JudgedArray(text, list.items, list.count);
+    }
+    start = end + 1;
+    if (turns.spent()) await turns.nextSlice();
+  }
+}
+
+/**
+ * A JSON /ingest body: an array read element by element (JudgedArray), anything else (one record,
+ * a scalar) parsed whole (JsonBody). A body that is not JSON is refused (400) with JSON.parse's
+ * own message, as before.
+ */
+export async function readJsonBody(text: string, options: ReadOptions): Promise<JsonBody | JudgedArray> {
+  const open = firstNonSpace(text, 0);
+  const read = text.charCodeAt(open) === OPEN_BRACKET ? await readJsonArray(text, open, options) : undefined;
+  return read ?? parseJsonBody(text);
+}
+
+/**
+ * The records of a parsed body (NdjsonText, JudgedArray, JsonBody, or a value), each judged alone; a body that
  * is a JSON scalar has none (422), one of more than `maxRecords` records is refused (413).
  */
 export async function readIngestItems(parsed: unknown, options: ReadOptions): Promise<{ items: IngestItem[]; framing: 'ndjson' | 'array' | 'object'; count: number }> {
+  if (parsed instanceof JudgedArray) {
+    if (parsed.refusal) throw parsed.refusal;
+    return { items: parsed.items, framing: 'array', count: parsed.count };
+  }
   const list = new ItemList(options);
   if (parsed instanceof NdjsonText) {
     await readNdjson(parsed.text, list, options);
@@ -186,10 +291,10 @@ export async function readIngestItems(parsed: unknown, options: ReadOptions): Pr
     return { items: list.items, framing: 'object', count: 1 };
   }
   if (body.length > options.maxRecords) throw tooManyRecords(body.length, options.maxRecords);
-  const slice = options.sliceRecords ?? DEFAULT_SLICE;
+  const turns = new TurnBudget(options.sliceRecords ?? DEFAULT_SLICE);
   for (let i = 0; i < body.length; i++) {
     list.add(body[i], altered[i]);
-    if ((i + 1) % slice === 0) await nextTurn();
+    if (turns.spent()) await turns.nextSlice();
   }
   return { items: list.items, framing: 'array', count: list.count };
 }

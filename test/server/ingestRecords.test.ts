@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 // /ingest body handling without a model: NDJSON framing, record checks, runs of records answered alike, the cap.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { HttpError } from '../../src/server/errors.js';
-import { JsonBody, NdjsonText, readIngestItems, type IngestItem, type ReadOptions } from '../../src/server/ingestRecords.js';
+import { JsonBody, JudgedArray, NdjsonText, parseJsonBody, readIngestItems, readJsonBody, type IngestItem, type ReadOptions } from '../../src/server/ingestRecords.js';
 
 const OPTIONS: ReadOptions = { maxRecords: Infinity, messageField: 'm', keepSkipped: false };
 const read = (body: unknown, options: Partial<ReadOptions> = {}) => readIngestItems(body, { ...OPTIONS, ...options });
@@ -92,5 +92,106 @@ describe('readIngestItems() on JSON', () => {
   it('fails as a whole only for a scalar body or more records than the cap', async () => {
     expect((await refusal('just a string', {})).message).toMatch(/the body is a string/);
     expect((await refusal([{}, {}, {}], { maxRecords: 2 })).message).toMatch(/holds 3 records, more than max_ingest_records 2/);
+  });
+});
+
+describe('readJsonBody(): a JSON array read element by element', () => {
+  /** What the whole-body JSON.parse gave (the answer before), and what the element-by-element read gives. */
+  async function bothWays(text: string, options: Partial<ReadOptions> = {}) {
+    const outcome = async (read: () => Promise<unknown>) => {
+      try {
+        const { items, framing, count } = await readIngestItems(await read(), { ...OPTIONS, ...options });
+        const records = items.flatMap((i) => ('record' in i ? [i.record] : (i.kept ?? []).map((k) => k.record)));
+        // JSON.stringify keeps a lone surrogate apart from U+FFFD, and an own `__proto__` apart from a prototype.
+        return { items: JSON.stringify(items), framing, count, ownProto: records.map((r) => Object.hasOwn(r, '__proto__')), prototypes: records.map((r) => Object.getPrototypeOf(r) === Object.prototype) };
+      } catch (err) {
+        return { status: (err as HttpError).kind, message: (err as Error).message };
+      }
+    };
+    const options_ = { ...OPTIONS, ...options };
+    return { whole: await outcome(async () => parseJsonBody(text)), sliced: await outcome(() => readJsonBody(text, options_)) };
+  }
+
+  it.each([
+    ['proto keys, repeated keys, a lone surrogate, big and huge numbers, -0', '[{"m":"a","__proto__":{"x":1}},{"m":"b","constructor":{"prototype":{"y":1}}},{"a":1,"a":2},{"m":"\\ud800 lone \\udc00"},{"n":12345678901234567890},{"n":1e400},{"d":-0},{"m":"\\u0041\\n"}]'],
+    ['strings holding brackets, commas, quotes and backslashes', '[{"m":"a,]}\\"[{"},{"m":"\\\\"},{"m":"\\\\\\""},"],[",{"k,]":"v"}]'],
+    ['JSON whitespace everywhere', ' \n[ {} ,\t{"m":"x"}\r\n,\n[ ] ] \r\n'],
+    ['nested arrays and scalars', '[[1,[2,{"a":[]}]],null,"x",1,true,false,{"m":"y","a":[{},{}]}]'],
+    ['a record nested 5,000 levels deep between two others', `[{"m":"x"},${'{"a":'.repeat(5000)}1${'}'.repeat(5000)},{"m":"y"}]`],
+    ['an empty array', '[]'],
+    ['an empty array with spaces', ' [ \n ] '],
+    ['unicode keys and values', '[{"m":"é ☃ 😀","clé":"v"},{"m":"\\ud83d\\ude00"}]'],
+  ])('reads each record exactly as JSON.parse of the whole body: %s', async (_name, text) => {
+    const { whole, sliced } = await bothWays(text, { sliceRecords: 2 });
+    expect(whole).not.toHaveProperty('status');
+    expect(sliced).toEqual(whole);
+  });
+
+  it.each(['[', '[1,]', '[,1]', '[{}', '[{}]x', '[{"a":}]', '\uFEFF[{}]', '[{]}', '["unterminated]', '[1 2]', '[{} {}]', '[01]', '[{}]]', '[{"a":1}}]', '[tru]', '[{},{},', '[] []'])(
+    'refuses a body that is not JSON (%j) with JSON.parse’s own 400, as before',
+    async (text) => {
+      const { whole, sliced } = await bothWays(text);
+      expect(whole).toMatchObject({ status: 'bad_request' });
+      expect(sliced).toEqual(whole);
+    },
+  );
+
+  it('refuses more records than the cap with the same 413, parsing no record past the cap', async () => {
+    const text = `[${Array(100_000).fill('{"a":1}').join(',')}]`;
+    const { whole, sliced } = await bothWays(text, { maxRecords: 10 });
+    expect(whole).toMatchObject({ status: 'payload_too_large', message: expect.stringMatching(/holds 100000 records/) });
+    expect(sliced).toEqual(whole);
+    const parse = vi.spyOn(JSON, 'parse');
+    try {
+      const read = await readJsonBody(text, { ...OPTIONS, maxRecords: 10 });
+      expect(read).toBeInstanceOf(JudgedArray);
+      expect(parse.mock.calls.length).toBeLessThanOrEqual(10);
+    } finally {
+      parse.mockRestore();
+    }
+    // A body that is not even an array of values past the cap is still the 400 it was.
+    expect(await bothWays(`${text.slice(0, -1)},`, { maxRecords: 10 })).toMatchObject({ sliced: { status: 'bad_request' } });
+  });
+
+  it('is logged by --log-bodies as the body parsed whole, as before', async () => {
+    const text = '[{"m":"a","__proto__":{"x":1}},{},{"n":12345678901234567890},1]';
+    expect(JSON.stringify({ body: await readJsonBody(text, OPTIONS) })).toBe(JSON.stringify({ body: parseJsonBody(text) }));
+  });
+
+  it('serves the event loop while it reads a big array, and keeps no record it does not need', async () => {
+    const text = `[${Array(100_000).fill('{}').join(',')}]`;
+    let turns = 0;
+    let reading = true;
+    const tick = () => {
+      turns++;
+      if (reading) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const read = await readJsonBody(text, { ...OPTIONS, sliceRecords: 1000 });
+    reading = false;
+    // The old content parser was one JSON.parse: no turn of the event loop until it returned.
+    expect(turns).toBeGreaterThanOrEqual(50);
+    expect(read).toBeInstanceOf(JudgedArray);
+    expect((read as JudgedArray).items).toEqual([{ run: { skipped: "no string at 'm'" }, records: 100_000 }]);
+  });
+});
+
+describe('readIngestItems() slices by time as well as by count', () => {
+  it('serves the event loop within a slice of costly records, however many a slice may hold', async () => {
+    // 400 records of 50 KB each: about 20 MB to parse, far more than one slice's few milliseconds.
+    const line = JSON.stringify({ m: 'x'.repeat(50_000) });
+    const body = `${line}\n`.repeat(400);
+    let turns = 0;
+    let reading = true;
+    const tick = () => {
+      turns++;
+      if (reading) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const { count } = await read(new NdjsonText(body), { sliceRecords: 1_000_000 });
+    reading = false;
+    expect(count).toBe(400);
+    // A count of records alone (the old slices) gave no turn before all 400 were read.
+    expect(turns).toBeGreaterThan(1);
   });
 });
