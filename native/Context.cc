@@ -211,6 +211,7 @@ Napi::Value Context::JS_info(const Napi::CallbackInfo & info) {
     out.Set("tokensIn", static_cast<double>(state_->tokensIn.load()));
     out.Set("tokensDecoded", static_cast<double>(state_->tokensDecoded.load()));
     out.Set("tokensReused", static_cast<double>(state_->tokensReused.load()));
+    out.Set("decodes", static_cast<double>(state_->decodes.load()));
     out.Set("prefixCacheCells", state_->prefixCache ? state_->prefixCache->Budget() : 0);
     out.Set("prefixCacheHeld", state_->cachedCells.load());
     return out;

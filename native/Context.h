@@ -75,6 +75,9 @@ struct ContextState {
     // decoded (fewer when prefix sharing finds common prefixes or duplicates).
     std::atomic<uint64_t> tokensIn{ 0 };
     std::atomic<uint64_t> tokensDecoded{ 0 };
+    // llama_decode calls of successful classify()/embed() calls: tokensDecoded / decodes is the
+    // mean decode size, which sets the cost per token (docs/performance.md "Rate curve").
+    std::atomic<uint64_t> decodes{ 0 };
     // Tokens whose KV cells came from the prefix cache instead of a decode, and cells it holds
     // (written by the worker, read by info() on the JS thread).
     std::atomic<uint64_t> tokensReused{ 0 };
@@ -109,7 +112,7 @@ class Context : public Napi::ObjectWrap<Context> {
     // The work of classify() and embed().
     Napi::Value Run(const Napi::CallbackInfo & info, bool hidden);
     // info() -> { nCtx, nBatch, nUbatch, nSeqMax, threads (those in use now), nLabels, flashAttn, kvType, sharePrefixes, tokensIn, tokensDecoded,
-    //   tokensReused, prefixCacheCells (the budget in effect), prefixCacheHeld (cells held now) }
+    //   tokensReused, decodes, prefixCacheCells (the budget in effect), prefixCacheHeld (cells held now) }
     Napi::Value JS_info(const Napi::CallbackInfo & info);
     // dispose() -> Promise<void>; idempotent; a running classify() rejects with ABORTED.
     Napi::Value JS_dispose(const Napi::CallbackInfo & info);

@@ -80,6 +80,11 @@ export interface ClassifierStats {
   tokensDecoded: number;
   /** Tokens whose KV cells came from the cross-call prefix cache (`prefixCache`) instead of a decode. */
   tokensReused: number;
+  /**
+   * llama_decode calls made. `tokensDecoded / decodes` is the mean decode size, which sets what a
+   * token costs (docs/performance.md "Rate curve"): a few tokens per decode cost several times more each.
+   */
+  decodes: number;
   /** Cross-call prefix cache: its budget and the KV cells it holds now (both 0 when off). */
   prefixCache: { budget: number; cells: number };
   /** Exact-repeat cache: lines looked up, found, and held. */
@@ -423,11 +428,12 @@ export class LogClassifier {
   stats(): ClassifierStats {
     this.assertOpen();
     const ctx = this.context.info();
-    const long = this.longLines?.counts ?? { tokensIn: 0, tokensDecoded: 0 };
+    const long = this.longLines?.counts ?? { tokensIn: 0, tokensDecoded: 0, decodes: 0 };
     return {
       tokensIn: ctx.tokensIn + long.tokensIn,
       tokensDecoded: ctx.tokensDecoded + long.tokensDecoded,
       tokensReused: ctx.tokensReused,
+      decodes: ctx.decodes + long.decodes,
       prefixCache: { budget: ctx.prefixCacheCells, cells: ctx.prefixCacheHeld },
       cache: this.cache.stats(),
       threads: ctx.threads,

@@ -34,6 +34,7 @@ bool ClassifyWorker::Validate() {
 }
 
 bool ClassifyWorker::Decode() {
+    decodes_++;
     const int32_t rc = llama_decode(state_->ctx.get(), state_->batch->Get());
     if (rc == 0 && state_->capture.failed) {
         Fail(code::kNoEmbedding, "the model's result_norm tensor is not an F32 [n_embd, n_outputs] tensor");
@@ -209,6 +210,7 @@ void ClassifyWorker::Execute() {
         state_->tokensIn += plan.tokensIn;
         state_->tokensDecoded += decoded_;
         state_->tokensReused += reused_;
+        state_->decodes += decodes_;
     } catch (const std::bad_alloc &) {
         state_->prefixCache->Clear();
         Fail(code::kOutOfMemory, "Out of memory during classification");

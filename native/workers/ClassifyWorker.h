@@ -49,6 +49,7 @@ class ClassifyWorker : public PromiseWorker {
     Output output_ = Output::kLogits;
     uint64_t decoded_ = 0;  // tokens this call decoded
     uint64_t reused_ = 0;   // tokens whose cells came from the prefix cache
+    uint64_t decodes_ = 0;  // llama_decode calls this call made
 };
 
 }  // namespace logtriage

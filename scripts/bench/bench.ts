@@ -7,7 +7,7 @@
 //   npm run bench -- --models f16 --lines 64 --run 8 --rounds 2 --threads 2
 //   npm run bench -- --gpu cuda --models f16,q8_0 --lines 1024   # every contender on the GPU (scripts/gpu/gpu-check.sh)
 //   npm run bench -- --scenario streaming --models q8_0 [--lines 64]   # issue 17's targets: streams, batch 8, RSS, threads idle and loaded (scripts/bench/streaming.ts)
-//   npm run bench -- --scenario templates --models tiny [--off-lines 48] [--paths library,serve,worker]   # issue 27: the template tier on the ten-system stream (scripts/bench/templateTier.ts)
+//   npm run bench -- --scenario templates --models tiny [--off-lines 160] [--off-window 160] [--paths library,serve,worker]   # issue 27: the template tier on the ten-system stream (scripts/bench/templateTier.ts)
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, homedir, totalmem } from 'node:os';
@@ -49,8 +49,11 @@ const { values: args } = parseArgs({
     gpu: { type: 'string' },
     // The random model's shape for the non-tiny models (scripts/fixtures/make-random-checkpoint.ts CHECKPOINT_SHAPES).
     shape: { type: 'string', default: 'qwen2-1.5b' },
-    // --scenario templates: tier-off sample size (default: the whole stream), paths, audit share.
+    // --scenario templates: tier-off sample size (default: the whole stream) and its windows of
+    // contiguous lines (default one turn of the stream; 1: single lines spread evenly), paths, audit share.
     'off-lines': { type: 'string' },
+    'off-window': { type: 'string' },
+    'in-flight': { type: 'string' },
     paths: { type: 'string', default: TEMPLATE_PATHS.join(',') },
     audit: { type: 'string' },
     'min-agreement': { type: 'string' },
@@ -294,6 +297,8 @@ async function main(): Promise<void> {
       ...(args.lines !== undefined ? { lines: Number(args.lines) } : {}),
       runLength: Number(args.run ?? 16),
       ...(args['off-lines'] !== undefined ? { offLines: Number(args['off-lines']) } : {}),
+      ...(args['off-window'] !== undefined ? { offWindow: Number(args['off-window']) } : {}),
+      ...(args['in-flight'] !== undefined ? { inFlight: Number(args['in-flight']) } : {}),
       paths,
       ...(args.audit !== undefined ? { audit: Number(args.audit) } : {}),
       ...(args['min-agreement'] !== undefined ? { minAgreement: Number(args['min-agreement']) } : {}),

@@ -3,14 +3,21 @@
 // (runs of `run` consecutive lines, system after system, each system's lines in file order, so every
 // system's log advances in time), classified with the tier off (the model per line) and on (default
 // audit unless --audit), through three paths: the library (classifyMany in chunks of 256, as
-// `classify` does), `serve` (POST /v1/classify, 32 inputs a request, 4 requests in flight, in
+// `classify` does, 2 chunks in flight unless --in-flight), `serve` (POST /v1/classify, 32 inputs a request, 4 requests in flight, in
 // process through fastify's inject) and the JetStream worker (the stream pre-loaded in a real
 // nats-server, the clock from the worker's start to the last result).
-// With the tier off the model costs the same per line wherever the line is, so on a slow model the
-// tier-off rate is measured on an evenly spaced sample of the stream (--off-lines), the tier-on rate
-// on the whole stream (--lines); both are said in the report. Runs go off, on, off (ABA) per path and
-// the ratio is taken against the mean of the two off runs, so load drifting on a shared host biases
-// it less. The result cache is off in every run (exact repeats are the tier's job here).
+// On a slow model the tier-off rate is measured on a sample of the stream (--off-lines): windows of
+// --off-window contiguous lines (default one full turn of the stream, every system's run once)
+// spread evenly over it, so the sample's lines arrive as the stream's do, next to the lines they
+// share prefixes with (single lines spread evenly, --off-window 1, cost more per line than the
+// stream: see docs/templates.md). The tier-on rate is taken on the whole stream (--lines); both are
+// said in the report. Runs go off, on, off (ABA) per path and the ratio is taken against the mean
+// of the two off runs, so load drifting on a shared host biases it less. The result cache is off in
+// every run (exact repeats are the tier's job here).
+// Beside the times, each run reports what the model did, from stats() and onBatch (load-independent):
+// lines it classified, tokens per such line before and after prefix reuse, decodes, tokens per
+// decode and native calls. The cost of a model line is about its decoded tokens times the ms per
+// token of its decode size (docs/performance.md "Rate curve"), so these explain the time per call.
 //
 //   npm run bench -- --scenario templates --models tiny                     # whole stream, all paths
 //   npm run bench -- --scenario templates --models q8_0 --off-lines 48 --paths library
@@ -42,8 +49,12 @@ export interface TemplateTierArgs {
   /** Stream length; undefined: every non-blank line of the ten files. */
   lines?: number;
   runLength: number;
+  /** Library path: chunks still classifying when the next is issued (classify's 2; 0: one at a time). */
+  inFlight?: number;
   /** Tier-off sample size; undefined: the whole stream. */
   offLines?: number;
+  /** Contiguous lines per window of the tier-off sample; undefined: runLength × files (one turn of the stream). */
+  offWindow?: number;
   paths: readonly TemplatePath[];
   audit?: number;
   /**
@@ -71,10 +82,63 @@ export function timeOrderedStream(files: readonly string[], runLength: number): 
   return out;
 }
 
-/** `count` lines spread evenly over `lines`. */
-export function evenSample(lines: readonly string[], count: number): string[] {
-  if (count >= lines.length) return [...lines];
-  return Array.from({ length: count }, (_, i) => lines[Math.floor((i * lines.length) / count)]!);
+/**
+ * Indices of at least `count` lines of a `length`-line stream: ceil(count / window) windows of
+ * `window` contiguous lines, spread evenly, each starting at a multiple of `window` (so with window
+ * = run length × systems every window holds each system's run once). window 1: single lines spread evenly.
+ */
+export function windowSample(length: number, count: number, window: number): number[] {
+  if (count >= length) return Array.from({ length }, (_, i) => i);
+  const w = Math.max(1, Math.min(window, length));
+  const windows = Math.min(Math.ceil(count / w), Math.floor(length / w));
+  const out: number[] = [];
+  for (let k = 0; k < windows; k++) {
+    const start = Math.floor((k * length) / windows / w) * w;
+    for (let i = start; i < start + w; i++) out.push(i);
+  }
+  return out;
+}
+
+/** What the model did during one run (differences of stats() and a count of onBatch calls). */
+export interface ModelWork {
+  /** Lines the model classified (tier off: every line; tier on: first lines, audits, retired templates' lines). */
+  modelLines: number;
+  tokensIn: number;
+  tokensDecoded: number;
+  tokensReused: number;
+  decodes: number;
+  nativeCalls: number;
+  seconds: number;
+}
+
+/** Runs `runner` on `clf`, counting the model's work. */
+async function counted(clf: LogClassifier, runner: Runner, lines: readonly string[]): Promise<Run & { work: ModelWork }> {
+  const before = clf.stats();
+  let nativeCalls = 0;
+  const unsubscribe = clf.onBatch(() => nativeCalls++);
+  let run: Run;
+  try {
+    run = await runner(clf, lines);
+  } finally {
+    unsubscribe();
+  }
+  const after = clf.stats();
+  const tierBefore = before.templateTier;
+  const tierAfter = after.templateTier;
+  const modelLines =
+    tierAfter === undefined ? lines.length : tierAfter.lines - tierAfter.servedByTemplate - ((tierBefore?.lines ?? 0) - (tierBefore?.servedByTemplate ?? 0));
+  return {
+    ...run,
+    work: {
+      modelLines,
+      tokensIn: after.tokensIn - before.tokensIn,
+      tokensDecoded: after.tokensDecoded - before.tokensDecoded,
+      tokensReused: after.tokensReused - before.tokensReused,
+      decodes: after.decodes - before.decodes,
+      nativeCalls,
+      seconds: run.seconds,
+    },
+  };
 }
 
 interface Run {
@@ -90,22 +154,36 @@ async function timed(work: () => Promise<ClassificationResult[]>): Promise<Run> 
   return { results, seconds: (performance.now() - started) / 1000 };
 }
 
-/** The library in chunks of 256; every ~minute `log` gets the rate so far (a slow model's run can take an hour). */
-const libraryRunner = (log: (msg: string) => void): Runner => (clf, lines) =>
+/**
+ * The library in chunks of 256 as `classify` sends them: a chunk is issued while up to `inFlight`
+ * earlier ones are still classifying (src/cli/commands/classify.ts CHUNKS_IN_FLIGHT, 2), so the
+ * queue can put lines of successive chunks in one native call; 0 awaits each chunk before the next.
+ * Every ~minute `log` gets the rate so far (a slow model's run can take an hour).
+ */
+const libraryRunner = (log: (msg: string) => void, inFlight: number): Runner => (clf, lines) =>
   timed(async () => {
-    const out: ClassificationResult[] = [];
+    const chunks: ClassificationResult[][] = [];
     const started = performance.now();
     let said = started;
-    for (let i = 0; i < lines.length; i += 256) {
-      out.push(...(await clf.classifyMany(lines.slice(i, i + 256))));
-      if (performance.now() - said > 60_000) {
-        said = performance.now();
-        const tier = clf.stats().templateTier;
-        const calls = tier ? ` ${((tier.lines - tier.servedByTemplate) / tier.lines).toFixed(3)} model calls per line,` : '';
-        log(`  ${out.length}/${lines.length} lines, ${(out.length / ((said - started) / 1000)).toFixed(2)} lines/s,${calls} load ${loadavg()[0]!.toFixed(1)}`);
-      }
+    let done = 0;
+    const pending: Promise<void>[] = [];
+    for (let i = 0, c = 0; i < lines.length; i += 256, c++) {
+      pending.push(
+        clf.classifyMany(lines.slice(i, i + 256)).then((results) => {
+          chunks[c] = results;
+          done += results.length;
+          if (performance.now() - said > 60_000) {
+            said = performance.now();
+            const tier = clf.stats().templateTier;
+            const calls = tier ? ` ${((tier.lines - tier.servedByTemplate) / tier.lines).toFixed(3)} model calls per line,` : '';
+            log(`  ${done}/${lines.length} lines, ${(done / ((said - started) / 1000)).toFixed(2)} lines/s,${calls} load ${loadavg()[0]!.toFixed(1)}`);
+          }
+        }),
+      );
+      while (pending.length > inFlight) await pending.shift();
     }
-    return out;
+    await Promise.all(pending);
+    return chunks.flat();
   });
 
 /** serve: requests of 32 inputs, 4 in flight; results rebuilt from the label each item carries. */
@@ -188,18 +266,25 @@ interface PathRow {
   templates: number;
   /** Lines of the off sample whose tier-on label equals their tier-off label. */
   sameLabelOnSample: number;
+  /** The model's work in each run: tier off before, tier on, tier off after. */
+  work: { offBefore: ModelWork; on: ModelWork; offAfter: ModelWork };
+  /**
+   * The ratio the decoded tokens predict: decoded tokens per tier-off line over decoded tokens per
+   * stream line with the tier on (both runs' model costing the same per decoded token).
+   */
+  predictedRatio: number;
 }
 
 const fmt = (v: number | null | undefined, digits = 2): string => (v === null || v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(digits));
 
 async function measurePath(path: TemplatePath, runner: Runner, model: string, stream: string[], sample: string[], sampleIndex: number[], open: OpenOptions, tierOptions: TemplateTierOptions, log: (m: string) => void): Promise<PathRow> {
-  const off = async (): Promise<Run> => {
+  const off = async (): Promise<Run & { work: ModelWork }> => {
     const clf = await LogClassifier.open(model, open);
     try {
       // Warm-up outside the clock, on a line not in the sample: a sample line would leave its tokens
       // in the prefix cache and make the timed run cheaper.
       await clf.classifyMany(['logtriage bench: warm-up line']);
-      return await runner(clf, sample);
+      return await counted(clf, runner, sample);
     } finally {
       await clf.dispose();
     }
@@ -209,10 +294,10 @@ async function measurePath(path: TemplatePath, runner: Runner, model: string, st
   const off1 = await off();
   log(`templates ${path}: ${fmt(sample.length / off1.seconds)} lines/s; tier on, ${stream.length} lines, ${load()}`);
   const clf = await LogClassifier.open(model, { ...open, templateTier: tierOptions });
-  let on: Run;
+  let on: Run & { work: ModelWork };
   let tier;
   try {
-    on = await runner(clf, stream);
+    on = await counted(clf, runner, stream);
     tier = clf.stats().templateTier!;
   } finally {
     await clf.dispose();
@@ -223,6 +308,7 @@ async function measurePath(path: TemplatePath, runner: Runner, model: string, st
   const offRates: [number, number] = [sample.length / off1.seconds, sample.length / off2.seconds];
   const onRate = stream.length / on.seconds;
   const same = sampleIndex.filter((at, k) => on.results[at]!.label === off1.results[k]!.label).length;
+  const offDecodedPerLine = (off1.work.tokensDecoded + off2.work.tokensDecoded) / (off1.work.modelLines + off2.work.modelLines);
   return {
     path,
     offLines: sample.length,
@@ -237,21 +323,36 @@ async function measurePath(path: TemplatePath, runner: Runner, model: string, st
     retired: tier.retired,
     templates: tier.templates,
     sameLabelOnSample: same / sample.length,
+    work: { offBefore: off1.work, on: on.work, offAfter: off2.work },
+    predictedRatio: offDecodedPerLine / (on.work.tokensDecoded / stream.length),
   };
+}
+
+/** One row of the model-work table. */
+function workRow(path: TemplatePath, run: string, w: ModelWork): string {
+  const per = (n: number) => fmt(n / w.modelLines, 1);
+  return `| ${path} | ${run} | ${w.modelLines} | ${per(w.tokensIn)} | ${per(w.tokensReused)} | ${per(w.tokensIn - w.tokensDecoded - w.tokensReused)} | **${per(w.tokensDecoded)}** | ${w.decodes} | ${fmt(w.tokensDecoded / w.decodes, 1)} | ${w.nativeCalls} | ${fmt(w.modelLines / w.nativeCalls, 1)} | ${fmt(w.seconds / w.modelLines, 3)} | ${fmt((1000 * w.seconds) / w.tokensDecoded, 1)} |`;
 }
 
 export async function runTemplateTier(args: TemplateTierArgs, deps: TemplateTierDeps): Promise<string> {
   const whole = timeOrderedStream(args.files, args.runLength);
   const stream = args.lines === undefined ? whole : whole.slice(0, args.lines);
-  const sampleSize = Math.min(args.offLines ?? stream.length, stream.length);
-  const sampleIndex = Array.from({ length: sampleSize }, (_, i) => Math.floor((i * stream.length) / sampleSize));
+  const offWindow = args.offWindow ?? args.runLength * args.files.length;
+  const sampleIndex = windowSample(stream.length, args.offLines ?? stream.length, offWindow);
+  const sampleSize = sampleIndex.length;
   const sample = sampleIndex.map((i) => stream[i]!);
+  const sampleSaid =
+    sampleSize === stream.length
+      ? 'the whole stream'
+      : offWindow === 1
+        ? `${sampleSize} single lines spread evenly over it`
+        : `${sampleSize} lines: ${sampleSize / Math.min(offWindow, stream.length)} window(s) of ${Math.min(offWindow, stream.length)} contiguous lines spread evenly over it`;
   const open: OpenOptions = { threads: deps.threads, resultCache: 0 };
   const out: string[] = [];
   out.push(`Measured ${new Date().toISOString()} on ${await deps.machine()}, ${deps.threads} threads, result cache off.`);
   out.push(`Command: \`${deps.command}\``);
   out.push(`Stream: ${stream.length} lines of ${args.files.map((f) => basename(f, '.log').replace(/_2k$/, '')).join(', ')}, runs of ${args.runLength} consecutive lines, system after system, each system in file order. ` +
-    `Tier off on ${sampleSize === stream.length ? 'the whole stream' : `${sampleSize} lines spread evenly over it`}; tier on (audit ${args.audit ?? 'default'}${args.minAgreement !== undefined ? `, minAgreement ${args.minAgreement}` : ''}) on the whole stream. Runs off, on, off per path; the ratio is on / mean(off).`);
+    `Library path: chunks of 256, ${args.inFlight ?? 2} in flight when the next is issued. Tier off on ${sampleSaid}; tier on (audit ${args.audit ?? 'default'}${args.minAgreement !== undefined ? `, minAgreement ${args.minAgreement}` : ''}) on the whole stream. Runs off, on, off per path; the ratio is on / mean(off).`);
   const rows: Record<string, PathRow[]> = {};
   let nats: Awaited<ReturnType<typeof startNatsServer>> | undefined;
   try {
@@ -260,7 +361,7 @@ export async function runTemplateTier(args: TemplateTierArgs, deps: TemplateTier
       rows[name] = [];
       for (const path of args.paths) {
         let runner: Runner;
-        if (path === 'library') runner = libraryRunner(deps.log);
+        if (path === 'library') runner = libraryRunner(deps.log, args.inFlight ?? 2);
         else if (path === 'serve') runner = serveRunner;
         else {
           nats ??= await startNatsServer();
@@ -276,13 +377,19 @@ export async function runTemplateTier(args: TemplateTierArgs, deps: TemplateTier
       for (const r of rows[name]) {
         out.push(`| ${r.path} | ${fmt(r.offLinesPerS[0])} / ${fmt(r.offLinesPerS[1])} | ${fmt(r.onLinesPerS)} | **${fmt(r.ratio, 1)}×** | ${fmt(r.modelCallsPerLine, 3)} | ${r.servedByTemplate} | ${r.audits} | ${fmt(r.auditAgreement, 3)} | ${r.retired} | ${r.templates} | ${fmt(r.sameLabelOnSample, 3)} |`);
       }
-      out.push('', ...rows[name].map((r) => `- ${r.path}: ${fmt(r.ratio, 1)}× (target ≥ 10: ${r.ratio >= 10 ? 'met' : 'not met'}), ${fmt(r.modelCallsPerLine, 3)} model calls per line (target ≤ 0.1: ${r.modelCallsPerLine <= 0.1 ? 'met' : 'not met'})`));
+      out.push('', ...rows[name].map((r) => `- ${r.path}: ${fmt(r.ratio, 1)}× (target ≥ 10: ${r.ratio >= 10 ? 'met' : 'not met'}), ${fmt(r.modelCallsPerLine, 3)} model calls per line (target ≤ 0.1: ${r.modelCallsPerLine <= 0.1 ? 'met' : 'not met'}); decoded tokens predict ${fmt(r.predictedRatio, 1)}×`));
+      out.push('', 'What the model did (load-independent but the last two columns): per line the model classified, tokens in, taken from the cross-call prefix cache, shared with another line of the same native call, and decoded; decodes and their mean size; native calls and lines per call; seconds per model line and ms per decoded token.', '');
+      out.push('| path | run | model lines | tokens in / line | from prefix cache / line | shared in call / line | decoded / line | decodes | tokens / decode | native calls | lines / call | s / model line | ms / decoded token |');
+      out.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+      for (const r of rows[name]) {
+        out.push(workRow(r.path, 'tier off (before)', r.work.offBefore), workRow(r.path, 'tier on', r.work.on), workRow(r.path, 'tier off (after)', r.work.offAfter));
+      }
     }
   } finally {
     await nats?.dispose();
   }
   const markdown = `${out.join('\n')}\n`;
-  writeFileSync(join(deps.outDir, 'templates.json'), `${JSON.stringify({ lines: stream.length, offLines: sampleSize, runLength: args.runLength, threads: deps.threads, models: rows }, null, 2)}\n`);
+  writeFileSync(join(deps.outDir, 'templates.json'), `${JSON.stringify({ lines: stream.length, offLines: sampleSize, offWindow, inFlight: args.inFlight ?? 2, runLength: args.runLength, threads: deps.threads, models: rows }, null, 2)}\n`);
   writeFileSync(join(deps.outDir, 'templates.md'), markdown);
   return markdown;
 }

@@ -13,7 +13,7 @@ import type { NativeOutput, RunBatch } from './BatchQueue.js';
 export interface LineContext {
   classify(tokens: Int32Array, offsets: Uint32Array): Promise<Float32Array>;
   embed(tokens: Int32Array, offsets: Uint32Array): Promise<Float32Array>;
-  info(): { tokensIn: number; tokensDecoded: number };
+  info(): { tokensIn: number; tokensDecoded: number; decodes: number };
   dispose(): Promise<void>;
 }
 
@@ -27,8 +27,8 @@ function pick(tokens: Int32Array, offsets: Uint32Array, which: readonly number[]
 }
 
 export class LongLineRouter {
-  /** Tokens in and decoded by the long-line contexts (the main context counts its own). */
-  readonly counts = { tokensIn: 0, tokensDecoded: 0 };
+  /** Tokens in and decoded, and decodes, by the long-line contexts (the main context counts its own). */
+  readonly counts = { tokensIn: 0, tokensDecoded: 0, decodes: 0 };
   private running: LineContext | undefined;
 
   /**
@@ -70,6 +70,7 @@ export class LongLineRouter {
       const info = context.info();
       this.counts.tokensIn += info.tokensIn;
       this.counts.tokensDecoded += info.tokensDecoded;
+      this.counts.decodes += info.decodes;
     } finally {
       this.running = undefined;
       await context.dispose();

@@ -72,6 +72,8 @@ export interface NativeContextInfo {
   tokensDecoded: number;
   /** Tokens whose KV cells came from the cross-call prefix cache instead of a decode. */
   tokensReused: number;
+  /** llama_decode calls made (tokensDecoded / decodes: the mean decode size). */
+  decodes: number;
   /** The prefix cache's cell budget in effect (0: off). */
   prefixCacheCells: number;
   /** Cells the prefix cache holds now. */

@@ -14,6 +14,11 @@ import type { ServerMetrics } from './metrics.js';
 import type { PredictionExtras } from './schemas.js';
 import type { ResolvedServerOptions } from './serverOptions.js';
 
+/** `via` and `template_id` of a result classified through the template tier; nothing with the tier off. */
+export function tierFields(result: ClassificationResult): Pick<PredictionExtras, 'via' | 'template_id'> {
+  return result.via !== undefined ? { via: result.via, ...(result.template !== undefined ? { template_id: result.template.id } : {}) } : {};
+}
+
 export interface RouteContext {
   /** The model answering now (slot.current): read it per request, never keep it. */
   readonly classifier: LogClassifier;
@@ -66,6 +71,7 @@ export class ClassifyGate {
     return {
       ...(this.ctx.classifier.info.review !== null ? { review: result.review } : {}),
       ...(result.alert !== undefined ? { alert: result.alert } : {}),
+      ...tierFields(result),
     };
   }
 

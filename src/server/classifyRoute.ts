@@ -4,7 +4,7 @@
 import type { FastifyInstance } from 'fastify';
 import { rankLabels } from '../engine/scores.js';
 import { parseOptions } from '../options.js';
-import { sumTokens, type ClassifyGate, type RouteContext } from './ClassifyGate.js';
+import { sumTokens, tierFields, type ClassifyGate, type RouteContext } from './ClassifyGate.js';
 import { inputTexts } from './hfInferenceRoute.js';
 import { classifyRequestSchema, type ClassifyResponse } from './schemas.js';
 
@@ -33,6 +33,7 @@ export function registerClassifyRoute(app: FastifyInstance, gate: ClassifyGate, 
           flags: r.flags,
           review: r.review,
           ...(r.alert !== undefined ? { alert: r.alert } : {}),
+          ...tierFields(r),
         };
       }),
       usage: { prompt_tokens: tokens, total_tokens: tokens },

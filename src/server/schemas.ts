@@ -35,6 +35,10 @@ export interface Prediction {
 export interface PredictionExtras {
   review?: boolean;
   alert?: boolean;
+  /** With `--template-tier` only: 'model' or 'template' (the line took its template's result). */
+  via?: 'model' | 'template';
+  /** With `--template-tier` only: the line's template id. */
+  template_id?: string;
 }
 
 /** TEI `PredictResponse`: one list for a single input, one list per input for a batch. */
@@ -60,6 +64,10 @@ export interface ClassifyItem {
   review: boolean;
   /** With alert thresholds (`alertThresholds`): the label's threshold was reached. */
   alert?: boolean;
+  /** With `--template-tier` only: 'model' or 'template' (the line took its template's result). */
+  via?: 'model' | 'template';
+  /** With `--template-tier` only: the line's template id. */
+  template_id?: string;
 }
 
 export interface ClassifyResponse {

@@ -59,7 +59,7 @@ function setup() {
         decoded += tokens.length;
         return hiddenRun(long)(tokens, offsets);
       },
-      info: () => ({ tokensIn: decoded, tokensDecoded: decoded }),
+      info: () => ({ tokensIn: decoded, tokensDecoded: decoded, decodes: 1 }),
       dispose: async () => {
         events.push('dispose');
       },
@@ -78,7 +78,7 @@ describe('LongLineRouter', () => {
     const { tokens, offsets } = pack([[1, 2, 3], Array(8).fill(4)]);
     expect(Array.from(await router.classify(tokens, offsets))).toEqual([1, 3, 4, 8]);
     expect([main, long, events]).toEqual([[[3, 8]], [], []]);
-    expect(router.counts).toEqual({ tokensIn: 0, tokensDecoded: 0 });
+    expect(router.counts).toEqual({ tokensIn: 0, tokensDecoded: 0, decodes: 0 });
   });
 
   it('splits a mixed batch, keeps each line in its place, and frees the long-line context', async () => {
@@ -88,7 +88,7 @@ describe('LongLineRouter', () => {
     expect(main).toEqual([[2, 1]]);
     expect(long).toEqual([[9, 20]]);
     expect(events).toEqual(['open', 'dispose']);
-    expect(router.counts).toEqual({ tokensIn: 29, tokensDecoded: 29 });
+    expect(router.counts).toEqual({ tokensIn: 29, tokensDecoded: 29, decodes: 1 });
   });
 
   it('routes hidden-state calls the same way, n_embd floats per line in its place', async () => {
@@ -109,7 +109,7 @@ describe('LongLineRouter', () => {
       embed: async () => {
         throw new Error('decode failed');
       },
-      info: () => ({ tokensIn: 0, tokensDecoded: 0 }),
+      info: () => ({ tokensIn: 0, tokensDecoded: 0, decodes: 0 }),
       dispose: async () => {
         events.push('dispose');
       },

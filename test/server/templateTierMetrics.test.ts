@@ -9,6 +9,7 @@ const stats = (templateTier?: object) => ({
   tokensIn: 0,
   tokensDecoded: 0,
   tokensReused: 0,
+  decodes: 0,
   prefixCache: { budget: 0, cells: 0 },
   cache: { lookups: 0, hits: 0, size: 0 },
   threads: 1,
