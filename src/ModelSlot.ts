@@ -5,7 +5,9 @@
 // calls in flight finish on the old one, which is disposed once its count reaches zero. A failed
 // swap leaves the old model serving and throws. 'overlap' holds both models for the swap (twice
 // the memory for a moment); 'pause' refuses new calls (notReady) while the old model drains and
-// is disposed, opens the new one, and reopens the old file if the new one fails.
+// is disposed, opens the new one, and reopens the old file if the new one fails. A call that comes
+// through use() while paused waits for the swap's end (serve answers 503 before that; the worker
+// stops taking batches, see whenResumed()).
 import type { LogClassifier } from './LogClassifier.js';
 
 export type SwapMode = 'overlap' | 'pause';
@@ -25,7 +27,9 @@ export class ModelSlot {
   private readonly drained = new Map<LogClassifier, () => void>();
   private swapping: Promise<unknown> | undefined;
   private paused = false;
+  private resumed: Promise<void> = Promise.resolve();
   private readonly listeners: Array<(current: LogClassifier, previous: LogClassifier) => void> = [];
+  private readonly pauseListeners: Array<() => void> = [];
   /** Swaps completed since start. */
   swaps = 0;
 
@@ -41,6 +45,11 @@ export class ModelSlot {
     this.listeners.push(listener);
   }
 
+  /** Calls `listener` when a 'pause' swap begins, before the old model drains (the worker stops pulling here). */
+  onPause(listener: () => void): void {
+    this.pauseListeners.push(listener);
+  }
+
   /** The model new calls go to. */
   get current(): LogClassifier {
     return this.model;
@@ -51,6 +60,11 @@ export class ModelSlot {
     return this.paused ? 'the model is being swapped (--swap-mode pause)' : undefined;
   }
 
+  /** Resolves when no 'pause' swap is under way (at once if none is). */
+  whenResumed(): Promise<void> {
+    return this.resumed;
+  }
+
   /** True while a swap is under way (GET /ready answers 503). */
   get isSwapping(): boolean {
     return this.swapping !== undefined;
@@ -58,6 +72,8 @@ export class ModelSlot {
 
   /** Runs `fn` on the current model; the model is not disposed before `fn` settles. */
   async use<T>(fn: (classifier: LogClassifier) => Promise<T>): Promise<T> {
+    // The model may be the one being retired: wait for the one the swap leaves.
+    while (this.paused) await this.resumed;
     const model = this.model;
     this.inFlight.set(model, (this.inFlight.get(model) ?? 0) + 1);
     try {
@@ -114,6 +130,9 @@ export class ModelSlot {
   private async swapPausing(path: string): Promise<LogClassifier> {
     const old = this.model;
     this.paused = true;
+    let resume!: () => void;
+    this.resumed = new Promise<void>((resolve) => (resume = resolve));
+    for (const listener of this.pauseListeners) listener();
     try {
       await this.retire(old);
       let next: LogClassifier;
@@ -130,6 +149,7 @@ export class ModelSlot {
       return next;
     } finally {
       this.paused = false;
+      resume();
     }
   }
 

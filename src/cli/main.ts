@@ -350,6 +350,7 @@ export function buildProgram(): Command {
     .option('--metrics-port <n>', 'serve /metrics and /health on this port (0: any free one)', parsePort)
     .option('--metrics-host <host>', 'address of the metrics endpoint', '127.0.0.1')
     .option('--thresholds <file>', 'alert thresholds from eval --thresholds-out: results get alert (with --ecs, event.kind alert)')
+    .addOption(new Option('--swap-mode <mode>', "model swaps (SIGHUP): 'overlap' loads the new model beside the old one (twice the memory for a moment), 'pause' takes nothing from the consumer while the old one drains and the new one loads (/ready 503) (default: overlap)").choices(['overlap', 'pause']))
     .option('-q, --quiet', 'no messages on stderr');
   addTemplateTierFlag(addReviewFlags(addModelFlags(worker, WORKER_MODEL_FLAGS)))
     .addHelpText(

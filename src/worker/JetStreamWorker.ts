@@ -3,7 +3,10 @@
 // classifyMany(), publishes each result with Nats-Msg-Id = its source stream and sequence (a
 // redelivery after a crash is dropped by the output stream's duplicate window), and acks each
 // message only once its result (or dead letter) is acknowledged by JetStream. Redelivery,
-// backpressure (max_ack_pending) and reconnects are the engine's and the client's own.
+// backpressure (max_ack_pending) and reconnects are the engine's and the client's own. During a
+// 'pause' model swap (ModelSlot) the worker stops pulling (its pull subscription is closed, so the
+// durable's other workers take the stream meanwhile) and starts no batch; the messages in hand are
+// kept from redelivery (working()) and classified by the new model, then pulling starts again.
 import { jetstream, jetstreamManager, type ConsumerMessages, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
 import { headers, type NatsConnection } from '@nats-io/transport-node';
 import type { ClassificationResult, LogClassifier, SettledClassification } from '../LogClassifier.js';
@@ -58,6 +61,8 @@ export class JetStreamWorker {
   private readonly held = new Set<JsMsg>();
   private batchesRunning = 0;
   private stopping = false;
+  /** Set when the pull subscription was closed for a 'pause' swap: pulling starts again after it. */
+  private pulledBack = false;
   private wake: () => void = () => {};
   private readonly workingTimer: NodeJS.Timeout;
   readonly done: Promise<void>;
@@ -84,6 +89,11 @@ export class JetStreamWorker {
       for (const m of this.held) m.working();
     }, Math.max(100, Math.floor(options.ackWaitMs / 3)));
     this.workingTimer.unref();
+    this.slot.onPause(() => {
+      if (this.stopping || this.messages === undefined) return;
+      this.pulledBack = true;
+      void this.messages.close(); // what was received is still yielded (and held) before the loop ends
+    });
     this.done = this.run();
   }
 
@@ -105,6 +115,13 @@ export class JetStreamWorker {
     return !this.stopping && !this.nc.isClosed() && !this.nc.isDraining();
   }
 
+  /** Why GET /ready answers 503 now (disconnected, draining, swapping the model), else undefined. */
+  get notReady(): string | undefined {
+    if (!this.healthy) return 'not connected or draining';
+    if (this.slot.pausedReason !== undefined) return this.slot.pausedReason;
+    return this.slot.isSwapping ? 'the model is being swapped' : undefined;
+  }
+
   /** Stops pulling, finishes and acks the messages in hand, closes the connection. Resolves when done. */
   async stop(): Promise<void> {
     if (!this.stopping) {
@@ -118,18 +135,29 @@ export class JetStreamWorker {
 
   private async run(): Promise<void> {
     const consumer = await this.js.consumers.get(this.options.stream, this.options.durable);
-    // The client keeps at most this many messages pulled ahead of the batches.
-    this.messages = await consumer.consume({ max_messages: this.options.batchSize * (this.options.batchesInFlight + 1) });
-    if (this.stopping) void this.messages.close();
-    void this.watchStatus(this.messages);
     const batching = this.batchLoop();
     try {
-      for await (const m of this.messages) {
-        this.metrics.linesIn.inc();
-        if (m.redelivered) this.metrics.redeliveries.inc();
-        this.held.add(m);
-        this.waiting.push(m);
-        this.wake();
+      for (;;) {
+        // A 'pause' swap under way: nothing is pulled until it is over.
+        await this.slot.whenResumed();
+        if (this.stopping) break;
+        // The client keeps at most this many messages pulled ahead of the batches.
+        const messages = await consumer.consume({ max_messages: this.options.batchSize * (this.options.batchesInFlight + 1) });
+        this.messages = messages;
+        if (this.stopping || this.slot.pausedReason !== undefined) {
+          this.pulledBack = !this.stopping;
+          void messages.close();
+        }
+        void this.watchStatus(messages);
+        for await (const m of messages) {
+          this.metrics.linesIn.inc();
+          if (m.redelivered) this.metrics.redeliveries.inc();
+          this.held.add(m);
+          this.waiting.push(m);
+          this.wake();
+        }
+        if (!this.pulledBack || this.stopping) break;
+        this.pulledBack = false;
       }
     } finally {
       this.stopping = true;
@@ -152,6 +180,11 @@ export class JetStreamWorker {
   private async batchLoop(): Promise<void> {
     const running = new Set<Promise<void>>();
     for (;;) {
+      if (this.slot.pausedReason !== undefined) {
+        // No batch during a 'pause' swap: the old model is being freed and the new one loaded.
+        await this.slot.whenResumed();
+        continue;
+      }
       if (this.waiting.length > 0 && running.size < this.options.batchesInFlight) {
         const batch = this.waiting.splice(0, this.options.batchSize);
         const p = this.processBatch(batch)

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
 // `logtriage worker`: one classifier worker on a NATS JetStream stream until SIGTERM or SIGINT,
 // which stop pulling, finish and ack the messages in hand, and exit 0. A second signal exits
-// at once with 1.
+// at once with 1. SIGHUP re-reads --model and swaps to it (--swap-mode overlap|pause, as serve).
 import { openClassifier } from '../openClassifier.js';
 import { parseOptions } from '../../options.js';
 import { JetStreamWorker, serveWorkerMetrics, type WorkerOptions } from '../../worker/index.js';
-import { ModelSlot, WARMUP_LINE } from '../../ModelSlot.js';
+import { ModelSlot, WARMUP_LINE, type SwapMode } from '../../ModelSlot.js';
 import { workerOptionsSchema } from '../../worker/workerOptions.js';
 import { CALIBRATION, MAX_TOKENS, openOptionsFrom, SPECIAL_TOKENS, THREADS, TRUNCATION, VERIFY } from '../modelFlags.js';
 import { secretFrom } from '../readSecretFile.js';
@@ -48,6 +48,8 @@ export interface WorkerCliOptions {
   /** Alert thresholds file (eval --thresholds-out). */
   thresholds?: string;
   quiet?: boolean;
+  /** How a SIGHUP swap holds models: both for a moment (default), or pausing the consumer. */
+  swapMode?: SwapMode;
   /** The model flags (WORKER_MODEL_FLAGS, review flags), read by openOptionsFrom. */
   [modelFlag: string]: unknown;
 }
@@ -90,8 +92,9 @@ export async function workerCommand(opts: WorkerCliOptions): Promise<void> {
   const openOptions = openOptionsFrom(opts, WORKER_MODEL_FLAGS);
   // A bad thresholds file is checked against the GGUF header, before the model loads.
   const classifier = await openClassifier(opts.model, openOptions, opts.thresholds);
-  // SIGHUP swaps to the --model file again (overlap: batches in flight finish on the old model).
-  const slot = new ModelSlot(classifier, { open: (path) => openClassifier(path, openOptions, opts.thresholds) });
+  // SIGHUP swaps to the --model file again (overlap: batches in flight finish on the old model;
+  // pause: nothing is taken from the consumer while the old model drains and the new one loads).
+  const slot = new ModelSlot(classifier, { open: (path) => openClassifier(path, openOptions, opts.thresholds), mode: opts.swapMode ?? 'overlap' });
   let worker: JetStreamWorker;
   try {
     // Warm before pulling: GET /ready (the metrics port) answers 200 only with a model that has classified a line.
@@ -105,9 +108,7 @@ export async function workerCommand(opts: WorkerCliOptions): Promise<void> {
   }
   const metricsServer =
     opts.metricsPort !== undefined
-      ? await serveWorkerMetrics(worker.metrics, () => worker.healthy, opts.metricsPort, opts.metricsHost, () =>
-          !worker.healthy ? 'not connected or draining' : slot.isSwapping ? 'the model is being swapped' : undefined,
-        )
+      ? await serveWorkerMetrics(worker.metrics, () => worker.healthy, opts.metricsPort, opts.metricsHost, () => worker.notReady)
       : undefined;
   const address = metricsServer?.address();
   const metricsUrl = address && typeof address === 'object' ? ` metrics http://${opts.metricsHost}:${address.port}/metrics` : '';
