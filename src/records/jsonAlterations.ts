@@ -19,13 +19,17 @@ export function stringEnd(text: string, start: number): number {
   return text.length;
 }
 
+// A module function, not a closure per call: jsonAlterations runs once per /ingest array element.
+function mark(found: Array<Set<Alteration>>, element: number, what: Alteration): void {
+  (found[element] ??= new Set()).add(what);
+}
+
 /**
  * The alterations in `text` (JSON that parses): one set per element of a top-level array when
  * `perElement`, else one set for the whole value.
  */
 export function jsonAlterations(text: string, perElement: boolean): Array<Set<Alteration>> {
   const found: Array<Set<Alteration>> = [];
-  const mark = (element: number, what: Alteration) => (found[element] ??= new Set()).add(what);
   // Per open container: its keys so far (objects), and whether the next string is a key.
   const stack: Array<{ keys?: Set<string>; expectKey: boolean }> = [];
   let element = perElement ? -1 : 0;
@@ -48,7 +52,7 @@ export function jsonAlterations(text: string, perElement: boolean): Array<Set<Al
         // key, made a 2 MB JSON array of small records quadratic.
         const raw = text.slice(i + 1, end);
         const key = raw.includes('\\') ? (JSON.parse(text.slice(i, end + 1)) as string) : raw;
-        if (top.keys.has(key)) mark(Math.max(element, 0), 'duplicate-key');
+        if (top.keys.has(key)) mark(found, Math.max(element, 0), 'duplicate-key');
         top.keys.add(key);
         top.expectKey = false;
       }
@@ -58,8 +62,8 @@ export function jsonAlterations(text: string, perElement: boolean): Array<Set<Al
       const match = NUMBER.exec(text);
       if (match === null) continue;
       const value = Number(match[0]);
-      if (!Number.isFinite(value)) mark(Math.max(element, 0), 'number-overflow');
-      else if (match[1] === undefined && match[2] === undefined && !Number.isSafeInteger(value)) mark(Math.max(element, 0), 'number-precision');
+      if (!Number.isFinite(value)) mark(found, Math.max(element, 0), 'number-overflow');
+      else if (match[1] === undefined && match[2] === undefined && !Number.isSafeInteger(value)) mark(found, Math.max(element, 0), 'number-precision');
       i += match[0].length - 1;
     }
   }
