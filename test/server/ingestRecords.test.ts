@@ -18,6 +18,23 @@ async function refusal(body: unknown, options: Partial<ReadOptions>): Promise<Ht
   throw new Error('expected a refusal');
 }
 
+
+/** `work`'s result, and how many turns the event loop had while it ran. */
+async function countTurns<T>(work: () => Promise<T>): Promise<{ result: T; turns: number }> {
+  let turns = 0;
+  let running = true;
+  const tick = () => {
+    turns++;
+    if (running) setImmediate(tick);
+  };
+  setImmediate(tick);
+  try {
+    return { result: await work(), turns };
+  } finally {
+    running = false;
+  }
+}
+
 describe('readIngestItems() on NDJSON', () => {
   it('reads LF and CRLF lines, skips blank ones, and keeps the order', async () => {
     const { items, framing, count } = await read(new NdjsonText('{"m":"a"}\r\n\n  \n{"m":"b"}\n{"m":"c"}'));
@@ -160,15 +177,7 @@ describe('readJsonBody(): a JSON array read element by element', () => {
 
   it('serves the event loop while it reads a big array, and keeps no record it does not need', async () => {
     const text = `[${Array(100_000).fill('{}').join(',')}]`;
-    let turns = 0;
-    let reading = true;
-    const tick = () => {
-      turns++;
-      if (reading) setImmediate(tick);
-    };
-    setImmediate(tick);
-    const read = await readJsonBody(text, { ...OPTIONS, sliceRecords: 1000 });
-    reading = false;
+    const { result: read, turns } = await countTurns(() => readJsonBody(text, { ...OPTIONS, sliceRecords: 1000 }));
     // The old content parser was one JSON.parse: no turn of the event loop until it returned.
     expect(turns).toBeGreaterThanOrEqual(50);
     expect(read).toBeInstanceOf(JudgedArray);
@@ -181,15 +190,7 @@ describe('readIngestItems() slices by time as well as by count', () => {
     // 400 records of 50 KB each: about 20 MB to parse, far more than one slice's few milliseconds.
     const line = JSON.stringify({ m: 'x'.repeat(50_000) });
     const body = `${line}\n`.repeat(400);
-    let turns = 0;
-    let reading = true;
-    const tick = () => {
-      turns++;
-      if (reading) setImmediate(tick);
-    };
-    setImmediate(tick);
-    const { count } = await read(new NdjsonText(body), { sliceRecords: 1_000_000 });
-    reading = false;
+    const { result: { count }, turns } = await countTurns(() => read(new NdjsonText(body), { sliceRecords: 1_000_000 }));
     expect(count).toBe(400);
     // A count of records alone (the old slices) gave no turn before all 400 were read.
     expect(turns).toBeGreaterThan(1);
