@@ -11,16 +11,10 @@
 // one process, the clients' first-time costs (undici's cold code, building 2 MB bodies) landed in
 // the first round's /health figure. The clients read each answer as a stream, counting its bytes;
 // the `-held` row holds each answer whole first, as a naive client does.
-// With two cores or more and taskset (Linux), the server is pinned to core 0 and the children to the
-// others, the senders at nice 10 so that the poller is served first there: on a 2-core host the
-// three processes otherwise take turns on both cores, and a /health answer then waits for the
-// scheduler as much as for the server. BENCH_PIN=0 turns that off.
 // Per row also: peak heap and off-heap (external) growth, and the longest GC pause, to tell where
 // memory and stalls go.
 //   node --expose-gc --import tsx scripts/bench/ingestAmplification.ts [model.gguf]   (default: the tests' tiny F32 model)
-import { execFile, execFileSync, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { execFile, spawn } from 'node:child_process';
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -44,10 +38,6 @@ interface ClientReport {
 }
 const MiB = (b: number) => Number((b / 2 ** 20).toFixed(1));
 const execFileAsync = promisify(execFile);
-const others = cpus().length >= 2 && process.env.BENCH_PIN !== '0' && existsSync('/usr/bin/taskset') ? (cpus().length === 2 ? '1' : `1-${cpus().length - 1}`) : undefined;
-/** A child's command: on the other cores when the server is pinned, at `nice` there. */
-const childCommand = (args: string[], nice = 0): [string, string[]] =>
-  others === undefined ? [process.execPath, args] : ['/usr/bin/taskset', ['-c', others, ...(nice ? ['nice', '-n', String(nice)] : []), process.execPath, ...args]];
 
 /** Sends one body; the answer is counted as it arrives (`stream`) or held whole first (`held`). */
 async function send(url: string, body: { text: string; type: string }, client: ClientKind): Promise<{ status: number | string; bytes: number }> {
@@ -96,7 +86,7 @@ async function pollHealth(url: string): Promise<void> {
 
 /** Starts the /health child; resolves once it polls, with a stop() that ends it and gives its figures. */
 async function startHealthChild(url: string): Promise<() => Promise<Pick<ClientReport, 'slowestHealthMs' | 'healthChecks'>>> {
-  const child = spawn(...childCommand(['--import', 'tsx', fileURLToPath(import.meta.url), '--health', url]), { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--health', url], { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
   const first = await lines.next();
   if (first.value !== 'polling') throw new Error(`the /health child did not start (${String(first.value)})`);
@@ -139,7 +129,7 @@ async function run(clf: LogClassifier, maxIngestRecords: number | undefined, kin
   loop.enable();
   const cpu0 = process.cpuUsage();
   const stopHealth = await startHealthChild(url);
-  const { stdout } = await execFileAsync(...childCommand(['--import', 'tsx', fileURLToPath(import.meta.url), '--clients', JSON.stringify({ url, kind, client })], 10), { maxBuffer: 2 ** 20 });
+  const { stdout } = await execFileAsync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--clients', JSON.stringify({ url, kind, client })], { maxBuffer: 2 ** 20 });
   const report: ClientReport = { ...(JSON.parse(stdout) as Pick<ClientReport, 'answers' | 'seconds'>), ...(await stopHealth()) };
   const cpu = process.cpuUsage(cpu0);
   loop.disable();
@@ -177,7 +167,6 @@ if (process.argv[2] === '--clients') {
   await pollHealth(process.argv[3]!);
 } else {
   const model = process.argv[2] ?? 'test-artifacts/models/qwen2-tiny-f32.gguf';
-  if (others !== undefined) execFileSync('/usr/bin/taskset', ['-a', '-p', '-c', '0', String(process.pid)], { stdio: 'ignore' });
   const clf = await LogClassifier.open(model, { threads: 2 });
   try {
     const only = process.env.BENCH_ROWS?.split(',');
@@ -193,7 +182,7 @@ if (process.argv[2] === '--clients') {
     const rows = [];
     // BENCH_ROWS=default,ndjson runs only those rows (the old code takes minutes on some).
     for (const [name, cap, kind, client] of plan) if (!only || only.includes(name)) rows.push({ row: name, ...(await run(clf, cap, kind, client)) });
-    console.log(JSON.stringify({ placement: others === undefined ? 'shared cores' : `server on core 0, clients on ${others}`, maxRssMiB: MiB(process.resourceUsage().maxRSS * 1024), rows }, null, 2));
+    console.log(JSON.stringify({ maxRssMiB: MiB(process.resourceUsage().maxRSS * 1024), rows }, null, 2));
   } finally {
     await clf.dispose();
   }
