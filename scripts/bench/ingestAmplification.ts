@@ -125,10 +125,11 @@ async function run(clf: LogClassifier, maxIngestRecords: number | undefined, kin
   gcObserver.observe({ entryTypes: ['gc'] });
   // CPU seconds and the event loop's longest delay, of the server alone: on a shared machine the
   // wall-clock figures also hold the time other processes had the cores; CPU time does not.
+  // The /health child is started first: spawning a process holds this event loop for tens of ms.
+  const stopHealth = await startHealthChild(url);
   const loop = monitorEventLoopDelay({ resolution: 10 });
   loop.enable();
   const cpu0 = process.cpuUsage();
-  const stopHealth = await startHealthChild(url);
   const { stdout } = await execFileAsync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--clients', JSON.stringify({ url, kind, client })], { maxBuffer: 2 ** 20 });
   const report: ClientReport = { ...(JSON.parse(stdout) as Pick<ClientReport, 'answers' | 'seconds'>), ...(await stopHealth()) };
   const cpu = process.cpuUsage(cpu0);
