@@ -70,6 +70,11 @@ export class ModelSlot {
     return this.swapping !== undefined;
   }
 
+  /** Why GET /ready answers 503 because of the slot (a swap under way, paused or not), else undefined. */
+  get swapReason(): string | undefined {
+    return this.pausedReason ?? (this.isSwapping ? 'the model is being swapped' : undefined);
+  }
+
   /** Runs `fn` on the current model; the model is not disposed before `fn` settles. */
   async use<T>(fn: (classifier: LogClassifier) => Promise<T>): Promise<T> {
     // The model may be the one being retired: wait for the one the swap leaves.

@@ -22,6 +22,16 @@ export interface ContenderResult {
   threads?: number;
 }
 
+/** What every benchmark scenario is given by bench.ts: its machine, output and models. */
+export interface ScenarioDeps {
+  threads: number;
+  outDir: string;
+  command: string;
+  machine: () => Promise<string>;
+  log: (msg: string) => void;
+  prepareModel: (name: string) => Promise<string>;
+}
+
 export function percentile(values: readonly number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));

@@ -17,18 +17,12 @@ import { basename, join } from 'node:path';
 import { LogClassifier } from '../../src/index.js';
 import { llamaToolsDir, runLlamaEmbedding } from './llamaTools.js';
 import { rssBoundMiB } from './report.js';
-import { combineRounds, percentile, type ContenderResult } from './results.js';
+import { combineRounds, percentile, type ContenderResult, type ScenarioDeps } from './results.js';
 
-export interface StreamingDeps {
-  threads: number;
+export interface StreamingDeps extends ScenarioDeps {
   seed: number;
   rounds: number;
-  outDir: string;
   workDir: string;
-  command: string;
-  machine: () => Promise<string>;
-  log: (msg: string) => void;
-  prepareModel: (name: string) => Promise<string>;
   runChild: (script: string, payload: object) => Promise<ContenderResult>;
   /** Token counts per line (the tiny model's tokenizer is the same Qwen2 tokenizer). */
   countTokens: (lines: string[]) => Promise<number[]>;

@@ -30,18 +30,12 @@ import { LogClassifier, type ClassificationResult, type OpenOptions, type Templa
 import { createServer } from '../../src/server/index.js';
 import { JetStreamWorker } from '../../src/worker/index.js';
 import { startNatsServer } from '../../test/worker/natsServer.js';
+import type { ScenarioDeps } from './results.js';
 
 export const TEMPLATE_PATHS = ['library', 'serve', 'worker'] as const;
 export type TemplatePath = (typeof TEMPLATE_PATHS)[number];
 
-export interface TemplateTierDeps {
-  threads: number;
-  outDir: string;
-  command: string;
-  machine: () => Promise<string>;
-  log: (msg: string) => void;
-  prepareModel: (name: string) => Promise<string>;
-}
+export type TemplateTierDeps = ScenarioDeps;
 
 export interface TemplateTierArgs {
   models: readonly string[];

@@ -155,7 +155,7 @@ export function createServer(model: LogClassifier | ModelSlot, serverOptions: Se
     },
     notReady: () => {
       if (draining) return 'the server is shutting down';
-      if (slot.isSwapping) return 'the model is being swapped';
+      if (slot.swapReason !== undefined) return slot.swapReason;
       if (warm === 'warming') return 'the model is warming up';
       if (warm instanceof Error) return `the warm-up line failed: ${warm.message}`;
       return undefined;

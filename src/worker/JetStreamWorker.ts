@@ -117,9 +117,7 @@ export class JetStreamWorker {
 
   /** Why GET /ready answers 503 now (disconnected, draining, swapping the model), else undefined. */
   get notReady(): string | undefined {
-    if (!this.healthy) return 'not connected or draining';
-    if (this.slot.pausedReason !== undefined) return this.slot.pausedReason;
-    return this.slot.isSwapping ? 'the model is being swapped' : undefined;
+    return !this.healthy ? 'not connected or draining' : this.slot.swapReason;
   }
 
   /** Stops pulling, finishes and acks the messages in hand, closes the connection. Resolves when done. */
