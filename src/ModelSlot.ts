@@ -29,7 +29,6 @@ export class ModelSlot {
   private paused = false;
   private resumed: Promise<void> = Promise.resolve();
   private readonly listeners: Array<(current: LogClassifier, previous: LogClassifier) => void> = [];
-  private readonly pauseListeners: Array<() => void> = [];
   /** Swaps completed since start. */
   swaps = 0;
 
@@ -43,11 +42,6 @@ export class ModelSlot {
   /** Calls `listener` after each swap with the new and the old model (metrics rebind here). */
   onSwap(listener: (current: LogClassifier, previous: LogClassifier) => void): void {
     this.listeners.push(listener);
-  }
-
-  /** Calls `listener` when a 'pause' swap begins, before the old model drains (the worker stops pulling here). */
-  onPause(listener: () => void): void {
-    this.pauseListeners.push(listener);
   }
 
   /** The model new calls go to. */
@@ -137,7 +131,6 @@ export class ModelSlot {
     this.paused = true;
     let resume!: () => void;
     this.resumed = new Promise<void>((resolve) => (resume = resolve));
-    for (const listener of this.pauseListeners) listener();
     try {
       await this.retire(old);
       let next: LogClassifier;

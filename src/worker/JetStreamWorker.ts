@@ -2,11 +2,14 @@
 // A JetStream classifier worker: pulls from a durable consumer, classifies in batches through
 // classifyMany(), publishes each result with Nats-Msg-Id = its source stream and sequence (a
 // redelivery after a crash is dropped by the output stream's duplicate window), and acks each
-// message only once its result (or dead letter) is acknowledged by JetStream. Redelivery,
-// backpressure (max_ack_pending) and reconnects are the engine's and the client's own. During a
-// 'pause' model swap (ModelSlot) the worker stops pulling (its pull subscription is closed, so the
-// durable's other workers take the stream meanwhile) and starts no batch; the messages in hand are
-// kept from redelivery (working()) and classified by the new model, then pulling starts again.
+// message only once its result (or dead letter) is acknowledged by JetStream. Redelivery and
+// reconnects are the engine's and the client's own. It pulls with bounded fetches, each for no more
+// than the room left in its window (batchSize × (batchesInFlight + 1) messages held), so a worker
+// never holds work its batches cannot start soon: the durable's other workers get the rest (a
+// consume() would pull on receipt, up to max_ack_pending). During a 'pause' model swap
+// (ModelSlot) it starts no fetch and no batch; the fetch under way runs out (it is not cut off, so
+// nothing the server sent is lost to a closed inbox), and what it brought is kept from redelivery
+// (working()) and classified by the new model.
 import { jetstream, jetstreamManager, type ConsumerMessages, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
 import { headers, type NatsConnection } from '@nats-io/transport-node';
 import type { ClassificationResult, LogClassifier, SettledClassification } from '../LogClassifier.js';
@@ -44,7 +47,14 @@ interface Item {
   outcome?: ClassificationResult | LogTriageError;
 }
 
-/** Input errors that belong to one line: the line is dead-lettered, the rest of its batch goes on. */
+/**
+ * How long one fetch waits for messages (the server answers a shorter batch at the end). It bounds
+ * how long a fetch started before a 'pause' swap keeps taking messages, and how soon an idle worker
+ * asks again; the client watches the server's heartbeats for half of it.
+ */
+const FETCH_EXPIRES_MS = 5_000;
+/** After a failed fetch (server gone, consumer deleted), the wait before the next one. */
+const FETCH_RETRY_MS = 1_000;
 
 export interface WorkerEvents {
   /** Something went wrong that the worker survives (a publish refused, a consumer notice). */
@@ -54,16 +64,18 @@ export interface WorkerEvents {
 export class JetStreamWorker {
   readonly metrics: WorkerMetrics;
   private readonly js: JetStreamClient;
-  private messages: ConsumerMessages | undefined;
   /** Received and not yet taken into a batch. */
   private readonly waiting: JsMsg[] = [];
   /** Received and not yet acked or left for redelivery: working() goes to each while a batch is long. */
   private readonly held = new Set<JsMsg>();
   private batchesRunning = 0;
   private stopping = false;
-  /** Set when the pull subscription was closed for a 'pause' swap: pulling starts again after it. */
-  private pulledBack = false;
+  /** The fetch under way, closed by stop(). */
+  private fetching: ConsumerMessages | undefined;
+  /** Wakes the batch loop (a message arrived, a batch ended, stopping). */
   private wake: () => void = () => {};
+  /** Wakes the pull loop (room in the window, stopping). */
+  private wakePuller: () => void = () => {};
   private readonly workingTimer: NodeJS.Timeout;
   readonly done: Promise<void>;
   /** The model answering now: every batch goes through slot.use(), so a swap (SIGHUP) never disposes a model in use. */
@@ -89,11 +101,6 @@ export class JetStreamWorker {
       for (const m of this.held) m.working();
     }, Math.max(100, Math.floor(options.ackWaitMs / 3)));
     this.workingTimer.unref();
-    this.slot.onPause(() => {
-      if (this.stopping || this.messages === undefined) return;
-      this.pulledBack = true;
-      void this.messages.close(); // what was received is still yielded (and held) before the loop ends
-    });
     this.done = this.run();
   }
 
@@ -124,11 +131,18 @@ export class JetStreamWorker {
   async stop(): Promise<void> {
     if (!this.stopping) {
       this.stopping = true;
-      // close() settles once the iterator in run() has ended, so it is not awaited here.
-      void this.messages?.close();
+      // A message the server sends as the fetch closes is redelivered after ack_wait (to another
+      // worker, or to this durable's next one). close() settles once run()'s iterator has ended.
+      void this.fetching?.close();
       this.wake();
+      this.wakePuller();
     }
     await this.done;
+  }
+
+  /** Messages held at most: the batches running and one more round waiting for a slot. */
+  private get window(): number {
+    return this.options.batchSize * (this.options.batchesInFlight + 1);
   }
 
   private async run(): Promise<void> {
@@ -139,23 +153,21 @@ export class JetStreamWorker {
         // A 'pause' swap under way: nothing is pulled until it is over.
         await this.slot.whenResumed();
         if (this.stopping) break;
-        // The client keeps at most this many messages pulled ahead of the batches.
-        const messages = await consumer.consume({ max_messages: this.options.batchSize * (this.options.batchesInFlight + 1) });
-        this.messages = messages;
-        if (this.stopping || this.slot.pausedReason !== undefined) {
-          this.pulledBack = !this.stopping;
-          void messages.close();
+        const room = this.window - this.held.size;
+        if (room <= 0) {
+          await new Promise<void>((resolve) => (this.wakePuller = resolve));
+          continue;
         }
-        void this.watchStatus(messages);
-        for await (const m of messages) {
-          this.metrics.linesIn.inc();
-          if (m.redelivered) this.metrics.redeliveries.inc();
-          this.held.add(m);
-          this.waiting.push(m);
-          this.wake();
+        try {
+          await this.fetchInto(await consumer.fetch({ max_messages: room, expires: FETCH_EXPIRES_MS }));
+        } catch (err) {
+          if (this.stopping) break;
+          this.events.onWarning?.(`pulling from consumer ${this.options.durable} failed; trying again in ${FETCH_RETRY_MS / 1000} s`, err);
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, FETCH_RETRY_MS);
+            this.wakePuller = () => (clearTimeout(timer), resolve());
+          });
         }
-        if (!this.pulledBack || this.stopping) break;
-        this.pulledBack = false;
       }
     } finally {
       this.stopping = true;
@@ -166,9 +178,27 @@ export class JetStreamWorker {
     }
   }
 
+  /** Holds each message of one fetch as it arrives; ends when the fetch is filled, expires or is closed. */
+  private async fetchInto(messages: ConsumerMessages): Promise<void> {
+    this.fetching = messages;
+    if (this.stopping) void messages.close();
+    void this.watchStatus(messages);
+    try {
+      for await (const m of messages) {
+        this.metrics.linesIn.inc();
+        if (m.redelivered) this.metrics.redeliveries.inc();
+        this.held.add(m);
+        this.waiting.push(m);
+        this.wake();
+      }
+    } finally {
+      this.fetching = undefined;
+    }
+  }
+
   private async watchStatus(messages: ConsumerMessages): Promise<void> {
     for await (const s of messages.status()) {
-      if (s.type === 'heartbeats_missed' || s.type === 'consumer_not_found' || s.type === 'stream_not_found' || s.type === 'consumer_deleted') {
+      if (s.type === 'consumer_not_found' || s.type === 'stream_not_found' || s.type === 'consumer_deleted') {
         this.events.onWarning?.(`consumer ${this.options.durable}: ${s.type}`);
       }
     }
@@ -199,12 +229,19 @@ export class JetStreamWorker {
     }
   }
 
+  /** A message acked or left for redelivery: its room in the window goes to the next fetch. */
+  private release(m: JsMsg): void {
+    this.held.delete(m);
+    this.wakePuller();
+  }
+
   /** A batch the classifier failed on as a whole (backend error): nak'd for another try, up to max-deliver. */
   private giveBack(batch: JsMsg[], err: unknown): void {
     this.events.onWarning?.(`a batch of ${batch.length} failed; nak'd for redelivery`, err);
     for (const m of batch) {
       if (!this.held.delete(m)) continue;
       m.nak();
+      this.wakePuller();
     }
   }
 
@@ -259,11 +296,11 @@ export class JetStreamWorker {
     const published = await Promise.all(items.map((item) => this.publish(m, item)));
     if (published.includes('refused')) {
       // The siblings already published are dropped as duplicates when the redelivery publishes them again.
-      this.held.delete(m);
+      this.release(m);
       return;
     }
     m.ack();
-    this.held.delete(m);
+    this.release(m);
     for (const [i, { outcome }] of items.entries()) {
       if (published[i] === 'duplicate') continue;
       if (outcome instanceof LogTriageError) {

@@ -18,7 +18,7 @@ import { JetStreamWorker, serveWorkerMetrics } from '../../src/worker/index.js';
 import { readGgufHeader, validateLogtriageModel } from '../../src/gguf/index.js';
 import { copyGguf } from '../../src/gguf/copyGguf.js';
 import { tinyModel } from '../fixtures/index.js';
-import { waitFor } from '../server/helpers.js';
+import { metricValue, waitFor } from '../server/helpers.js';
 import { startNatsServer } from './natsServer.js';
 import { readStream } from './readStream.js';
 import { spawnWorker } from './spawnWorker.js';
@@ -58,7 +58,7 @@ describe('logtriage worker on SIGHUP', () => {
     const { served, other, labelsOf } = await twoModels(mode);
     const server = await startNatsServer();
     const nc = await connect({ servers: server.url });
-    const worker = await spawnWorker(['--servers', server.url, '--model', served, '--threads', '1', '--batch-size', '4', '--swap-mode', mode], { LOGTRIAGE_CACHE_DIR: join(dir, 'cache') });
+    const worker = await spawnWorker(['--servers', server.url, '--model', served, '--threads', '1', '--batch-size', '4', '--swap-mode', mode, '--metrics-port', '0'], { LOGTRIAGE_CACHE_DIR: join(dir, 'cache') });
     try {
       const js = jetstream(nc);
       const seqs: number[] = [];
@@ -85,6 +85,8 @@ describe('logtriage worker on SIGHUP', () => {
       }
       expect(seen.size).toBe(2);
       expect(worker.stderr()).not.toMatch(/swap failed/);
+      // Nothing the server sent was lost to a closed inbox and redelivered after ack_wait (30 s here).
+      expect(metricValue(await (await fetch(worker.metricsUrl!)).text(), 'logtriage_worker_redeliveries_total')).toBe(0);
     } finally {
       worker.child.kill('SIGTERM');
       await worker.exited;
@@ -120,7 +122,7 @@ describe('logtriage worker on SIGHUP', () => {
       expect(await ready()).toBe(200);
       const swap = slot.swap(other);
       await waitFor(async () => (await first.classify('x').then(() => false, () => true)), 'the old model freed', 30_000);
-      await publish(20); // during the swap: no model to classify them
+      await publish(20); // during the swap: no model to classify them; the fetch under way may bring some, held
       await new Promise((r) => setTimeout(r, 3_000)); // longer than ack_wait: nothing may be redelivered meanwhile
       expect(await ready()).toBe(503);
       expect(await outputs()).toBe(20);
