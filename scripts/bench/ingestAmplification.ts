@@ -6,19 +6,19 @@
 // (what each record costs when it is admitted), then the same with a 2 MB JSON array of `{}` and
 // with NDJSON alternating `{}` and `1` lines (skipped and rejected in turn: no two alike in a row).
 // The server runs in this process and is all that is measured here; the clients (the three bodies,
-// and the /health poller) run in child processes of their own (this file with --clients, --health), so
-// neither their memory nor their work on an event loop is counted as the server's: with both in
+// and the /health poller) run in child processes of their own (this file with --clients, --health),
+// started and ready (bodies built, connections warm) before the clocks start, so neither their
+// memory, their start-up nor their work on an event loop is counted as the server's: with both in
 // one process, the clients' first-time costs (undici's cold code, building 2 MB bodies) landed in
 // the first round's /health figure. The clients read each answer as a stream, counting its bytes;
 // the `-held` row holds each answer whole first, as a naive client does.
 // Per row also: peak heap and off-heap (external) growth, and the longest GC pause, to tell where
 // memory and stalls go.
 //   node --expose-gc --import tsx scripts/bench/ingestAmplification.ts [model.gguf]   (default: the tests' tiny F32 model)
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { LogClassifier } from '../../src/index.js';
 import { createServer } from '../../src/server/index.js';
 
@@ -37,7 +37,6 @@ interface ClientReport {
   healthChecks: number;
 }
 const MiB = (b: number) => Number((b / 2 ** 20).toFixed(1));
-const execFileAsync = promisify(execFile);
 
 /** Sends one body; the answer is counted as it arrives (`stream`) or held whole first (`held`). */
 async function send(url: string, body: { text: string; type: string }, client: ClientKind): Promise<{ status: number | string; bytes: number }> {
@@ -53,9 +52,16 @@ async function send(url: string, body: { text: string; type: string }, client: C
   }
 }
 
-/** The senders' child: three concurrent bodies, timed. */
+/**
+ * The senders' child: builds the body and warms a connection (a /health request), says `ready` on
+ * stdout and waits for a line on stdin; then three concurrent bodies, timed.
+ */
 async function runClients(url: string, kind: BodyKind, client: ClientKind): Promise<Pick<ClientReport, 'answers' | 'seconds'>> {
   const body = { text: BODY_KINDS[kind].text(), type: BODY_KINDS[kind].type };
+  await (await fetch(`${url}/health`)).text();
+  process.stdout.write('ready\n');
+  await new Promise((resolve) => process.stdin.once('data', resolve));
+  process.stdin.pause();
   const t0 = performance.now();
   const answers = await Promise.all([0, 1, 2].map(() => send(url, body, client)));
   return { answers, seconds: (performance.now() - t0) / 1000 };
@@ -125,13 +131,19 @@ async function run(clf: LogClassifier, maxIngestRecords: number | undefined, kin
   gcObserver.observe({ entryTypes: ['gc'] });
   // CPU seconds and the event loop's longest delay, of the server alone: on a shared machine the
   // wall-clock figures also hold the time other processes had the cores; CPU time does not.
-  // The /health child is started first: spawning a process holds this event loop for tens of ms.
+  // Both children are started, and the senders' bodies built, before the clocks start: spawning a
+  // process holds this event loop for tens of ms, and a child's start-up (tsx) takes a core.
   const stopHealth = await startHealthChild(url);
+  const senders = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--clients', JSON.stringify({ url, kind, client })], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const senderLines = createInterface({ input: senders.stdout! })[Symbol.asyncIterator]();
+  const ready = await senderLines.next();
+  if (ready.value !== 'ready') throw new Error(`the senders' child did not start (${String(ready.value)})`);
   const loop = monitorEventLoopDelay({ resolution: 10 });
   loop.enable();
   const cpu0 = process.cpuUsage();
-  const { stdout } = await execFileAsync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--clients', JSON.stringify({ url, kind, client })], { maxBuffer: 2 ** 20 });
-  const report: ClientReport = { ...(JSON.parse(stdout) as Pick<ClientReport, 'answers' | 'seconds'>), ...(await stopHealth()) };
+  senders.stdin!.end('go\n');
+  const sent = await senderLines.next();
+  const report: ClientReport = { ...(JSON.parse(String(sent.value)) as Pick<ClientReport, 'answers' | 'seconds'>), ...(await stopHealth()) };
   const cpu = process.cpuUsage(cpu0);
   loop.disable();
   clearInterval(sampler);
@@ -163,7 +175,7 @@ async function run(clf: LogClassifier, maxIngestRecords: number | undefined, kin
 
 if (process.argv[2] === '--clients') {
   const { url, kind, client } = JSON.parse(process.argv[3]!) as { url: string; kind: BodyKind; client: ClientKind };
-  process.stdout.write(JSON.stringify(await runClients(url, kind, client)));
+  process.stdout.write(`${JSON.stringify(await runClients(url, kind, client))}\n`);
 } else if (process.argv[2] === '--health') {
   await pollHealth(process.argv[3]!);
 } else {

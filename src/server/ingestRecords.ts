@@ -77,6 +77,14 @@ export interface ReadOptions {
   keepSkipped: boolean;
   /** Records judged between two turns of the event loop, at most (a slice also ends after SLICE_MS). */
   sliceRecords?: number;
+  /** True once the client has closed its connection: the reading stops at the next slice (499). */
+  clientGone?: () => boolean;
+}
+
+/** The next slice of a body's reading, unless its client has gone (no one would read the answer). */
+async function nextSlice(turns: TurnBudget, options: ReadOptions): Promise<void> {
+  await turns.nextSlice();
+  if (options.clientGone?.()) throw new HttpError('cancelled', 'the client closed the connection while its body was read');
 }
 
 const typeName = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'an array' : `a ${typeof v}`);
@@ -153,7 +161,7 @@ async function readNdjson(text: string, list: ItemList, options: ReadOptions): P
     const raw = text.slice(start, end);
     start = end + 1;
     // Blank lines count too: a body of 2,000,000 newlines is as long a loop.
-    if (turns.spent()) await turns.nextSlice();
+    if (turns.spent()) await nextSlice(turns, options);
     const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
     if (line.trim().length === 0) continue;
     // Refused before the rest is parsed: the cap bounds the work, not only the answer.
@@ -252,7 +260,7 @@ async function readJsonArray(text: string, open: number, options: ReadOptions): 
       return total > options.maxRecords ? new JudgedArray(text, [], total, tooManyRecords(total, options.maxRecords)) : new JudgedArray(text, list.items, list.count);
     }
     start = end + 1;
-    if (turns.spent()) await turns.nextSlice();
+    if (turns.spent()) await nextSlice(turns, options);
   }
 }
 
@@ -294,7 +302,7 @@ export async function readIngestItems(parsed: unknown, options: ReadOptions): Pr
   const turns = new TurnBudget(options.sliceRecords ?? DEFAULT_SLICE);
   for (let i = 0; i < body.length; i++) {
     list.add(body[i], altered[i]);
-    if (turns.spent()) await turns.nextSlice();
+    if (turns.spent()) await nextSlice(turns, options);
   }
   return { items: list.items, framing: 'array', count: list.count };
 }

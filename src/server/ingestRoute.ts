@@ -127,9 +127,15 @@ export function registerIngestRoute(app: FastifyInstance, gate: ClassifyGate, op
     // JSON.parse of a 2 MB array held /health for 0.4 s), and judged as it is read: its records
     // are never all held at once. Before admission, as the whole parse was: a body that is not
     // JSON is still answered 400 before a full server's 429.
-    const readOptions = { maxRecords: options.maxIngestRecords, messageField: options.messageField, keepSkipped: options.forwardUrl !== undefined };
+    // A body whose client hangs up is read no further (its answer has no reader).
+    const readOptions = (request: FastifyRequest) => ({
+      maxRecords: options.maxIngestRecords,
+      messageField: options.messageField,
+      keepSkipped: options.forwardUrl !== undefined,
+      clientGone: () => request.raw.socket?.destroyed === true,
+    });
     scope.removeContentTypeParser('application/json');
-    scope.addContentTypeParser('application/json', { parseAs: 'string' }, async (_request: FastifyRequest, text: string) => readJsonBody(text, readOptions));
+    scope.addContentTypeParser('application/json', { parseAs: 'string' }, async (request: FastifyRequest, text: string) => readJsonBody(text, readOptions(request)));
     // Read in slices by the handler, once admitted: a 2 MB body is 700,000 lines.
     scope.addContentTypeParser(NDJSON_TYPES, { parseAs: 'string' }, (_request, text, done) => done(null, new NdjsonText(text as string)));
     // Long lines are always truncated here: one long line must not cost a shipper its whole batch.
@@ -147,7 +153,7 @@ export function registerIngestRoute(app: FastifyInstance, gate: ClassifyGate, op
       try {
         const field = options.messageField;
         const forwarding = options.forwardUrl !== undefined;
-        const { items, framing } = await readIngestItems(request.body, readOptions);
+        const { items, framing } = await readIngestItems(request.body, readOptions(request));
         const toClassify: string[] = [];
         for (const item of items) if ('record' in item) toClassify.push(readField(item.record, field) as string);
         const results = toClassify.length > 0 ? await gate.classifyTexts(reply, toClassify, { chunkLines: INGEST_CHUNK_LINES, truncate: true }) : [];

@@ -196,3 +196,23 @@ describe('readIngestItems() slices by time as well as by count', () => {
     expect(turns).toBeGreaterThan(1);
   });
 });
+
+describe('a body whose client has gone', () => {
+  it('is read no further than the slice in which the client was found gone (499), NDJSON, array read whole, and array element by element', async () => {
+    const lines = Array.from({ length: 1000 }, (_, i) => `{"m":"line ${i}"}`);
+    const bodies = [new NdjsonText(lines.join('\n')), new JsonBody(lines.map((l) => JSON.parse(l) as unknown))];
+    for (const body of bodies) {
+      let looks = 0;
+      const err = await refusal(body, { sliceRecords: 100, clientGone: () => ++looks >= 3 });
+      expect(err).toBeInstanceOf(HttpError);
+      expect(err.status).toBe(499);
+      expect(looks).toBe(3);
+    }
+    let looks = 0;
+    const parsed = readJsonBody(`[${lines.join(',')}]`, { ...OPTIONS, sliceRecords: 100, clientGone: () => ++looks >= 3 });
+    await expect(parsed).rejects.toMatchObject({ kind: 'cancelled' });
+    expect(looks).toBe(3);
+    // A client still there is read to the end.
+    expect((await read(new NdjsonText(lines.join('\n')), { sliceRecords: 100, clientGone: () => false })).count).toBe(1000);
+  });
+});
