@@ -18,11 +18,17 @@ import { readField, skipReason, type LogRecord } from '../records/readField.js';
 import { recordShapeProblem } from '../records/recordShape.js';
 import { HttpError } from './errors.js';
 import { TurnBudget } from './TurnBudget.js';
+import { piecesOf, textOf, type BodyText } from './bodyChunks.js';
 import { jsonAlterations, stringEnd, type Alteration } from '../records/jsonAlterations.js';
 
 /** An NDJSON body, not yet parsed: readIngestItems reads it line by line, in slices. */
 export class NdjsonText {
-  constructor(readonly text: string) {}
+  constructor(readonly body: BodyText) {}
+
+  /** --log-bodies writes the text. */
+  toJSON(): string {
+    return textOf(this.body);
+  }
 }
 
 /** A JSON body, parsed, with what JSON.parse changed per record (per array element, or in the one object). */
@@ -150,20 +156,16 @@ class ItemList {
 
 const DEFAULT_SLICE = 2000;
 
-/** NDJSON: one JSON value per line, LF or CRLF; blank lines are skipped, a bad line is rejected alone. */
-async function readNdjson(text: string, list: ItemList, options: ReadOptions): Promise<void> {
+/**
+ * NDJSON: one JSON value per line, LF or CRLF; blank lines are skipped, a bad line is rejected
+ * alone. Read a piece of the body at a time (its chunks as received): a line split between pieces
+ * is joined from its parts, so a long line costs its length once.
+ */
+async function readNdjson(body: BodyText, list: ItemList, options: ReadOptions): Promise<void> {
   const turns = new TurnBudget(options.sliceRecords ?? DEFAULT_SLICE);
-  // indexOf, not split: a 2 MB body of 700,000 lines is never one array of 700,000 strings, and
-  // a body over the cap is refused after cap + 1 lines, not after splitting all of it.
-  for (let start = 0; start < text.length; ) {
-    const nl = text.indexOf('\n', start);
-    const end = nl === -1 ? text.length : nl;
-    const raw = text.slice(start, end);
-    start = end + 1;
-    // Blank lines count too: a body of 2,000,000 newlines is as long a loop.
-    if (turns.spent()) await nextSlice(turns, options);
+  const judge = (raw: string) => {
     const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
-    if (line.trim().length === 0) continue;
+    if (line.trim().length === 0) return;
     // Refused before the rest is parsed: the cap bounds the work, not only the answer.
     if (list.count === options.maxRecords) throw tooManyRecords(`more than ${options.maxRecords}`, options.maxRecords);
     let value: unknown;
@@ -171,10 +173,33 @@ async function readNdjson(text: string, list: ItemList, options: ReadOptions): P
       value = JSON.parse(line);
     } catch {
       list.reject('not valid JSON');
-      continue;
+      return;
     }
     list.add(value, jsonAlterations(line, false)[0]);
+  };
+  let parts: string[] = [];
+  for (const piece of piecesOf(body)) {
+    // indexOf, not split: a 2 MB body of 700,000 lines is never one array of 700,000 strings, and
+    // a body over the cap is refused after cap + 1 lines, not after splitting all of it.
+    for (let start = 0; ; ) {
+      const nl = piece.indexOf('\n', start);
+      if (nl === -1) {
+        if (start < piece.length) parts.push(piece.slice(start));
+        break;
+      }
+      let raw = piece.slice(start, nl);
+      if (parts.length > 0) {
+        parts.push(raw);
+        raw = parts.join('');
+        parts = [];
+      }
+      start = nl + 1;
+      // Blank lines count too: a body of 2,000,000 newlines is as long a loop.
+      if (turns.spent()) await nextSlice(turns, options);
+      judge(raw);
+    }
   }
+  if (parts.length > 0) judge(parts.join(''));
 }
 
 /**
@@ -184,7 +209,7 @@ async function readNdjson(text: string, list: ItemList, options: ReadOptions): P
  */
 export class JudgedArray {
   constructor(
-    private readonly text: string,
+    private readonly body: BodyText,
     readonly items: IngestItem[],
     readonly count: number,
     readonly refusal?: HttpError,
@@ -192,7 +217,7 @@ export class JudgedArray {
 
   /** What --log-bodies writes: the body as parsed whole, as it was before arrays were read element by element. */
   toJSON(): JsonBody {
-    return parseJsonBody(this.text);
+    return parseJsonBody(textOf(this.body));
   }
 }
 
@@ -209,7 +234,10 @@ function firstNonSpace(text: string, from: number): number {
   return i;
 }
 
-/** The index of the `,` or `]` that ends the array element starting at `from` (text.length if none). */
+/**
+ * The index of the `,` or `]` that ends the array element starting at `from`: text.length when
+ * the text ends first (the element may go on in the next piece), -1 when it cannot be JSON.
+ */
 function elementEnd(text: string, from: number): number {
   let depth = 0;
   for (let i = from; i < text.length; i++) {
@@ -218,11 +246,37 @@ function elementEnd(text: string, from: number): number {
     else if (c === 0x7b || c === OPEN_BRACKET) depth++;
     else if (c === 0x7d || c === CLOSE_BRACKET) {
       // A `}` closing nothing: not JSON (each element is checked by JSON.parse, the array's frame here).
-      if (depth === 0) return c === CLOSE_BRACKET ? i : text.length;
+      if (depth === 0) return c === CLOSE_BRACKET ? i : -1;
       depth--;
     } else if (c === 0x2c && depth === 0) return i;
   }
   return text.length;
+}
+
+/** A body's text a piece at a time: what is still to be read of the current piece, and the next one appended on demand. */
+class TextWindow {
+  text = '';
+  private readonly rest: Iterator<string>;
+
+  constructor(body: BodyText) {
+    this.rest = piecesOf(body)[Symbol.iterator]();
+  }
+
+  /** Drops the text before `from` and appends the next piece; false (the text unchanged) at the body's end. */
+  more(from: number): boolean {
+    const next = this.rest.next();
+    if (next.done === true) return false;
+    this.text = this.text.slice(from) + next.value;
+    return true;
+  }
+
+  /** Whether nothing but JSON whitespace is left from `from` to the body's end. */
+  onlySpaceFrom(from: number): boolean {
+    for (let at = from; ; at = 0) {
+      if (firstNonSpace(this.text, at) !== this.text.length) return false;
+      if (!this.more(this.text.length)) return true;
+    }
+  }
 }
 
 /**
@@ -231,17 +285,24 @@ function elementEnd(text: string, from: number): number {
  * the cap nothing more is parsed: the rest is only scanned, to count the records the 413 names.
  * Undefined when the text is not plainly an array of values (the caller parses it whole).
  */
-async function readJsonArray(text: string, open: number, options: ReadOptions): Promise<JudgedArray | undefined> {
+async function readJsonArray(body: BodyText, window: TextWindow, open: number, options: ReadOptions): Promise<JudgedArray | undefined> {
   const list = new ItemList(options);
   const turns = new TurnBudget(options.sliceRecords ?? DEFAULT_SLICE);
   let total = 0;
   for (let start = open + 1; ; ) {
-    const end = elementEnd(text, start);
-    if (end === text.length) return undefined;
+    let end = elementEnd(window.text, start);
+    // An element that goes on in the next piece is scanned again from its start, with that piece.
+    while (end === window.text.length && window.more(start)) {
+      start = 0;
+      end = elementEnd(window.text, start);
+      if (turns.spent()) await nextSlice(turns, options);
+    }
+    const text = window.text;
+    if (end === -1 || end === text.length) return undefined;
     if (firstNonSpace(text, start) === end) {
       // Nothing before this `,` or `]`: only `[]` is JSON.
-      const empty = total === 0 && text.charCodeAt(end) === CLOSE_BRACKET && firstNonSpace(text, end + 1) === text.length;
-      return empty ? new JudgedArray(text, list.items, 0) : undefined;
+      const empty = total === 0 && text.charCodeAt(end) === CLOSE_BRACKET && window.onlySpaceFrom(end + 1);
+      return empty ? new JudgedArray(body, list.items, 0) : undefined;
     }
     if (++total <= options.maxRecords) {
       const element = text.slice(start, end);
@@ -256,8 +317,8 @@ async function readJsonArray(text: string, open: number, options: ReadOptions): 
       list.items.length = 0;
     }
     if (text.charCodeAt(end) === CLOSE_BRACKET) {
-      if (firstNonSpace(text, end + 1) !== text.length) return undefined;
-      return total > options.maxRecords ? new JudgedArray(text, [], total, tooManyRecords(total, options.maxRecords)) : new JudgedArray(text, list.items, list.count);
+      if (!window.onlySpaceFrom(end + 1)) return undefined;
+      return total > options.maxRecords ? new JudgedArray(body, [], total, tooManyRecords(total, options.maxRecords)) : new JudgedArray(body, list.items, list.count);
     }
     start = end + 1;
     if (turns.spent()) await nextSlice(turns, options);
@@ -265,14 +326,17 @@ async function readJsonArray(text: string, open: number, options: ReadOptions): 
 }
 
 /**
- * A JSON /ingest body: an array read element by element (JudgedArray), anything else (one record,
- * a scalar) parsed whole (JsonBody). A body that is not JSON is refused (400) with JSON.parse's
- * own message, as before.
+ * A JSON /ingest body: an array read element by element (JudgedArray), a piece of the body at a
+ * time; anything else (one record, a scalar) parsed whole (JsonBody). A body that is not JSON is
+ * refused (400) with JSON.parse's own message, as before.
  */
-export async function readJsonBody(text: string, options: ReadOptions): Promise<JsonBody | JudgedArray> {
-  const open = firstNonSpace(text, 0);
-  const read = text.charCodeAt(open) === OPEN_BRACKET ? await readJsonArray(text, open, options) : undefined;
-  return read ?? parseJsonBody(text);
+export async function readJsonBody(body: BodyText, options: ReadOptions): Promise<JsonBody | JudgedArray> {
+  const window = new TextWindow(body);
+  let open = 0;
+  // Leading whitespace may fill whole pieces.
+  while ((open = firstNonSpace(window.text, 0)) === window.text.length && window.more(open)) open = 0;
+  const read = window.text.charCodeAt(open) === OPEN_BRACKET ? await readJsonArray(body, window, open, options) : undefined;
+  return read ?? parseJsonBody(textOf(body));
 }
 
 /**
@@ -286,7 +350,7 @@ export async function readIngestItems(parsed: unknown, options: ReadOptions): Pr
   }
   const list = new ItemList(options);
   if (parsed instanceof NdjsonText) {
-    await readNdjson(parsed.text, list, options);
+    await readNdjson(parsed.body, list, options);
     return { items: list.items, framing: 'ndjson', count: list.count };
   }
   const body = parsed instanceof JsonBody ? parsed.value : parsed;

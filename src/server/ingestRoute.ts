@@ -8,6 +8,7 @@ import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify
 import { enrichRecord } from '../records/enrichRecord.js';
 import { readField, type LogRecord } from '../records/readField.js';
 import { serializeRecord } from '../records/recordShape.js';
+import { collectBody } from './bodyChunks.js';
 import type { ClassifyGate } from './ClassifyGate.js';
 import { bulkIds, forwardBulk, withoutMetadataFields, type BulkTarget } from './forwardBulk.js';
 import { forwardRecords } from './forwardRecords.js';
@@ -134,10 +135,11 @@ export function registerIngestRoute(app: FastifyInstance, gate: ClassifyGate, op
       keepSkipped: options.forwardUrl !== undefined,
       clientGone: () => request.raw.socket?.destroyed === true,
     });
+    // Bodies are kept as their chunks and decoded a piece at a time as they are read (bodyChunks.ts).
     scope.removeContentTypeParser('application/json');
-    scope.addContentTypeParser('application/json', { parseAs: 'string' }, async (request: FastifyRequest, text: string) => readJsonBody(text, readOptions(request)));
+    scope.addContentTypeParser('application/json', async (request: FastifyRequest, payload: Readable) => readJsonBody(await collectBody(request, payload, options.payloadLimit), readOptions(request)));
     // Read in slices by the handler, once admitted: a 2 MB body is 700,000 lines.
-    scope.addContentTypeParser(NDJSON_TYPES, { parseAs: 'string' }, (_request, text, done) => done(null, new NdjsonText(text as string)));
+    scope.addContentTypeParser(NDJSON_TYPES, async (request: FastifyRequest, payload: Readable) => new NdjsonText(await collectBody(request, payload, options.payloadLimit)));
     // Long lines are always truncated here: one long line must not cost a shipper its whole batch.
     // Every record is answered on its own (classified, or in a run of records skipped or rejected
     // for one reason), and written out alone: a record that cannot be serialised never fails its

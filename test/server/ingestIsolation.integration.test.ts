@@ -7,6 +7,7 @@
 // never reads its answer loses its socket after the write timeout.
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect, type Socket } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LogClassifier, type ClassificationResult } from '../../src/index.js';
 import { tinyModel } from '../fixtures/index.js';
@@ -64,6 +65,41 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await classifier?.dispose();
+});
+
+describe('POST /ingest bodies over --payload-limit (read as their chunks, not by fastify)', () => {
+  let server: RunningServer;
+  const LIMIT = 64 * 1024;
+  beforeAll(async () => {
+    server = await startServer(classifier, { payloadLimit: LIMIT });
+  });
+  afterAll(async () => {
+    await server?.app.close();
+  });
+
+  it('answers 413 payload_too_large, by Content-Length, by the bytes of a chunked body, and by the decoded bytes of a gzip body, in JSON and NDJSON', async () => {
+    const records = Array.from({ length: 2000 }, (_, i) => `{"message":"line ${i} ${'x'.repeat(20)}"}`);
+    const bodies = { 'application/json': `[${records.join(',')}]`, 'application/x-ndjson': records.join('\n') };
+    const chunked = (text: string) => new ReadableStream({ start(c) { for (let at = 0; at < text.length; at += 4096) c.enqueue(new TextEncoder().encode(text.slice(at, at + 4096))); c.close(); } });
+    for (const [type, text] of Object.entries(bodies)) {
+      expect(Buffer.byteLength(text)).toBeGreaterThan(LIMIT);
+      const sent = [
+        await fetch(`${server.url}/ingest`, { method: 'POST', body: text, headers: { 'content-type': type } }),
+        await fetch(`${server.url}/ingest`, { method: 'POST', body: chunked(text), headers: { 'content-type': type }, duplex: 'half' } as RequestInit),
+        await fetch(`${server.url}/ingest`, { method: 'POST', body: gzipSync(text), headers: { 'content-type': type, 'content-encoding': 'gzip' } }),
+      ];
+      for (const res of sent) {
+        expect(res.status, type).toBe(413);
+        expect(await res.json()).toMatchObject({ error_type: 'payload_too_large' });
+      }
+      expect(gzipSync(text).length).toBeLessThan(LIMIT);
+    }
+    // Under the limit, in chunks split inside multi-byte characters: every record read.
+    const small = Array.from({ length: 20 }, (_, i) => `{"message":"é ☃ 😀 ${i}"}`);
+    const res = await fetch(`${server.url}/ingest`, { method: 'POST', body: new ReadableStream({ start(c) { const b = Buffer.from(small.join('\n')); for (let at = 0; at < b.length; at += 3) c.enqueue(b.subarray(at, at + 3)); c.close(); } }), headers: { 'content-type': 'application/x-ndjson' }, duplex: 'half' } as RequestInit);
+    expect(res.status).toBe(200);
+    expect((await res.text()).trim().split('\n').map((l) => JSON.parse(l).message)).toEqual(small.map((l) => JSON.parse(l).message));
+  });
 });
 
 describe('POST /ingest with hostile records', () => {

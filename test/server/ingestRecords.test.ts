@@ -2,7 +2,17 @@
 // /ingest body handling without a model: NDJSON framing, record checks, runs of records answered alike, the cap.
 import { describe, expect, it, vi } from 'vitest';
 import { HttpError } from '../../src/server/errors.js';
+import { BodyChunks } from '../../src/server/bodyChunks.js';
 import { JsonBody, JudgedArray, NdjsonText, parseJsonBody, readIngestItems, readJsonBody, type IngestItem, type ReadOptions } from '../../src/server/ingestRecords.js';
+
+/** The body as a socket might deliver it: its UTF-8 bytes in chunks of `size` bytes (multi-byte characters split). */
+function inChunks(text: string | Buffer, size: number): BodyChunks {
+  const bytes = typeof text === 'string' ? Buffer.from(text) : text;
+  const chunks: Buffer[] = [];
+  for (let at = 0; at < bytes.length; at += size) chunks.push(bytes.subarray(at, at + size));
+  return new BodyChunks(chunks, bytes.length);
+}
+const CHUNK_SIZES = [1, 2, 3, 5, 64];
 
 const OPTIONS: ReadOptions = { maxRecords: Infinity, messageField: 'm', keepSkipped: false };
 const read = (body: unknown, options: Partial<ReadOptions> = {}) => readIngestItems(body, { ...OPTIONS, ...options });
@@ -126,7 +136,11 @@ describe('readJsonBody(): a JSON array read element by element', () => {
       }
     };
     const options_ = { ...OPTIONS, ...options };
-    return { whole: await outcome(async () => parseJsonBody(text)), sliced: await outcome(() => readJsonBody(text, options_)) };
+    const whole = await outcome(async () => parseJsonBody(text));
+    const sliced = await outcome(() => readJsonBody(text, options_));
+    // Read in pieces as received: each split the same as the whole text.
+    for (const size of CHUNK_SIZES) expect(await outcome(() => readJsonBody(inChunks(text, size), options_)), `in chunks of ${size} bytes`).toEqual(sliced);
+    return { whole, sliced };
   }
 
   it.each([
@@ -182,6 +196,26 @@ describe('readJsonBody(): a JSON array read element by element', () => {
     expect(turns).toBeGreaterThanOrEqual(50);
     expect(read).toBeInstanceOf(JudgedArray);
     expect((read as JudgedArray).items).toEqual([{ run: { skipped: "no string at 'm'" }, records: 100_000 }]);
+  });
+});
+
+describe('a body read in pieces as it was received (BodyChunks)', () => {
+  it('decodes to the text Buffer.toString gives, a multi-byte character or a bad byte split between chunks included', () => {
+    const bytes = Buffer.concat([Buffer.from('é ☃ 😀 \r\n'), Buffer.from([0xff, 0xc3, 0x28, 0xe2, 0x82, 0xf0, 0x9f, 0x98]), Buffer.from(' end')]);
+    for (const size of CHUNK_SIZES) {
+      const body = inChunks(bytes, size);
+      expect([...body.pieces()].join('')).toBe(bytes.toString('utf8'));
+      expect(body.text()).toBe(bytes.toString('utf8'));
+    }
+  });
+
+  it('gives NDJSON records exactly as the whole text does: CRLF split between chunks, blank lines, long and bad lines, no final newline', async () => {
+    const long = JSON.stringify({ m: `long ${'é☃😀'.repeat(300)}` });
+    const text = `{"m":"a"}\r\n\n  \r\n${long}\nnot json\n{"m":"é ☃ 😀"}\r\n{}\n{"__proto__":{"x":1},"m":"p"}\n1\n{"m":"last"}`;
+    const whole = await read(new NdjsonText(text));
+    expect(whole.count).toBe(8);
+    for (const size of CHUNK_SIZES) expect(JSON.stringify(await read(new NdjsonText(inChunks(text, size)), { sliceRecords: 2 })), `in chunks of ${size} bytes`).toBe(JSON.stringify(whole));
+    expect(JSON.stringify({ body: new NdjsonText(inChunks(text, 7)) })).toBe(JSON.stringify({ body: text }));
   });
 });
 
