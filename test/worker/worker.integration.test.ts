@@ -149,6 +149,24 @@ describe('logtriage worker on JetStream', () => {
     }
   }, TEST_TIMEOUT_MS);
 
+  it('idle for longer than two fetches (5 s each): the fetches expire without a warning, and a message published then is classified', async () => {
+    const server = await startNatsServer();
+    await using classifier = await LogClassifier.open(MODEL, { threads: 1 });
+    const warnings: string[] = [];
+    const worker = await JetStreamWorker.start(classifier, { servers: [server.url], batchSize: 4 }, { onWarning: (m, err) => warnings.push(`${m} ${String(err)}`) });
+    const nc = await connect({ servers: server.url });
+    try {
+      await new Promise((r) => setTimeout(r, 11_000));
+      await publishLines(nc, 'logs.raw.test', lines.slice(0, 1));
+      await waitForOutputs(nc, 1, 30_000);
+      expect(warnings).toEqual([]);
+    } finally {
+      await worker.stop();
+      await nc.close();
+      await server.dispose();
+    }
+  }, TEST_TIMEOUT_MS);
+
   it('a nats-server restart mid-run (file storage): the workers reconnect and finish, nothing lost or doubled', async () => {
     const server = await startNatsServer();
     const part = lines.slice(0, 600);
