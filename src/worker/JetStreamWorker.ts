@@ -68,7 +68,6 @@ export class JetStreamWorker {
   private readonly waiting: JsMsg[] = [];
   /** Received and not yet acked or left for redelivery: working() goes to each while a batch is long. */
   private readonly held = new Set<JsMsg>();
-  private batchesRunning = 0;
   private stopping = false;
   /** The fetch under way, closed by stop(). */
   private fetching: ConsumerMessages | undefined;
@@ -178,11 +177,13 @@ export class JetStreamWorker {
     }
   }
 
-  /** Holds each message of one fetch as it arrives; ends when the fetch is filled, expires or is closed. */
+  /**
+   * Holds each message of one fetch as it arrives; ends when the fetch is filled, expires or is
+   * closed. A missing stream or consumer, or missed heartbeats, end it with an error (run() warns).
+   */
   private async fetchInto(messages: ConsumerMessages): Promise<void> {
     this.fetching = messages;
     if (this.stopping) void messages.close();
-    void this.watchStatus(messages);
     try {
       for await (const m of messages) {
         this.metrics.linesIn.inc();
@@ -193,14 +194,6 @@ export class JetStreamWorker {
       }
     } finally {
       this.fetching = undefined;
-    }
-  }
-
-  private async watchStatus(messages: ConsumerMessages): Promise<void> {
-    for await (const s of messages.status()) {
-      if (s.type === 'consumer_not_found' || s.type === 'stream_not_found' || s.type === 'consumer_deleted') {
-        this.events.onWarning?.(`consumer ${this.options.durable}: ${s.type}`);
-      }
     }
   }
 
@@ -239,9 +232,9 @@ export class JetStreamWorker {
   private giveBack(batch: JsMsg[], err: unknown): void {
     this.events.onWarning?.(`a batch of ${batch.length} failed; nak'd for redelivery`, err);
     for (const m of batch) {
-      if (!this.held.delete(m)) continue;
+      if (!this.held.has(m)) continue;
       m.nak();
-      this.wakePuller();
+      this.release(m);
     }
   }
 
